@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {IGreenBond} from "../interfaces/IGreenBond.sol";
+import {IHolderRegistry} from "../interfaces/IHolderRegistry.sol";
+
+/// @title GreenBond
+/// @notice A corporate green bond as a security token. One token is one bond unit of face value
+///         `denomination()`; `decimals()` is 0. Receivers must be eligible in the HolderRegistry.
+///         Roles: DEFAULT_ADMIN_ROLE (the issuer: pause, transfer switches, documents, oracle,
+///         record dates) and AGENT_ROLE (mint, burn, freezes, forced transfer, recovery, approvals).
+/// @dev Record-date balances use a lazy snapshot keyed to the record dates: a wallet's balance is
+///      written to a Checkpoints.Trace208 only by its first movement after a record date passes,
+///      so an ordinary transfer pays no snapshot writes (see README, "Record-date balances").
+contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
+    using Checkpoints for Checkpoints.Trace208;
+
+    /// @notice Role of the transfer agent (ERC-3643 agent).
+    bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
+
+    bytes32 private constant OK = "OK";
+    bytes32 private constant PAUSED = "PAUSED";
+    bytes32 private constant NOT_TRANSFERABLE = "NOT_TRANSFERABLE";
+    bytes32 private constant APPROVAL_REQUIRED = "APPROVAL_REQUIRED";
+    bytes32 private constant ZERO_ADDRESS = "ZERO_ADDRESS";
+    bytes32 private constant SENDER_FROZEN = "SENDER_FROZEN";
+    bytes32 private constant RECEIVER_FROZEN = "RECEIVER_FROZEN";
+    bytes32 private constant RECEIVER_NOT_ELIGIBLE = "RECEIVER_NOT_ELIGIBLE";
+    bytes32 private constant INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE";
+    bytes32 private constant TOKENS_LOCKED = "TOKENS_LOCKED";
+
+    uint8 private constant PENDING = 1;
+    uint8 private constant APPROVED = 2;
+    uint8 private constant CANCELLED = 3;
+
+    /// @dev One slot per wallet: everything a transfer reads about the sender or receiver.
+    struct Account {
+        bool frozen;
+        uint32 snapshotKey;    // record dates passed at the wallet's last snapshot check
+        uint96 frozenTokens;
+        uint96 escrowed;       // units in pending transfer applications
+    }
+
+    struct Document {
+        string uri;
+        bytes32 documentHash;
+        uint64 timestamp;
+        uint32 index;          // position + 1 in _documentNames
+    }
+
+    // Packed with Pausable's flag: one slot read on every transfer.
+    bool private _transferable;
+    bool private _transferApprovalRequired;
+    uint32 private _recordDatesPassed;
+    uint32 private _supplySnapshotKey;
+    uint64 private _nextRecordDate;
+
+    IHolderRegistry private immutable _registry;
+    address private immutable _currency;
+    uint256 private immutable _denomination;
+    uint256 private immutable _issueVolume;
+    uint256 private immutable _couponRate;
+    uint8 private immutable _couponType;
+    uint8 private immutable _couponFrequency;
+    uint8 private immutable _dayCountBasis;
+    uint64 private immutable _issueDate;
+    uint64 private immutable _maturityDate;
+
+    string private _isin;
+    address private _impactOracle;
+    uint64[] private _couponDates;
+    uint64[] private _recordDates;
+
+    mapping(address => Account) private _accounts;
+    mapping(address => Checkpoints.Trace208) private _balanceSnapshots;
+    Checkpoints.Trace208 private _supplySnapshots;
+
+    TransferApplication[] private _applications;
+
+    mapping(bytes32 => Document) private _documents;
+    bytes32[] private _documentNames;
+
+    /// @param terms the bond's terms (validated here; see GreenBondInvalidTerms)
+    /// @param registry_ the HolderRegistry that gates receivers
+    /// @param admin the issuer: receives DEFAULT_ADMIN_ROLE and AGENT_ROLE
+    constructor(Terms memory terms, IHolderRegistry registry_, address admin) ERC20(terms.name, terms.symbol) {
+        if (address(registry_) == address(0) || admin == address(0)) revert GreenBondZeroAddress();
+        _validateTerms(terms);
+        _registry = registry_;
+        _currency = terms.currency;
+        _denomination = terms.denomination;
+        _issueVolume = terms.issueVolume;
+        _couponRate = terms.couponRate;
+        _couponType = terms.couponType;
+        _couponFrequency = terms.couponFrequency;
+        _dayCountBasis = terms.dayCountBasis;
+        _issueDate = terms.issueDate;
+        _maturityDate = terms.maturityDate;
+        _isin = terms.isin;
+        _couponDates = terms.couponDates;
+        for (uint256 i = 0; i < terms.couponDates.length; ++i) {
+            _recordDates.push(terms.couponDates[i] - terms.recordDateOffset);
+        }
+        _nextRecordDate = _recordDates.length == 0 ? type(uint64).max : _recordDates[0];
+        _transferable = true;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(AGENT_ROLE, admin);
+    }
+
+    // ------------------------------------------------------------------ ERC-20
+
+    /// @notice Bond units are indivisible.
+    function decimals() public pure override returns (uint8) {
+        return 0;
+    }
+
+    /// @notice ERC-20 transfer, subject to the bond's transfer rules (see canTransfer).
+    function transfer(address to, uint256 amount) public override returns (bool) {
+        _requireAllowed(msg.sender, to, amount, false);
+        return super.transfer(to, amount);
+    }
+
+    /// @notice ERC-20 transferFrom, subject to the bond's transfer rules (see canTransfer).
+    function transferFrom(address from, address to, uint256 amount) public override returns (bool) {
+        _requireAllowed(from, to, amount, false);
+        return super.transferFrom(from, to, amount);
+    }
+
+    // ------------------------------------------------------------------ ERC-7092 terms
+
+    /// @inheritdoc IGreenBond
+    function isin() external view returns (string memory) {
+        return _isin;
+    }
+
+    /// @inheritdoc IGreenBond
+    function currency() external view returns (address) {
+        return _currency;
+    }
+
+    /// @inheritdoc IGreenBond
+    function denomination() external view returns (uint256) {
+        return _denomination;
+    }
+
+    /// @inheritdoc IGreenBond
+    function issueVolume() external view returns (uint256) {
+        return _issueVolume;
+    }
+
+    /// @inheritdoc IGreenBond
+    function couponRate() external view returns (uint256) {
+        return _couponRate;
+    }
+
+    /// @inheritdoc IGreenBond
+    function couponType() external view returns (uint8) {
+        return _couponType;
+    }
+
+    /// @inheritdoc IGreenBond
+    function couponFrequency() external view returns (uint256) {
+        return _couponFrequency;
+    }
+
+    /// @inheritdoc IGreenBond
+    function issueDate() external view returns (uint256) {
+        return _issueDate;
+    }
+
+    /// @inheritdoc IGreenBond
+    function maturityDate() external view returns (uint256) {
+        return _maturityDate;
+    }
+
+    /// @inheritdoc IGreenBond
+    function dayCountBasis() external view returns (uint8) {
+        return _dayCountBasis;
+    }
+
+    /// @inheritdoc IGreenBond
+    function couponDates() external view returns (uint256[] memory dates) {
+        dates = new uint256[](_couponDates.length);
+        for (uint256 i = 0; i < dates.length; ++i) dates[i] = _couponDates[i];
+    }
+
+    /// @inheritdoc IGreenBond
+    function principalOf(address account) external view returns (uint256) {
+        return balanceOf(account) * _denomination;
+    }
+
+    /// @inheritdoc IGreenBond
+    function maxSupply() public view returns (uint256) {
+        return _issueVolume / _denomination;
+    }
+
+    // ------------------------------------------------------------------ links
+
+    /// @inheritdoc IGreenBond
+    function registry() external view returns (IHolderRegistry) {
+        return _registry;
+    }
+
+    /// @inheritdoc IGreenBond
+    function impactOracle() external view returns (address) {
+        return _impactOracle;
+    }
+
+    /// @inheritdoc IGreenBond
+    function setImpactOracle(address oracle) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (oracle == address(0)) revert GreenBondZeroAddress();
+        emit ImpactOracleSet(_impactOracle, oracle);
+        _impactOracle = oracle;
+    }
+
+    // ------------------------------------------------------------------ transfer rules
+
+    /// @inheritdoc IGreenBond
+    function canTransfer(address from, address to, uint256 amount) external view returns (bool, bytes32) {
+        bytes32 reason = _restriction(from, to, amount, false);
+        return (reason == OK, reason);
+    }
+
+    /// @inheritdoc IGreenBond
+    function transferable() external view returns (bool) {
+        return _transferable;
+    }
+
+    /// @inheritdoc IGreenBond
+    function setTransferable(bool value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _transferable = value;
+        emit TransferableChanged(value);
+    }
+
+    /// @inheritdoc IGreenBond
+    function transferApprovalRequired() external view returns (bool) {
+        return _transferApprovalRequired;
+    }
+
+    /// @inheritdoc IGreenBond
+    function setTransferApprovalRequired(bool value) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _transferApprovalRequired = value;
+        emit TransferApprovalRequiredChanged(value);
+    }
+
+    /// @inheritdoc IGreenBond
+    function pause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IGreenBond
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+    }
+
+    // ------------------------------------------------------------------ ERC-3643 agent controls
+
+    /// @inheritdoc IGreenBond
+    function mint(address to, uint256 amount) external onlyRole(AGENT_ROLE) {
+        _mintChecked(to, amount);
+    }
+
+    /// @inheritdoc IGreenBond
+    function batchMint(address[] calldata toList, uint256[] calldata amounts) external onlyRole(AGENT_ROLE) {
+        if (toList.length != amounts.length) revert GreenBondLengthMismatch(toList.length, amounts.length);
+        for (uint256 i = 0; i < toList.length; ++i) {
+            _mintChecked(toList[i], amounts[i]);
+        }
+    }
+
+    /// @inheritdoc IGreenBond
+    function burn(address user, uint256 amount) external onlyRole(AGENT_ROLE) {
+        _unfreezeShortfall(user, amount);
+        _burn(user, amount);
+    }
+
+    /// @inheritdoc IGreenBond
+    function setAddressFrozen(address userAddress, bool freeze) external onlyRole(AGENT_ROLE) {
+        _accounts[userAddress].frozen = freeze;
+        emit AddressFrozen(userAddress, freeze, msg.sender);
+    }
+
+    /// @inheritdoc IGreenBond
+    function isFrozen(address userAddress) external view returns (bool) {
+        return _accounts[userAddress].frozen;
+    }
+
+    /// @inheritdoc IGreenBond
+    function freezePartialTokens(address userAddress, uint256 amount) external onlyRole(AGENT_ROLE) {
+        Account storage a = _accounts[userAddress];
+        uint256 free = balanceOf(userAddress) - a.frozenTokens - a.escrowed;
+        if (amount > free) revert GreenBondInsufficientUnlocked(userAddress, free, amount);
+        a.frozenTokens += uint96(amount);
+        emit TokensFrozen(userAddress, amount);
+    }
+
+    /// @inheritdoc IGreenBond
+    function unfreezePartialTokens(address userAddress, uint256 amount) external onlyRole(AGENT_ROLE) {
+        Account storage a = _accounts[userAddress];
+        if (amount > a.frozenTokens) revert GreenBondInsufficientFrozen(userAddress, a.frozenTokens, amount);
+        a.frozenTokens -= uint96(amount);
+        emit TokensUnfrozen(userAddress, amount);
+    }
+
+    /// @inheritdoc IGreenBond
+    function getFrozenTokens(address userAddress) external view returns (uint256) {
+        return _accounts[userAddress].frozenTokens;
+    }
+
+    /// @inheritdoc IGreenBond
+    function forcedTransfer(address from, address to, uint256 amount) external onlyRole(AGENT_ROLE) returns (bool) {
+        if (from == to) revert GreenBondSelfTransfer(from);
+        if (to == address(0)) revert GreenBondZeroAddress();
+        if (!_registry.isEligible(to)) revert GreenBondNotEligible(to);
+        _unfreezeShortfall(from, amount);
+        _transfer(from, to, amount);
+        emit ForcedTransfer(from, to, amount, msg.sender);
+        return true;
+    }
+
+    /// @inheritdoc IGreenBond
+    function recoveryAddress(address lostWallet, address newWallet) external onlyRole(AGENT_ROLE) returns (bool) {
+        uint256 balance = balanceOf(lostWallet);
+        if (balance == 0) revert GreenBondNothingToRecover(lostWallet);
+        bytes32 investorId = _registry.investorOf(lostWallet);
+        if (investorId == bytes32(0) || lostWallet == newWallet || _registry.investorOf(newWallet) != investorId) {
+            revert GreenBondNotSameInvestor(lostWallet, newWallet);
+        }
+        if (!_registry.isEligible(newWallet)) revert GreenBondNotEligible(newWallet);
+        Account storage lost = _accounts[lostWallet];
+        if (lost.escrowed != 0) revert GreenBondPendingTransfers(lostWallet, lost.escrowed);
+        uint96 frozenTokens = lost.frozenTokens;
+        bool wasFrozen = lost.frozen;
+        lost.frozenTokens = 0;
+        _transfer(lostWallet, newWallet, balance);
+        Account storage recovered = _accounts[newWallet];
+        if (frozenTokens != 0) {
+            recovered.frozenTokens += frozenTokens;
+            emit TokensUnfrozen(lostWallet, frozenTokens);
+            emit TokensFrozen(newWallet, frozenTokens);
+        }
+        if (wasFrozen) {
+            recovered.frozen = true;
+            emit AddressFrozen(newWallet, true, msg.sender);
+        }
+        emit RecoverySuccess(lostWallet, newWallet, investorId);
+        return true;
+    }
+
+    // ------------------------------------------------------------------ transfer approval
+
+    /// @inheritdoc IGreenBond
+    function applyForTransfer(address to, uint256 amount, bytes calldata data) external returns (uint256 id) {
+        if (!_transferApprovalRequired) revert GreenBondApprovalNotRequired();
+        _requireAllowed(msg.sender, to, amount, true);
+        _accounts[msg.sender].escrowed += uint96(amount);
+        id = _applications.length;
+        _applications.push(TransferApplication(msg.sender, to, uint96(amount), PENDING, data));
+        emit TransferApplied(id, msg.sender, to, amount, data);
+    }
+
+    /// @inheritdoc IGreenBond
+    function approveTransfer(uint256 id) external onlyRole(AGENT_ROLE) {
+        TransferApplication storage app = _pendingApplication(id);
+        app.status = APPROVED;
+        _accounts[app.from].escrowed -= app.amount;
+        _requireAllowed(app.from, app.to, app.amount, true);
+        _transfer(app.from, app.to, app.amount);
+        emit TransferApproved(id, msg.sender);
+    }
+
+    /// @inheritdoc IGreenBond
+    function cancelTransfer(uint256 id) external {
+        TransferApplication storage app = _pendingApplication(id);
+        if (msg.sender != app.from && !hasRole(AGENT_ROLE, msg.sender)) {
+            revert GreenBondNotApplicantOrAgent(id, msg.sender);
+        }
+        app.status = CANCELLED;
+        _accounts[app.from].escrowed -= app.amount;
+        emit TransferCancelled(id, msg.sender);
+    }
+
+    /// @inheritdoc IGreenBond
+    function transferApplication(uint256 id) external view returns (TransferApplication memory) {
+        if (id >= _applications.length) revert GreenBondUnknownApplication(id);
+        return _applications[id];
+    }
+
+    /// @inheritdoc IGreenBond
+    function transferApplicationCount() external view returns (uint256) {
+        return _applications.length;
+    }
+
+    /// @inheritdoc IGreenBond
+    function escrowedOf(address account) external view returns (uint256) {
+        return _accounts[account].escrowed;
+    }
+
+    // ------------------------------------------------------------------ ERC-1643 documents
+
+    /// @inheritdoc IGreenBond
+    function setDocument(bytes32 name, string calldata uri, bytes32 documentHash)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (name == bytes32(0) || bytes(uri).length == 0) revert GreenBondInvalidDocument(name);
+        Document storage d = _documents[name];
+        if (d.index == 0) {
+            _documentNames.push(name);
+            d.index = uint32(_documentNames.length);
+        }
+        d.uri = uri;
+        d.documentHash = documentHash;
+        d.timestamp = uint64(block.timestamp);
+        emit DocumentUpdated(name, uri, documentHash);
+    }
+
+    /// @inheritdoc IGreenBond
+    function getDocument(bytes32 name) external view returns (string memory, bytes32, uint256) {
+        Document storage d = _documents[name];
+        if (d.index == 0) revert GreenBondUnknownDocument(name);
+        return (d.uri, d.documentHash, d.timestamp);
+    }
+
+    /// @inheritdoc IGreenBond
+    function removeDocument(bytes32 name) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Document memory d = _documents[name];
+        if (d.index == 0) revert GreenBondUnknownDocument(name);
+        bytes32 last = _documentNames[_documentNames.length - 1];
+        _documentNames[d.index - 1] = last;
+        _documents[last].index = d.index;
+        _documentNames.pop();
+        delete _documents[name];
+        emit DocumentRemoved(name, d.uri, d.documentHash);
+    }
+
+    /// @inheritdoc IGreenBond
+    function getAllDocuments() external view returns (bytes32[] memory) {
+        return _documentNames;
+    }
+
+    // ------------------------------------------------------------------ record dates
+
+    /// @inheritdoc IGreenBond
+    function recordDates() external view returns (uint256[] memory dates) {
+        dates = new uint256[](_recordDates.length);
+        for (uint256 i = 0; i < dates.length; ++i) dates[i] = _recordDates[i];
+    }
+
+    /// @inheritdoc IGreenBond
+    function addRecordDate(uint64 recordDate) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 n = _recordDates.length;
+        if (recordDate <= block.timestamp || (n != 0 && recordDate <= _recordDates[n - 1])) {
+            revert GreenBondBadRecordDate(recordDate);
+        }
+        _recordDates.push(recordDate);
+        if (_recordDatesPassed == n) _nextRecordDate = recordDate;
+        emit RecordDateAdded(n, recordDate);
+    }
+
+    /// @inheritdoc IGreenBond
+    function balanceOfAt(address account, uint256 timepoint) external view returns (uint256) {
+        uint32 key = _recordKey(timepoint);
+        if (key > _accounts[account].snapshotKey) return balanceOf(account);
+        return _balanceSnapshots[account].lowerLookup(key);
+    }
+
+    /// @inheritdoc IGreenBond
+    function totalSupplyAt(uint256 timepoint) external view returns (uint256) {
+        uint32 key = _recordKey(timepoint);
+        if (key > _supplySnapshotKey) return totalSupply();
+        return _supplySnapshots.lowerLookup(key);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev Every movement of units passes here: pause, then the lazy record-date snapshot.
+    function _update(address from, address to, uint256 value) internal override {
+        _requireNotPaused();
+        uint32 passed = _passRecordDates();
+        if (passed != 0) {
+            if (from != address(0)) _snapshotBalance(from, passed);
+            if (to != address(0)) _snapshotBalance(to, passed);
+            if (from == address(0) || to == address(0)) _snapshotSupply(passed);
+        }
+        super._update(from, to, value);
+    }
+
+    /// @dev Advances the count of record dates passed; returns it.
+    function _passRecordDates() private returns (uint32 passed) {
+        passed = _recordDatesPassed;
+        if (block.timestamp < _nextRecordDate) return passed;
+        uint256 n = _recordDates.length;
+        while (passed < n && _recordDates[passed] <= block.timestamp) {
+            emit RecordDateReached(passed, _recordDates[passed]);
+            ++passed;
+        }
+        _recordDatesPassed = passed;
+        _nextRecordDate = passed < n ? _recordDates[passed] : type(uint64).max;
+    }
+
+    /// @dev Records the balance `account` held at the record dates passed since its last check.
+    ///      An empty trace with a non-zero key means "zero at every record date up to the key",
+    ///      which saves new holders two storage writes.
+    function _snapshotBalance(address account, uint32 passed) private {
+        Account storage a = _accounts[account];
+        uint32 key = a.snapshotKey;
+        if (key >= passed) return;
+        uint256 balance = balanceOf(account);
+        Checkpoints.Trace208 storage trace = _balanceSnapshots[account];
+        uint256 length = trace.length();
+        if (balance != 0 || length != 0) {
+            if (length == 0 && key != 0) trace.push(key, 0);
+            trace.push(passed, uint208(balance));
+        }
+        a.snapshotKey = passed;
+    }
+
+    function _snapshotSupply(uint32 passed) private {
+        uint32 key = _supplySnapshotKey;
+        if (key >= passed) return;
+        uint256 supply = totalSupply();
+        uint256 length = _supplySnapshots.length();
+        if (supply != 0 || length != 0) {
+            if (length == 0 && key != 0) _supplySnapshots.push(key, 0);
+            _supplySnapshots.push(passed, uint208(supply));
+        }
+        _supplySnapshotKey = passed;
+    }
+
+    /// @dev 1-based position of `timepoint` among the record dates; reverts if it is not one or is future.
+    function _recordKey(uint256 timepoint) private view returns (uint32) {
+        if (timepoint > block.timestamp) revert GreenBondFutureLookup(timepoint, block.timestamp);
+        uint256 lo = 0;
+        uint256 hi = _recordDates.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (_recordDates[mid] < timepoint) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo == _recordDates.length || _recordDates[lo] != timepoint) revert GreenBondNotARecordDate(timepoint);
+        return uint32(lo + 1);
+    }
+
+    /// @dev The single rule book shared by canTransfer and every holder-initiated movement.
+    function _restriction(address from, address to, uint256 amount, bool viaApproval)
+        private
+        view
+        returns (bytes32)
+    {
+        if (paused()) return PAUSED;
+        if (!_transferable) return NOT_TRANSFERABLE;
+        if (_transferApprovalRequired && !viaApproval) return APPROVAL_REQUIRED;
+        if (from == address(0) || to == address(0)) return ZERO_ADDRESS;
+        Account storage sender = _accounts[from];
+        if (sender.frozen) return SENDER_FROZEN;
+        if (_accounts[to].frozen) return RECEIVER_FROZEN;
+        if (!_registry.isEligible(to)) return RECEIVER_NOT_ELIGIBLE;
+        uint256 balance = balanceOf(from);
+        if (balance < amount) return INSUFFICIENT_BALANCE;
+        if (balance - sender.frozenTokens - sender.escrowed < amount) return TOKENS_LOCKED;
+        return OK;
+    }
+
+    function _requireAllowed(address from, address to, uint256 amount, bool viaApproval) private view {
+        bytes32 reason = _restriction(from, to, amount, viaApproval);
+        if (reason != OK) revert GreenBondTransferNotAllowed(from, to, amount, reason);
+    }
+
+    function _pendingApplication(uint256 id) private view returns (TransferApplication storage app) {
+        if (id >= _applications.length) revert GreenBondUnknownApplication(id);
+        app = _applications[id];
+        if (app.status != PENDING) revert GreenBondApplicationNotPending(id, app.status);
+    }
+
+    function _mintChecked(address to, uint256 amount) private {
+        if (to == address(0)) revert GreenBondZeroAddress();
+        if (!_registry.isEligible(to)) revert GreenBondNotEligible(to);
+        uint256 available = maxSupply() - totalSupply();
+        if (amount > available) revert GreenBondIssueVolumeExceeded(amount, available);
+        _mint(to, amount);
+    }
+
+    /// @dev Agent actions may take frozen units (never escrowed ones): unfreeze what the free
+    ///      balance lacks, as ERC-3643 does, and say so in an event.
+    function _unfreezeShortfall(address user, uint256 amount) private {
+        Account storage a = _accounts[user];
+        uint256 balance = balanceOf(user);
+        uint256 movable = balance - a.escrowed;
+        if (amount > movable) revert GreenBondInsufficientUnlocked(user, movable, amount);
+        uint256 free = movable - a.frozenTokens;
+        if (amount > free) {
+            uint256 shortfall = amount - free;
+            a.frozenTokens -= uint96(shortfall);
+            emit TokensUnfrozen(user, shortfall);
+        }
+    }
+
+    function _validateTerms(Terms memory t) private pure {
+        if (bytes(t.name).length == 0) revert GreenBondInvalidTerms("name");
+        if (bytes(t.symbol).length == 0) revert GreenBondInvalidTerms("symbol");
+        if (bytes(t.isin).length == 0) revert GreenBondInvalidTerms("isin");
+        if (t.currency == address(0)) revert GreenBondInvalidTerms("currency");
+        if (t.denomination == 0) revert GreenBondInvalidTerms("denomination");
+        if (t.issueVolume == 0 || t.issueVolume % t.denomination != 0) revert GreenBondInvalidTerms("issueVolume");
+        if (t.issueVolume / t.denomination > type(uint96).max) revert GreenBondInvalidTerms("issueVolume");
+        if (t.couponRate > 1_000_000) revert GreenBondInvalidTerms("couponRate");
+        if (t.couponType > 2 || (t.couponType == 0) != (t.couponRate == 0)) revert GreenBondInvalidTerms("couponType");
+        uint8 f = t.couponFrequency;
+        if (f != 1 && f != 2 && f != 4 && f != 12) revert GreenBondInvalidTerms("couponFrequency");
+        if (t.dayCountBasis > 3) revert GreenBondInvalidTerms("dayCountBasis");
+        if (t.issueDate == 0 || t.maturityDate <= t.issueDate) revert GreenBondInvalidTerms("maturityDate");
+        uint256 n = t.couponDates.length;
+        if (t.couponType != 0 && n == 0) revert GreenBondInvalidTerms("couponDates");
+        uint64 previous = t.issueDate;
+        for (uint256 i = 0; i < n; ++i) {
+            uint64 d = t.couponDates[i];
+            if (d <= previous || d - previous <= t.recordDateOffset) revert GreenBondInvalidTerms("couponDates");
+            previous = d;
+        }
+        if (n != 0 && previous != t.maturityDate) revert GreenBondInvalidTerms("couponDates");
+    }
+}

@@ -1,0 +1,304 @@
+"""Bond terms: load them from a TOML file and validate every field before anything is sent.
+
+Dates are calendar dates in the bond's time zone (JST for the default bond); on chain they are
+unix seconds at 00:00 of that date in that zone. Amounts are integers in the settlement
+currency's smallest unit; the coupon rate is in parts per million a year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BOND_CONFIG = REPO_ROOT / "config" / "bonds" / "hitachi-2023.toml"
+
+COUPON_TYPES = {"zero": 0, "fixed": 1, "floating": 2}
+DAY_COUNTS = {"ACT/365F": 0, "ACT/360": 1, "30/360": 2, "ACT/ACT": 3}
+FREQUENCIES = (1, 2, 4, 12)
+MAX_UNITS = 2**96 - 1
+DAY = 86_400
+
+
+class ConfigError(ValueError):
+    """A bond term is missing or malformed. `field` names it, as in the config file."""
+
+    def __init__(self, field_name: str, message: str):
+        self.field = field_name
+        super().__init__(f"bond config: {field_name}: {message}")
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str          # ERC-1643 name, at most 32 bytes of ASCII
+    uri: str           # repo-relative path or URL
+    path: Path | None  # local file whose content is hashed, when the URI is a repo path
+
+
+@dataclass(frozen=True)
+class BondTerms:
+    name: str
+    symbol: str
+    isin: str
+    issuer: str
+    currency: str                   # ISO code of the settlement currency
+    currency_address: str | None    # required on live networks
+    denomination: int
+    issue_volume: int
+    coupon_type: str
+    coupon_rate_ppm: int
+    coupon_frequency: int
+    day_count: str
+    issue_date: dt.date
+    maturity_date: dt.date
+    timezone: str
+    record_days: int
+    redemption: str
+    use_of_proceeds: str
+    coupon_dates: tuple[dt.date, ...]
+    documents: tuple[Document, ...] = field(default=())
+
+    @property
+    def units(self) -> int:
+        return self.issue_volume // self.denomination
+
+    def timestamp(self, day: dt.date) -> int:
+        """Unix seconds of 00:00 on `day` in the bond's time zone."""
+        return int(dt.datetime.combine(day, dt.time(0), ZoneInfo(self.timezone)).timestamp())
+
+    @property
+    def coupon_timestamps(self) -> list[int]:
+        return [self.timestamp(d) for d in self.coupon_dates]
+
+    @property
+    def record_timestamps(self) -> list[int]:
+        return [t - self.record_days * DAY for t in self.coupon_timestamps]
+
+    def contract_terms(self, currency_address: str) -> tuple:
+        """The `IGreenBond.Terms` tuple for the constructor, in declaration order."""
+        return (
+            self.name,
+            self.symbol,
+            self.isin,
+            currency_address,
+            self.denomination,
+            self.issue_volume,
+            self.coupon_rate_ppm,
+            COUPON_TYPES[self.coupon_type],
+            self.coupon_frequency,
+            DAY_COUNTS[self.day_count],
+            self.timestamp(self.issue_date),
+            self.timestamp(self.maturity_date),
+            self.record_days * DAY,
+            self.coupon_timestamps,
+        )
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` moved by whole months, clamped to the month's last day (unadjusted bond dates)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def regular_schedule(issue: dt.date, maturity: dt.date, frequency: int) -> list[dt.date]:
+    """Coupon dates rolled back from maturity every 12/frequency months, all after issue."""
+    step = 12 // frequency
+    dates = []
+    k = 0
+    while True:
+        d = add_months(maturity, -step * k)
+        if d <= issue:
+            break
+        dates.append(d)
+        k += 1
+    return sorted(dates)
+
+
+def _require(data: dict, key: str, kind: type | tuple[type, ...]):
+    if key not in data:
+        raise ConfigError(key, "missing")
+    value = data[key]
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError(key, f"must be {names}, got {value!r}")
+    return value
+
+
+def _positive_int(data: dict, key: str) -> int:
+    value = _require(data, key, int)
+    if value <= 0:
+        raise ConfigError(key, f"must be a positive integer, got {value}")
+    return value
+
+
+def _is_address(value: str) -> bool:
+    if not (isinstance(value, str) and value.startswith("0x") and len(value) == 42):
+        return False
+    try:
+        int(value[2:], 16)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
+    """Validates a parsed config (the TOML's tables) and returns the terms."""
+    if "bond" not in raw or not isinstance(raw["bond"], dict):
+        raise ConfigError("bond", "missing [bond] table")
+    b = raw["bond"]
+    name = _require(b, "name", str).strip()
+    symbol = _require(b, "symbol", str).strip()
+    isin = _require(b, "isin", str).strip()
+    for key, value in (("name", name), ("symbol", symbol), ("isin", isin)):
+        if not value:
+            raise ConfigError(key, "must not be empty")
+    currency = _require(b, "currency", str)
+    if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+        raise ConfigError("currency", f"must be an ISO 4217 code such as JPY, got {currency!r}")
+    currency_address = b.get("currency_address")
+    if currency_address is not None and not _is_address(currency_address):
+        raise ConfigError("currency_address", f"must be a 0x-prefixed 20-byte address, got {currency_address!r}")
+    denomination = _positive_int(b, "denomination")
+    issue_volume = _positive_int(b, "issue_volume")
+    if issue_volume % denomination:
+        raise ConfigError("issue_volume", f"{issue_volume} is not a whole number of units of {denomination}")
+    if issue_volume // denomination > MAX_UNITS:
+        raise ConfigError("issue_volume", "more units than the token can hold (2**96 - 1)")
+    coupon_type = _require(b, "coupon_type", str)
+    if coupon_type not in COUPON_TYPES:
+        raise ConfigError("coupon_type", f"must be one of {sorted(COUPON_TYPES)}, got {coupon_type!r}")
+    rate = _require(b, "coupon_rate_ppm", int)
+    if not 0 <= rate <= 1_000_000:
+        raise ConfigError("coupon_rate_ppm", f"must be between 0 and 1,000,000 (100%), got {rate}")
+    if (coupon_type == "zero") != (rate == 0):
+        raise ConfigError("coupon_rate_ppm", f"a {coupon_type} coupon cannot have rate {rate}")
+    frequency = _require(b, "coupon_frequency", int)
+    if frequency not in FREQUENCIES:
+        raise ConfigError("coupon_frequency", f"must be one of {FREQUENCIES}, got {frequency}")
+    day_count = _require(b, "day_count", str)
+    if day_count not in DAY_COUNTS:
+        raise ConfigError("day_count", f"must be one of {sorted(DAY_COUNTS)}, got {day_count!r}")
+    issue_date = _require(b, "issue_date", dt.date)
+    maturity_date = _require(b, "maturity_date", dt.date)
+    if isinstance(issue_date, dt.datetime):
+        raise ConfigError("issue_date", "must be a date without a time")
+    if isinstance(maturity_date, dt.datetime):
+        raise ConfigError("maturity_date", "must be a date without a time")
+    if maturity_date <= issue_date:
+        raise ConfigError("maturity_date", f"{maturity_date} is not after the issue date {issue_date}")
+    timezone = _require(b, "timezone", str)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("timezone", f"unknown time zone {timezone!r}") from None
+    record_days = _require(b, "record_days", int)
+    if record_days < 0:
+        raise ConfigError("record_days", f"must be zero or more, got {record_days}")
+    redemption = b.get("redemption", "par")
+    if redemption != "par":
+        raise ConfigError("redemption", f"only redemption at par is supported, got {redemption!r}")
+
+    if coupon_type == "zero":
+        coupon_dates: list[dt.date] = []
+        if b.get("coupon_dates"):
+            raise ConfigError("coupon_dates", "a zero-coupon bond has no coupon dates")
+    elif "coupon_dates" in b:
+        coupon_dates = _require(b, "coupon_dates", list)
+        _check_coupon_dates(coupon_dates, issue_date, maturity_date, frequency)
+    else:
+        coupon_dates = regular_schedule(issue_date, maturity_date, frequency)
+    gaps = [b2 - a for a, b2 in zip([issue_date, *coupon_dates], coupon_dates)]
+    if gaps and min(gaps).days <= record_days:
+        raise ConfigError("record_days", f"{record_days} days reaches back past the previous coupon date")
+
+    documents = tuple(_parse_document(i, d, base_dir) for i, d in enumerate(raw.get("documents", [])))
+    names = [d.name for d in documents]
+    if len(set(names)) != len(names):
+        raise ConfigError("documents", "two documents share a name")
+
+    return BondTerms(
+        name=name,
+        symbol=symbol,
+        isin=isin,
+        issuer=_require(b, "issuer", str),
+        currency=currency,
+        currency_address=currency_address,
+        denomination=denomination,
+        issue_volume=issue_volume,
+        coupon_type=coupon_type,
+        coupon_rate_ppm=rate,
+        coupon_frequency=frequency,
+        day_count=day_count,
+        issue_date=issue_date,
+        maturity_date=maturity_date,
+        timezone=timezone,
+        record_days=record_days,
+        redemption=redemption,
+        use_of_proceeds=_require(b, "use_of_proceeds", str),
+        coupon_dates=tuple(coupon_dates),
+        documents=documents,
+    )
+
+
+def _check_coupon_dates(dates: list, issue: dt.date, maturity: dt.date, frequency: int) -> None:
+    if not dates:
+        raise ConfigError("coupon_dates", "must list at least one date")
+    for i, d in enumerate(dates):
+        if not isinstance(d, dt.date) or isinstance(d, dt.datetime):
+            raise ConfigError("coupon_dates", f"entry {i} is not a date: {d!r}")
+    if dates != sorted(set(dates)):
+        raise ConfigError("coupon_dates", "dates must be strictly increasing")
+    if dates[0] <= issue:
+        raise ConfigError("coupon_dates", f"first date {dates[0]} is not after the issue date {issue}")
+    if dates[-1] != maturity:
+        raise ConfigError("coupon_dates", f"last date {dates[-1]} is not the maturity date {maturity}")
+    step = 12 // frequency
+    # Every period but the first must be regular; the first may be a short or long stub.
+    for i in range(len(dates) - 1, 0, -1):
+        if add_months(dates[i], -step) != dates[i - 1]:
+            raise ConfigError(
+                "coupon_dates",
+                f"{dates[i - 1]} and {dates[i]} are not {step} months apart (frequency {frequency})",
+            )
+    if add_months(dates[0], -2 * step) >= issue:
+        raise ConfigError("coupon_dates", f"the first period from {issue} to {dates[0]} is longer than two periods")
+
+
+def _parse_document(i: int, raw: dict, base_dir: Path) -> Document:
+    key = f"documents[{i}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(key, "must be a table")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name or not name.isascii() or len(name) > 32:
+        raise ConfigError(f"{key}.name", "must be 1 to 32 ASCII characters")
+    uri = raw.get("uri")
+    if not isinstance(uri, str) or not uri:
+        raise ConfigError(f"{key}.uri", "missing")
+    path = None
+    if "://" not in uri:
+        path = (base_dir / uri).resolve()
+        if not path.is_file():
+            raise ConfigError(f"{key}.uri", f"file not found: {path}")
+    return Document(name=name, uri=uri, path=path)
+
+
+def load_terms(path: str | Path = DEFAULT_BOND_CONFIG) -> BondTerms:
+    """Reads and validates a bond config file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("file", f"{path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("file", f"{path} is not valid TOML: {exc}") from None
+    return parse_terms(raw, base_dir=REPO_ROOT)

@@ -1,0 +1,150 @@
+"""Fixtures for the Brownie contract tests (run by `make test` on Anvil and on Ganache).
+
+`fn_isolation` reverts the chain after every test, so each test starts from the fixtures'
+state. Bonds here use dates relative to the chain's clock (monthly coupons starting a month
+after deployment), so time-dependent rules can be driven with `chain.sleep`; the default
+Hitachi terms from `config/` are deployed by `hitachi_bond` to check the ERC-7092 getters.
+"""
+
+import pytest
+from brownie import chain
+
+from greenbond.config import load_terms
+
+DAY = 86_400
+MONTH = 30 * DAY
+RECORD_OFFSET = DAY
+DENOMINATION = 1_000_000
+UNITS = 10_000
+
+
+@pytest.fixture(autouse=True)
+def isolation(fn_isolation):
+    pass
+
+
+@pytest.fixture(scope="module")
+def admin(accounts):
+    """The issuer: DEFAULT_ADMIN_ROLE and AGENT_ROLE on the bond, both roles on the registry."""
+    return accounts[0]
+
+
+@pytest.fixture(scope="module")
+def agent(accounts):
+    """A transfer agent holding only AGENT_ROLE."""
+    return accounts[1]
+
+
+@pytest.fixture(scope="module")
+def registrar(accounts):
+    """A registrar holding only REGISTRAR_ROLE."""
+    return accounts[2]
+
+
+@pytest.fixture(scope="module")
+def alice(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="module")
+def bob(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="module")
+def carol(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="module")
+def outsider(accounts):
+    """Holds no role and is never registered."""
+    return accounts[9]
+
+
+@pytest.fixture(scope="module")
+def settlement(SettlementToken, admin):
+    return SettlementToken.deploy("JPY Deposit Token (dev)", "JPYD", admin, {"from": admin})
+
+
+@pytest.fixture(scope="module")
+def registry(HolderRegistry, admin, registrar):
+    reg = HolderRegistry.deploy(admin, {"from": admin})
+    reg.grantRole(reg.REGISTRAR_ROLE(), registrar, {"from": admin})
+    return reg
+
+
+def investor_id(n):
+    return "0x" + f"{n:064x}"
+
+
+def sealed(n):
+    """Stand-in ciphertext: the contracts never look inside it."""
+    return "0x" + bytes([n % 256]).hex() * 48
+
+
+@pytest.fixture(scope="module")
+def register(registry, registrar):
+    """register(wallet, investor=n, expires_in=seconds) registers a wallet."""
+
+    def _register(wallet, investor=1, expires_in=10 * 365 * DAY, country=392):
+        expires = chain.time() + expires_in
+        return registry.registerHolder(
+            wallet, investor_id(investor), country, expires, sealed(investor), {"from": registrar}
+        )
+
+    return _register
+
+
+def relative_terms(settlement_address, start, months=12, record_offset=RECORD_OFFSET):
+    """Terms of a bond issued at `start` with `months` monthly coupons (frequency 12)."""
+    coupon_dates = [start + MONTH * (i + 1) for i in range(months)]
+    return (
+        "Test Green Bond",
+        "TGB",
+        "PLACEHOLDER-TEST",
+        settlement_address,
+        DENOMINATION,
+        DENOMINATION * UNITS,
+        5_980,
+        1,
+        12,
+        0,
+        start,
+        coupon_dates[-1],
+        record_offset,
+        coupon_dates,
+    )
+
+
+@pytest.fixture(scope="module")
+def terms(settlement):
+    return relative_terms(settlement.address, chain.time())
+
+
+@pytest.fixture(scope="module")
+def bond(GreenBond, terms, registry, admin, agent):
+    b = GreenBond.deploy(terms, registry, admin, {"from": admin})
+    b.grantRole(b.AGENT_ROLE(), agent, {"from": admin})
+    return b
+
+
+@pytest.fixture(scope="module")
+def holders(bond, register, alice, bob, carol, agent):
+    """alice (investor 1) holds 100, bob (investor 2) 50; carol (investor 3) is registered, holds 0."""
+    register(alice, 1)
+    register(bob, 2)
+    register(carol, 3)
+    bond.mint(alice, 100, {"from": agent})
+    bond.mint(bob, 50, {"from": agent})
+    return alice, bob, carol
+
+
+@pytest.fixture(scope="module")
+def hitachi_terms():
+    return load_terms()
+
+
+@pytest.fixture(scope="module")
+def hitachi_bond(GreenBond, hitachi_terms, settlement, registry, admin):
+    return GreenBond.deploy(hitachi_terms.contract_terms(settlement.address), registry, admin, {"from": admin})
