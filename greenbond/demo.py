@@ -1,0 +1,169 @@
+"""`make demo`: a local chain with the default bond deployed, investors registered, the issue
+allotted, and a summary of what was done.
+
+Run again, it resumes the same chain (Anvil keeps it in .demo/anvil-state.json) and does only
+what is missing. Investors' personal details are sealed to a demo issuer key kept in
+.demo/keys/ (ignored by git); nothing personal is printed or sent in plaintext.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from greenbond.config import DEFAULT_BOND_CONFIG, REPO_ROOT, ConfigError, load_terms
+from greenbond.deployments import DeploymentError
+from greenbond.holders import (
+    HolderDetails,
+    default_issuer_key_path,
+    generate_issuer_key,
+    investor_id,
+    load_investor_id_salt,
+    load_issuer_public_key,
+    seal,
+)
+from greenbond.localchain import LocalChainError, start_anvil
+
+DEMO_DIR = REPO_ROOT / ".demo"
+DEMO_PORT = 8546
+JAPAN = 392
+
+
+@dataclass(frozen=True)
+class DemoInvestor:
+    account_index: int
+    identifier: str      # the issuer's own customer number: only its salted hash goes on chain
+    details: HolderDetails
+    units: int
+
+
+# Fictitious investors; the units add up to the whole issue of the default bond (10,000).
+DEMO_INVESTORS = (
+    DemoInvestor(1, "CUST-0001", HolderDetails("Sakura Life Insurance Co. (fictitious)", "1-1 Marunouchi, Chiyoda-ku, Tokyo", "bonds@sakura-life.example", "corporation"), 4_000),
+    DemoInvestor(2, "CUST-0002", HolderDetails("Midori Asset Management (fictitious)", "2-2 Nihonbashi, Chuo-ku, Tokyo", "ops@midori-am.example", "corporation"), 3_000),
+    DemoInvestor(3, "CUST-0003", HolderDetails("Kobe Regional Bank (fictitious)", "3-3 Sannomiya, Chuo-ku, Kobe", "treasury@kobe-bank.example", "corporation"), 2_000),
+    DemoInvestor(4, "CUST-0004", HolderDetails("Hanako Yamada (fictitious)", "4-4 Aoba-ku, Sendai", "hanako@example.jp", "individual"), 600),
+    DemoInvestor(5, "CUST-0005", HolderDetails("Taro Suzuki (fictitious)", "5-5 Naka-ku, Nagoya", "taro@example.jp", "individual"), 400),
+)
+
+
+def _say(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+def run(config_path: Path, serve: bool) -> int:
+    terms = load_terms(config_path)  # validated before anything starts
+    if sum(i.units for i in DEMO_INVESTORS) > terms.units:
+        raise ConfigError("issue_volume", f"the demo allots {sum(i.units for i in DEMO_INVESTORS)} units; the bond has {terms.units}")
+    DEMO_DIR.mkdir(exist_ok=True)
+    genesis = terms.timestamp(terms.issue_date) - 86_400  # the day before the issue date
+    _say(f"Starting Anvil on port {DEMO_PORT} (state in {DEMO_DIR.relative_to(REPO_ROOT)}/anvil-state.json) ...")
+    node = start_anvil(DEMO_DIR / "anvil-state.json", port=DEMO_PORT, genesis_timestamp=genesis, log_file=DEMO_DIR / "anvil.log")
+    if node.process is None:
+        _say(f"  a node is already serving at {node.url}; using it")
+    try:
+        _run_on_chain(terms, config_path)
+        if serve and node.process is not None:
+            _say(f"\nAnvil keeps serving the demo chain at {node.url}. Press Ctrl-C to stop (the chain is saved).")
+            try:
+                node.process.wait()
+            except KeyboardInterrupt:
+                _say("\nStopping Anvil and saving the chain ...")
+    finally:
+        node.stop()
+    return 0
+
+
+def _run_on_chain(terms, config_path: Path) -> None:
+    import warnings
+
+    import brownie
+    from brownie import accounts, chain, network, project, web3
+    from brownie._config import CONFIG
+
+    CONFIG.argv["silent"] = True  # our own summary replaces Brownie's per-transaction lines
+    warnings.filterwarnings("ignore", module="brownie")  # its own rpc.* deprecations and block-height notes
+
+    from greenbond.deploy import deploy_suite, describe_bond
+
+    proj = project.get_loaded_projects()[0] if project.get_loaded_projects() else project.load(REPO_ROOT, name="GreenBondProject")
+    proj.load_config()
+    network.connect("anvil")
+    brownie.network.gas_price(0)
+    issuer = accounts[0]
+    _say(f"Connected to chain {web3.eth.chain_id}, block {web3.eth.block_number}; issuer (account 0) {issuer.address}")
+
+    _say("\nDeploying (reusing what this chain already holds):")
+    suite = deploy_suite(
+        proj, web3, issuer, terms,
+        network_name="anvil", development=True,
+        bond_config=os.path.relpath(config_path, REPO_ROOT), log=_say,
+    )
+    bond, registry = suite.bond, suite.registry
+
+    key_path = default_issuer_key_path()
+    if not key_path.exists():
+        generate_issuer_key(key_path)
+        _say(f"\nGenerated the demo issuer key pair in {key_path.parent.relative_to(REPO_ROOT)}/ (ignored by git)")
+    public_key = load_issuer_public_key()
+    salt = load_investor_id_salt()
+
+    _say("\nRegistering investors (details sealed to the issuer's public key):")
+    expires = terms.timestamp(terms.maturity_date) + 365 * 86_400
+    for inv in DEMO_INVESTORS:
+        wallet = accounts[inv.account_index]
+        iid = investor_id(inv.identifier, salt)
+        if registry.isEligible(wallet):
+            _say(f"  {wallet.address}  already registered")
+            continue
+        blob = seal(inv.details, public_key)
+        registry.registerHolder(wallet, iid, JAPAN, expires, blob, {"from": issuer})
+        _say(f"  {wallet.address}  investor 0x{iid.hex()[:12]}...  {len(blob)} bytes sealed")
+
+    if bond.totalSupply() == 0:
+        issue_ts = terms.timestamp(terms.issue_date) + 10 * 3600  # 10:00 on the issue date
+        if chain.time() < issue_ts:
+            chain.mine(timestamp=issue_ts)
+        wallets = [accounts[i.account_index] for i in DEMO_INVESTORS]
+        tx = bond.batchMint(wallets, [i.units for i in DEMO_INVESTORS], {"from": issuer})
+        when = dt.datetime.fromtimestamp(web3.eth.get_block(tx.block_number)["timestamp"], ZoneInfo(terms.timezone))
+        _say(f"\nAllotted the issue at {when:%Y-%m-%d %H:%M %Z} (block {tx.block_number}, gas {tx.gas_used:,}):")
+    else:
+        _say("\nThe issue is already allotted:")
+    for inv in DEMO_INVESTORS:
+        wallet = accounts[inv.account_index]
+        units = bond.balanceOf(wallet)
+        _say(f"  {wallet.address}  {units:>6,} units  {terms.currency} {bond.principalOf(wallet):>15,}")
+
+    _say("\nThe bond, as the chain reports it:")
+    for line in describe_bond(bond, terms):
+        _say(line)
+    _say("\nAddresses:")
+    for name, rec in suite.deployment.contracts.items():
+        _say(f"  {name:<16} {rec.address}")
+    _say(f"  recorded in deployments/{suite.deployment.chain_id}.json")
+    network.disconnect(kill_rpc=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=DEFAULT_BOND_CONFIG, help="bond terms (TOML)")
+    parser.add_argument("--no-serve", action="store_true", help="stop the chain after the summary instead of serving it")
+    args = parser.parse_args(argv)
+    try:
+        return run(args.config.resolve(), serve=not args.no_serve)
+    except (ConfigError, DeploymentError, LocalChainError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted; the chain is saved and the next `make demo` resumes it", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
