@@ -6,6 +6,7 @@ after deployment), so time-dependent rules can be driven with `chain.sleep`; the
 Hitachi terms from `config/` are deployed by `hitachi_bond` to check the ERC-7092 getters.
 """
 
+import brownie
 import pytest
 from brownie import chain
 
@@ -148,3 +149,65 @@ def hitachi_terms():
 @pytest.fixture(scope="module")
 def hitachi_bond(GreenBond, hitachi_terms, settlement, registry, admin):
     return GreenBond.deploy(hitachi_terms.contract_terms(settlement.address), registry, admin, {"from": admin})
+
+
+# ---------------------------------------------------------------- helpers added for the suite
+
+
+@pytest.fixture(scope="module")
+def dave(accounts):
+    """Unregistered by default: used as a second wallet of an investor (recovery) or a newcomer."""
+    return accounts[6]
+
+
+@pytest.fixture(scope="module")
+def erin(accounts):
+    """Unregistered by default."""
+    return accounts[7]
+
+
+def code(reason):
+    """A canTransfer reason ("PAUSED") as the bytes32 hex string the contract returns."""
+    return "0x" + reason.encode().ljust(32, b"\0").hex()
+
+
+def _error_arg(value):
+    """One argument as Brownie 1.22 prints it in a decoded custom error."""
+    if hasattr(value, "address"):
+        value = value.address
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, bytes):
+        return str(bytes(value))
+    if isinstance(value, str):
+        if value.startswith("0x") and len(value) == 42:
+            return value.lower()
+        if value.startswith("0x") and len(value) == 66:
+            return str(bytes.fromhex(value[2:]))
+        return str(value.encode().ljust(32, b"\0"))  # a short string meant as bytes32
+    raise TypeError(f"cannot format error argument {value!r}")
+
+
+def error_message(name, *args):
+    """The revert message Brownie 1.22 decodes for custom error `name(args...)`:
+    "Name: arg1, arg2" with addresses in lower case, bytes32 as a Python bytes literal
+    (short strings such as "PAUSED" are padded to 32 bytes) and integers in decimal."""
+    return f"{name}: {', '.join(_error_arg(a) for a in args)}"
+
+
+@pytest.fixture(scope="session")
+def revert_with():
+    """`with revert_with("GreenBondNotEligible", carol):` asserts that exact custom error and arguments."""
+
+    def _revert_with(name, *args):
+        return brownie.reverts(error_message(name, *args))
+
+    return _revert_with
+
+
+@pytest.fixture(scope="session")
+def reason():
+    """reason("PAUSED") -> the bytes32 reason code canTransfer returns."""
+    return code
