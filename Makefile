@@ -51,7 +51,7 @@ test-ganache: compile
 	brownie test tests/contracts --network ganache-cli
 
 demo: compile
-	$(BIN)/python -m greenbond.demo
+	$(BIN)/python -m greenbond.demo $(DEMO_ARGS)
 
 bench: compile
 	brownie run scripts/bench.py
