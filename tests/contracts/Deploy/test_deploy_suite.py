@@ -1,0 +1,111 @@
+"""greenbond.deploy: validate first, record every contract, reuse only what the chain holds."""
+
+import json
+from dataclasses import replace
+
+import brownie
+import pytest
+from brownie import accounts, project, web3
+
+from greenbond.deploy import deploy_suite, document_hash, document_name
+from greenbond.deployments import DeploymentError, load_deployment
+
+
+@pytest.fixture
+def proj():
+    return project.get_loaded_projects()[0]
+
+
+@pytest.fixture
+def deploy(proj, hitachi_terms, tmp_path):
+    lines = []
+
+    def _deploy(terms=hitachi_terms, development=True):
+        lines.clear()
+        return deploy_suite(
+            proj, web3, accounts[0], terms,
+            network_name="test", development=development,
+            log=lines.append, directory=tmp_path,
+        )
+
+    _deploy.lines = lines
+    _deploy.dir = tmp_path
+    return _deploy
+
+
+def test_deploys_records_and_registers_documents(deploy, hitachi_terms):
+    suite = deploy()
+    dep = load_deployment(web3.eth.chain_id, directory=deploy.dir)
+    assert dep.complete
+    assert set(dep.contracts) == {"SettlementToken", "HolderRegistry", "GreenBond"}
+    rec = dep.contracts["GreenBond"]
+    assert rec.address == suite.bond.address
+    assert web3.eth.get_transaction(rec.tx_hash)["blockNumber"] == rec.block
+    assert suite.bond.currency() == suite.settlement.address
+    assert suite.bond.registry() == suite.registry.address
+    for doc in hitachi_terms.documents:
+        uri, digest, _ = suite.bond.getDocument(document_name(doc.name))
+        assert uri == doc.uri
+        assert bytes(digest) == document_hash(doc.path)
+
+
+def test_second_run_reuses_everything(deploy):
+    first = deploy()
+    block = web3.eth.block_number
+    second = deploy()
+    assert web3.eth.block_number == block  # not one transaction sent
+    assert second.bond.address == first.bond.address
+    assert all("reused" in line for line in deploy.lines)
+
+
+def test_changed_terms_redeploy_only_the_bond(deploy, hitachi_terms):
+    first = deploy()
+    second = deploy(replace(hitachi_terms, name="Another Green Bond"))
+    assert second.registry.address == first.registry.address
+    assert second.settlement.address == first.settlement.address
+    assert second.bond.address != first.bond.address
+    assert second.bond.name() == "Another Green Bond"
+
+
+def test_record_without_code_on_chain_is_redeployed(deploy):
+    first = deploy()
+    path = deploy.dir / f"{web3.eth.chain_id}.json"
+    raw = json.loads(path.read_text())
+    raw["contracts"]["HolderRegistry"]["address"] = accounts[7].address  # no code there
+    path.write_text(json.dumps(raw))
+    second = deploy()
+    assert second.registry.address not in (accounts[7].address, first.registry.address)
+    assert second.bond.address != first.bond.address  # its constructor names the registry
+
+
+def test_interrupted_run_resumes(deploy, proj, monkeypatch):
+    real_deploy = proj.GreenBond.deploy
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("node went away")
+
+    monkeypatch.setattr(proj.GreenBond, "deploy", crash)
+    with pytest.raises(RuntimeError):
+        deploy()
+    dep = load_deployment(web3.eth.chain_id, directory=deploy.dir)
+    assert not dep.complete
+    assert set(dep.contracts) == {"SettlementToken", "HolderRegistry"}
+    monkeypatch.setattr(proj.GreenBond, "deploy", real_deploy)
+    suite = deploy()
+    assert suite.registry.address == dep.contracts["HolderRegistry"].address
+    assert load_deployment(web3.eth.chain_id, directory=deploy.dir).complete
+
+
+def test_live_network_needs_a_settlement_token_before_any_transaction(deploy, hitachi_terms):
+    block = web3.eth.block_number
+    with pytest.raises(DeploymentError, match="currency_address: required"):
+        deploy(development=False)
+    with pytest.raises(DeploymentError, match="no contract at"):
+        deploy(replace(hitachi_terms, currency_address=accounts[8].address), development=False)
+    assert web3.eth.block_number == block
+
+
+def test_live_network_uses_the_given_settlement_token(deploy, hitachi_terms, settlement):
+    suite = deploy(replace(hitachi_terms, currency_address=settlement.address), development=False)
+    assert suite.bond.currency() == settlement.address
+    assert "SettlementToken" not in load_deployment(web3.eth.chain_id, directory=deploy.dir).contracts
