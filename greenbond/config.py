@@ -8,10 +8,13 @@ currency's smallest unit; the coupon rate is in parts per million a year.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from eth_utils import is_checksum_address
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BOND_CONFIG = REPO_ROOT / "config" / "bonds" / "hitachi-2023.toml"
@@ -20,6 +23,14 @@ COUPON_TYPES = {"zero": 0, "fixed": 1, "floating": 2}
 DAY_COUNTS = {"ACT/365F": 0, "ACT/360": 1, "30/360": 2, "ACT/ACT": 3}
 FREQUENCIES = (1, 2, 4, 12)
 MAX_UNITS = 2**96 - 1
+BOND_KEYS = frozenset(
+    {
+        "name", "symbol", "isin", "issuer", "currency", "currency_address", "denomination",
+        "issue_volume", "coupon_type", "coupon_rate_ppm", "coupon_frequency", "day_count",
+        "issue_date", "maturity_date", "timezone", "record_days", "redemption",
+        "use_of_proceeds", "coupon_dates", "chain_name",
+    }
+)
 DAY = 86_400
 
 
@@ -134,6 +145,13 @@ def _require(data: dict, key: str, kind: type | tuple[type, ...]):
     return value
 
 
+def _non_empty(data: dict, key: str) -> str:
+    value = _require(data, key, str).strip()
+    if not value:
+        raise ConfigError(key, "must not be empty")
+    return value
+
+
 def _positive_int(data: dict, key: str) -> int:
     value = _require(data, key, int)
     if value <= 0:
@@ -142,13 +160,13 @@ def _positive_int(data: dict, key: str) -> int:
 
 
 def _is_address(value: str) -> bool:
-    if not (isinstance(value, str) and value.startswith("0x") and len(value) == 42):
+    """0x and 40 hex digits; mixed case must carry a valid EIP-55 checksum."""
+    if not (isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", value)):
         return False
-    try:
-        int(value[2:], 16)
-    except ValueError:
-        return False
-    return True
+    digits = value[2:]
+    if digits.islower() or digits.isupper() or digits.isdigit():
+        return True
+    return is_checksum_address(value)
 
 
 def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
@@ -156,6 +174,12 @@ def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
     if "bond" not in raw or not isinstance(raw["bond"], dict):
         raise ConfigError("bond", "missing [bond] table")
     b = raw["bond"]
+    unknown = sorted(set(b) - BOND_KEYS)
+    if unknown:
+        raise ConfigError(unknown[0], f"unknown key in [bond] (known: {', '.join(sorted(BOND_KEYS))})")
+    extra_tables = sorted(set(raw) - {"bond", "documents"})
+    if extra_tables:
+        raise ConfigError(extra_tables[0], "unknown table (known: bond, documents)")
     name = _require(b, "name", str).strip()
     symbol = _require(b, "symbol", str).strip()
     isin = _require(b, "isin", str).strip()
@@ -163,7 +187,7 @@ def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
         if not value:
             raise ConfigError(key, "must not be empty")
     currency = _require(b, "currency", str)
-    if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+    if not (len(currency) == 3 and currency.isascii() and currency.isalpha() and currency.isupper()):
         raise ConfigError("currency", f"must be an ISO 4217 code such as JPY, got {currency!r}")
     currency_address = b.get("currency_address")
     if currency_address is not None and not _is_address(currency_address):
@@ -197,9 +221,11 @@ def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
     if maturity_date <= issue_date:
         raise ConfigError("maturity_date", f"{maturity_date} is not after the issue date {issue_date}")
     timezone = _require(b, "timezone", str)
+    if timezone not in available_timezones() or timezone in ("localtime", "posixrules", "Factory"):
+        raise ConfigError("timezone", f"unknown time zone {timezone!r} (use an IANA name such as Asia/Tokyo)")
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError("timezone", f"unknown time zone {timezone!r}") from None
     record_days = _require(b, "record_days", int)
     if record_days < 0:
@@ -221,7 +247,10 @@ def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
     if gaps and min(gaps).days <= record_days:
         raise ConfigError("record_days", f"{record_days} days reaches back past the previous coupon date")
 
-    documents = tuple(_parse_document(i, d, base_dir) for i, d in enumerate(raw.get("documents", [])))
+    raw_documents = raw.get("documents", [])
+    if not isinstance(raw_documents, list):
+        raise ConfigError("documents", "must be an array of tables ([[documents]])")
+    documents = tuple(_parse_document(i, d, base_dir) for i, d in enumerate(raw_documents))
     names = [d.name for d in documents]
     if len(set(names)) != len(names):
         raise ConfigError("documents", "two documents share a name")
@@ -230,7 +259,7 @@ def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
         name=name,
         symbol=symbol,
         isin=isin,
-        issuer=_require(b, "issuer", str),
+        issuer=_non_empty(b, "issuer"),
         currency=currency,
         currency_address=currency_address,
         denomination=denomination,
@@ -244,7 +273,7 @@ def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
         timezone=timezone,
         record_days=record_days,
         redemption=redemption,
-        use_of_proceeds=_require(b, "use_of_proceeds", str),
+        use_of_proceeds=_non_empty(b, "use_of_proceeds"),
         coupon_dates=tuple(coupon_dates),
         documents=documents,
     )
@@ -263,12 +292,30 @@ def _check_coupon_dates(dates: list, issue: dt.date, maturity: dt.date, frequenc
     if dates[-1] != maturity:
         raise ConfigError("coupon_dates", f"last date {dates[-1]} is not the maturity date {maturity}")
     step = 12 // frequency
-    # Every period but the first must be regular; the first may be a short or long stub.
-    for i in range(len(dates) - 1, 0, -1):
-        if add_months(dates[i], -step) != dates[i - 1]:
+    # Coupon dates lie on one regular schedule, every `step` months rolled back from an anchor
+    # (rolling from the anchor, not from the next date, keeps month-end schedules such as
+    # 31 Aug / 29 Feb / 31 Aug intact). The anchor is maturity; or, for an irregular last
+    # period, the date before it. The first period (from the issue date) may be short or long.
+    def off_schedule(anchor: int) -> int | None:
+        for i in range(anchor - 1, -1, -1):
+            if add_months(dates[anchor], -step * (anchor - i)) != dates[i]:
+                return i
+        return None
+
+    last = len(dates) - 1
+    bad = off_schedule(last)
+    if bad is not None:
+        irregular_last_ok = (
+            last >= 1
+            and off_schedule(last - 1) is None
+            and add_months(dates[last - 1], 2 * step) >= maturity
+        )
+        if not irregular_last_ok:
             raise ConfigError(
                 "coupon_dates",
-                f"{dates[i - 1]} and {dates[i]} are not {step} months apart (frequency {frequency})",
+                f"{dates[bad]} and {dates[bad + 1]} are not {step} months apart on the schedule "
+                f"rolled back from maturity (frequency {frequency}); expected "
+                f"{add_months(maturity, -step * (last - bad))}",
             )
     if add_months(dates[0], -2 * step) >= issue:
         raise ConfigError("coupon_dates", f"the first period from {issue} to {dates[0]} is longer than two periods")
@@ -287,6 +334,8 @@ def _parse_document(i: int, raw: dict, base_dir: Path) -> Document:
     path = None
     if "://" not in uri:
         path = (base_dir / uri).resolve()
+        if Path(uri).is_absolute() or not path.is_relative_to(base_dir.resolve()):
+            raise ConfigError(f"{key}.uri", f"must be a path inside the repository, got {uri!r}")
         if not path.is_file():
             raise ConfigError(f"{key}.uri", f"file not found: {path}")
     return Document(name=name, uri=uri, path=path)
