@@ -28,7 +28,7 @@ BOND_KEYS = frozenset(
         "name", "symbol", "isin", "issuer", "currency", "currency_address", "denomination",
         "issue_volume", "coupon_type", "coupon_rate_ppm", "coupon_frequency", "day_count",
         "issue_date", "maturity_date", "timezone", "record_days", "redemption",
-        "use_of_proceeds", "coupon_dates", "chain_name",
+        "use_of_proceeds", "coupon_dates", "chain_name", "call_notice_days",
     }
 )
 DAY = 86_400
@@ -71,6 +71,13 @@ class BondTerms:
     use_of_proceeds: str
     coupon_dates: tuple[dt.date, ...]
     documents: tuple[Document, ...] = field(default=())
+    call_notice_days: int = 30
+
+    @property
+    def utc_offset_seconds(self) -> int:
+        """The bond calendar's fixed offset from UTC (JST: 32400); validated to be constant."""
+        offset = dt.datetime.combine(self.issue_date, dt.time(0), ZoneInfo(self.timezone)).utcoffset()
+        return int(offset.total_seconds())
 
     @property
     def units(self) -> int:
@@ -230,6 +237,15 @@ def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
     record_days = _require(b, "record_days", int)
     if record_days < 0:
         raise ConfigError("record_days", f"must be zero or more, got {record_days}")
+    offsets = {
+        dt.datetime.combine(d, dt.time(0), ZoneInfo(timezone)).utcoffset()
+        for d in (issue_date, maturity_date, *[dt.date(y, m, 1) for y in range(issue_date.year, maturity_date.year + 1) for m in (1, 7)])
+    }
+    if len(offsets) > 1:
+        raise ConfigError("timezone", f"{timezone} changes its UTC offset (daylight saving); the schedule needs a fixed offset")
+    call_notice_days = b.get("call_notice_days", 30)
+    if not isinstance(call_notice_days, int) or isinstance(call_notice_days, bool) or call_notice_days < 0:
+        raise ConfigError("call_notice_days", f"must be a whole number of days, got {call_notice_days!r}")
     redemption = b.get("redemption", "par")
     if redemption != "par":
         raise ConfigError("redemption", f"only redemption at par is supported, got {redemption!r}")
@@ -276,6 +292,7 @@ def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
         use_of_proceeds=_non_empty(b, "use_of_proceeds"),
         coupon_dates=tuple(coupon_dates),
         documents=documents,
+        call_notice_days=call_notice_days,
     )
 
 

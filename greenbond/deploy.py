@@ -40,6 +40,7 @@ class Suite:
     settlement: Any
     registry: Any
     bond: Any
+    schedule: Any
 
 
 def document_name(name: str) -> bytes:
@@ -128,6 +129,17 @@ def deploy_suite(
         [terms.contract_terms(currency_address), registry.address, deployer.address],
     )
 
+    schedule = ensure(
+        "CouponSchedule",
+        project.CouponSchedule,
+        [bond.address, deployer.address, deployer.address, terms.utc_offset_seconds, terms.call_notice_days * 86_400],
+    )
+    agent_role = bond.AGENT_ROLE()
+    if not bond.hasRole(agent_role, schedule.address):
+        # the schedule burns redeemed units, which is an agent action on the bond
+        bond.grantRole(agent_role, schedule.address, {"from": deployer})
+        log(f"  granted AGENT_ROLE on the bond to the CouponSchedule (it burns redeemed units)")
+
     for doc, name32, digest in documents:
         try:
             uri, onchain_hash, _ = bond.getDocument(name32)
@@ -140,7 +152,7 @@ def deploy_suite(
 
     deployment.complete = True
     save_deployment(deployment, **kwargs)
-    return Suite(deployment=deployment, settlement=settlement, registry=registry, bond=bond)
+    return Suite(deployment=deployment, settlement=settlement, registry=registry, bond=bond, schedule=schedule)
 
 
 def _still_there(web3, rec: ContractRecord) -> bool:

@@ -37,12 +37,16 @@ def test_deploys_records_and_registers_documents(deploy, hitachi_terms):
     suite = deploy()
     dep = load_deployment(web3.eth.chain_id, directory=deploy.dir)
     assert dep.complete
-    assert set(dep.contracts) == {"SettlementToken", "HolderRegistry", "GreenBond"}
+    assert set(dep.contracts) == {"SettlementToken", "HolderRegistry", "GreenBond", "CouponSchedule"}
     rec = dep.contracts["GreenBond"]
     assert rec.address == suite.bond.address
     assert web3.eth.get_transaction(rec.tx_hash)["blockNumber"] == rec.block
     assert suite.bond.currency() == suite.settlement.address
     assert suite.bond.registry() == suite.registry.address
+    assert suite.schedule.bond() == suite.bond.address
+    assert suite.bond.hasRole(suite.bond.AGENT_ROLE(), suite.schedule.address)
+    assert suite.schedule.utcOffset() == 9 * 3600
+    assert suite.schedule.couponCount() == 10
     for doc in hitachi_terms.documents:
         uri, digest, _ = suite.bond.getDocument(document_name(doc.name))
         assert uri == doc.uri

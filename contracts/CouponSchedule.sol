@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ICouponSchedule} from "../interfaces/ICouponSchedule.sol";
+import {IGreenBond} from "../interfaces/IGreenBond.sol";
+
+/// @title CouponSchedule
+/// @notice Pays the bond's coupons and principal in its settlement token. The paying agent
+///         (`PAYING_AGENT_ROLE`) funds each coupon after its record date with exactly what is
+///         owed; after the payment date holders claim or the agent pushes; coupons paid by bank
+///         transfer are recorded and cannot be claimed. At maturity each redeemed unit is burnt
+///         and paid its face value. The issuer (`DEFAULT_ADMIN_ROLE`) may call the bond early.
+/// @dev Amounts are integers in the settlement token's smallest unit. A regular period pays
+///      denomination x rate / 1e6 / frequency; an irregular first or last period (and a call
+///      period) pays Actual/365 Fixed accrual; each per-unit amount is truncated.
+contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @notice Role of the paying agent.
+    bytes32 public constant PAYING_AGENT_ROLE = keccak256("PAYING_AGENT_ROLE");
+
+    uint256 private constant DAY = 86_400;
+    uint256 private constant PPM = 1_000_000;
+
+    struct Coupon {
+        uint64 date;
+        uint64 recordDate;
+        uint128 perUnit;
+        bool funded;
+        bool lateFlagged;
+        uint96 paidUnits;      // units paid, on and off chain
+        uint96 offchainUnits;  // of which off chain
+        uint256 held;          // settlement tokens held for this coupon
+    }
+
+    /// @notice The bond this schedule pays.
+    IGreenBond public immutable bond;
+    /// @notice The settlement token (the bond's currency()).
+    IERC20 public immutable settlementToken;
+    /// @notice Seconds east of UTC of the bond's calendar (JST: 32400); used to tell regular periods.
+    int32 public immutable utcOffset;
+    /// @notice Minimum notice, in seconds, between callBond and the call date.
+    uint64 public immutable callNotice;
+
+    uint256 private immutable _denomination;
+    uint256 private immutable _rate;
+    uint256 private immutable _frequency;
+    uint64 private immutable _recordOffset;
+
+    Coupon[] private _coupons;
+    mapping(uint256 index => mapping(address holder => Payment)) private _payments;
+
+    uint64 private _redemptionDate;
+    bool private _redemptionFunded;
+    bool private _called;
+    bool private _fullyRedeemed;
+    uint256 private _principalHeld;
+
+    /// @param bond_ the GreenBond; @param admin the issuer (DEFAULT_ADMIN_ROLE)
+    /// @param payingAgent receives PAYING_AGENT_ROLE
+    /// @param utcOffset_ seconds east of UTC of the bond's calendar dates
+    /// @param callNotice_ minimum notice for an early call, seconds
+    constructor(IGreenBond bond_, address admin, address payingAgent, int32 utcOffset_, uint64 callNotice_) {
+        if (address(bond_) == address(0) || admin == address(0) || payingAgent == address(0)) {
+            revert ScheduleInvalidConfig("address");
+        }
+        if (utcOffset_ < -14 hours || utcOffset_ > 14 hours) revert ScheduleInvalidConfig("utcOffset");
+        bond = bond_;
+        settlementToken = IERC20(bond_.currency());
+        utcOffset = utcOffset_;
+        callNotice = callNotice_;
+        _denomination = bond_.denomination();
+        _rate = bond_.couponRate();
+        _frequency = bond_.couponFrequency();
+        uint256[] memory dates = bond_.couponDates();
+        uint256[] memory records = bond_.recordDates();
+        if (records.length < dates.length) revert ScheduleInvalidConfig("recordDates");
+        _recordOffset = dates.length == 0 ? 0 : uint64(dates[0] - records[0]);
+        uint8 dayCount = bond_.dayCountBasis();
+        uint256 previous = bond_.issueDate();
+        for (uint256 i = 0; i < dates.length; ++i) {
+            uint256 perUnit;
+            if (_monthsBefore(dates[i], 12 / _frequency) == previous) {
+                perUnit = (_denomination * _rate) / (PPM * _frequency);
+            } else {
+                // only the first and last periods may be irregular (the deploy validates this)
+                if (dayCount != 0) revert ScheduleUnsupportedDayCount(dayCount);
+                perUnit = _accrued(previous, dates[i]);
+            }
+            _coupons.push(
+                Coupon(uint64(dates[i]), uint64(records[i]), uint128(perUnit), false, false, 0, 0, 0)
+            );
+            previous = dates[i];
+        }
+        _redemptionDate = uint64(bond_.maturityDate());
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAYING_AGENT_ROLE, payingAgent);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc ICouponSchedule
+    function couponCount() external view returns (uint256) {
+        return _coupons.length;
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function couponDate(uint256 i) external view returns (uint256) {
+        return _coupon(i).date;
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function recordDate(uint256 i) external view returns (uint256) {
+        return _coupon(i).recordDate;
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function couponPerUnit(uint256 i) external view returns (uint256) {
+        return _coupon(i).perUnit;
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function couponOf(address holder, uint256 i) public view returns (uint256) {
+        Coupon storage c = _coupon(i);
+        return _unitsAt(holder, c) * c.perUnit;
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function couponTotal(uint256 i) public view returns (uint256) {
+        Coupon storage c = _coupon(i);
+        if (block.timestamp < c.recordDate) revert ScheduleRecordDateNotReached(i, c.recordDate);
+        return bond.totalSupplyAt(c.recordDate) * c.perUnit;
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function isPaid(address holder, uint256 i) external view returns (bool) {
+        _coupon(i);
+        return _payments[i][holder] != Payment.None;
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function paymentOf(address holder, uint256 i) external view returns (Payment) {
+        _coupon(i);
+        return _payments[i][holder];
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function couponStatus(uint256 i) public view returns (CouponStatus) {
+        Coupon storage c = _coupon(i);
+        if (block.timestamp >= c.recordDate && c.paidUnits == bond.totalSupplyAt(c.recordDate)) {
+            if (c.funded || c.paidUnits == c.offchainUnits) return CouponStatus.Paid;
+        }
+        if (!c.funded) return block.timestamp >= c.date ? CouponStatus.Late : CouponStatus.Scheduled;
+        return block.timestamp >= c.date ? CouponStatus.Paying : CouponStatus.Funded;
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function isLate(uint256 i) public view returns (bool) {
+        return couponStatus(i) == CouponStatus.Late;
+    }
+
+    /// @notice Settlement tokens held for coupon `i` and not yet paid out.
+    function couponHeld(uint256 i) external view returns (uint256) {
+        return _coupon(i).held;
+    }
+
+    /// @notice Settlement tokens held for principal not yet paid out.
+    function principalHeld() external view returns (uint256) {
+        return _principalHeld;
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function redemptionDate() external view returns (uint256) {
+        return _redemptionDate;
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function redemptionPerUnit() external view returns (uint256) {
+        return _denomination;
+    }
+
+    /// @notice Whether the principal has been funded.
+    function redemptionFunded() external view returns (bool) {
+        return _redemptionFunded;
+    }
+
+    /// @notice Whether the issuer called the bond early.
+    function called() external view returns (bool) {
+        return _called;
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function bondStatus() public view returns (BondStatus) {
+        if (_fullyRedeemed) return BondStatus.Redeemed;
+        return block.timestamp >= _redemptionDate ? BondStatus.Matured : BondStatus.Active;
+    }
+
+    // ------------------------------------------------------------------ coupons
+
+    /// @inheritdoc ICouponSchedule
+    function fundCoupon(uint256 i) external onlyRole(PAYING_AGENT_ROLE) nonReentrant {
+        Coupon storage c = _coupon(i);
+        if (c.funded) revert ScheduleAlreadyFunded(i);
+        if (block.timestamp < c.recordDate) revert ScheduleRecordDateNotReached(i, c.recordDate);
+        uint256 units = bond.totalSupplyAt(c.recordDate);
+        uint256 amount = (units - c.offchainUnits) * c.perUnit;
+        c.funded = true;
+        c.held = amount;
+        _pull(amount);
+        emit CouponFunded(i, amount, units, msg.sender);
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function claimCoupon(uint256 i) external nonReentrant returns (uint256 amount) {
+        if (bond.isFrozen(msg.sender)) revert ScheduleHolderFrozen(msg.sender);
+        Coupon storage c = _coupon(i);
+        if (block.timestamp < c.date) revert SchedulePaymentDateNotReached(i, c.date);
+        if (!c.funded) revert ScheduleNotFunded(i);
+        if (_payments[i][msg.sender] != Payment.None) revert ScheduleAlreadyPaid(i, msg.sender);
+        amount = _pay(i, c, msg.sender);
+        if (amount == 0) revert ScheduleNothingOwed(i, msg.sender);
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function claimAll() external nonReentrant returns (uint256 amount) {
+        if (bond.isFrozen(msg.sender)) revert ScheduleHolderFrozen(msg.sender);
+        uint256 n = _coupons.length;
+        for (uint256 i = 0; i < n; ++i) {
+            Coupon storage c = _coupons[i];
+            if (block.timestamp < c.date) break;
+            if (c.funded && _payments[i][msg.sender] == Payment.None) amount += _pay(i, c, msg.sender);
+        }
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function distributeCoupon(uint256 i, address[] calldata holders) external onlyRole(PAYING_AGENT_ROLE) nonReentrant {
+        Coupon storage c = _coupon(i);
+        if (block.timestamp < c.date) revert SchedulePaymentDateNotReached(i, c.date);
+        if (!c.funded) revert ScheduleNotFunded(i);
+        for (uint256 k = 0; k < holders.length; ++k) {
+            if (_payments[i][holders[k]] == Payment.None) _pay(i, c, holders[k]);
+        }
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function recordOffchainPayment(uint256 i, address[] calldata holders, bytes32 paymentRef)
+        external
+        onlyRole(PAYING_AGENT_ROLE)
+        nonReentrant
+    {
+        Coupon storage c = _coupon(i);
+        if (block.timestamp < c.recordDate) revert ScheduleRecordDateNotReached(i, c.recordDate);
+        uint256 released;
+        for (uint256 k = 0; k < holders.length; ++k) {
+            address holder = holders[k];
+            if (_payments[i][holder] != Payment.None) revert ScheduleAlreadyPaid(i, holder);
+            uint256 units = _unitsAt(holder, c);
+            if (units == 0) revert ScheduleNothingOwed(i, holder);
+            _payments[i][holder] = Payment.OffChain;
+            c.paidUnits += uint96(units);
+            c.offchainUnits += uint96(units);
+            if (c.funded) released += units * c.perUnit;
+            emit CouponPaidOffchain(i, holder, units, paymentRef);
+        }
+        if (released != 0) {
+            // funded for holders since paid by bank transfer: return it to the paying agent
+            c.held -= released;
+            settlementToken.safeTransfer(msg.sender, released);
+            emit ExcessReturned(i, msg.sender, released);
+        }
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function flagLate(uint256 i) external {
+        Coupon storage c = _coupon(i);
+        if (c.lateFlagged || !isLate(i)) revert ScheduleNotLate(i);
+        c.lateFlagged = true;
+        emit CouponLate(i, c.date);
+    }
+
+    // ------------------------------------------------------------------ redemption
+
+    /// @inheritdoc ICouponSchedule
+    function fundRedemption() external onlyRole(PAYING_AGENT_ROLE) nonReentrant {
+        if (_redemptionFunded) revert ScheduleRedemptionAlreadyFunded();
+        uint256 units = IERC20(address(bond)).totalSupply();
+        uint256 amount = units * _denomination;
+        _redemptionFunded = true;
+        _principalHeld = amount;
+        _pull(amount);
+        emit RedemptionFunded(amount, units, msg.sender);
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function redeem() external nonReentrant returns (uint256 amount) {
+        if (bond.isFrozen(msg.sender)) revert ScheduleHolderFrozen(msg.sender);
+        amount = _redeem(msg.sender);
+        if (amount == 0) revert ScheduleNothingToRedeem(msg.sender);
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function redeemFor(address[] calldata holders) external onlyRole(PAYING_AGENT_ROLE) nonReentrant {
+        for (uint256 k = 0; k < holders.length; ++k) _redeem(holders[k]);
+    }
+
+    /// @inheritdoc ICouponSchedule
+    /// @dev The bond is callable on a coupon date (a Bermudan call): that coupon is paid as
+    ///      scheduled, later coupons are cancelled, and every unit is redeemed at par on that date.
+    ///      Notice: at least `callNotice` seconds, and the call coupon's record date not yet passed.
+    function callBond(uint64 callDate) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_called || callDate < block.timestamp + callNotice || callDate >= _redemptionDate) {
+            revert ScheduleBadCall(callDate);
+        }
+        uint256 k = 0;
+        while (_coupons[k].date < callDate) ++k;
+        Coupon storage last = _coupons[k];
+        if (last.date != callDate || block.timestamp >= last.recordDate) revert ScheduleBadCall(callDate);
+        while (_coupons.length > k + 1) _coupons.pop();
+        _called = true;
+        _redemptionDate = callDate;
+        emit BondCalled(callDate, last.perUnit, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _coupon(uint256 i) private view returns (Coupon storage) {
+        if (i >= _coupons.length) revert ScheduleUnknownCoupon(i);
+        return _coupons[i];
+    }
+
+    function _unitsAt(address holder, Coupon storage c) private view returns (uint256) {
+        if (block.timestamp < c.recordDate) return 0;
+        return bond.balanceOfAt(holder, c.recordDate);
+    }
+
+    /// @dev Pays `holder` coupon `i` on chain; returns 0 (and records nothing) when nothing is owed.
+    function _pay(uint256 i, Coupon storage c, address holder) private returns (uint256 amount) {
+        uint256 units = _unitsAt(holder, c);
+        if (units == 0) return 0;
+        amount = units * c.perUnit;
+        _payments[i][holder] = Payment.OnChain;
+        c.paidUnits += uint96(units);
+        c.held -= amount;
+        settlementToken.safeTransfer(holder, amount);
+        emit CouponPaid(i, holder, units, amount, msg.sender);
+    }
+
+    function _redeem(address holder) private returns (uint256 amount) {
+        if (block.timestamp < _redemptionDate) revert ScheduleNotMatured(_redemptionDate);
+        if (!_redemptionFunded) revert ScheduleRedemptionNotFunded();
+        uint256 units = IERC20(address(bond)).balanceOf(holder);
+        if (units == 0) return 0;
+        amount = units * _denomination;
+        _principalHeld -= amount;
+        bond.burn(holder, units);
+        settlementToken.safeTransfer(holder, amount);
+        emit Redeemed(holder, units, amount, msg.sender);
+        if (IERC20(address(bond)).totalSupply() == 0) {
+            _fullyRedeemed = true;
+            emit BondFullyRedeemed(block.timestamp);
+        }
+    }
+
+    /// @dev Pulls `amount` from the caller and checks it all arrived (no fee-on-transfer tokens).
+    function _pull(uint256 amount) private {
+        uint256 before = settlementToken.balanceOf(address(this));
+        settlementToken.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = settlementToken.balanceOf(address(this)) - before;
+        if (received != amount) revert ScheduleTransferShortfall(amount, received);
+    }
+
+    /// @dev Actual/365 Fixed accrual of one unit from `start` to `end`, truncated.
+    function _accrued(uint256 start, uint256 end) private view returns (uint256) {
+        uint256 days_ = (end - start) / DAY;
+        return (_denomination * _rate * days_) / (PPM * 365);
+    }
+
+    /// @dev `ts` moved back `months` calendar months in the bond's calendar (end of month stays
+    ///      end of month; other days clamp to the month's length).
+    function _monthsBefore(uint256 ts, uint256 months) private view returns (uint256) {
+        int256 local = int256(ts) + utcOffset;
+        int256 dayNumber = local / int256(DAY);
+        int256 secondsOfDay = local % int256(DAY);
+        (int256 y, int256 m, int256 d) = _civilFromDays(dayNumber);
+        bool endOfMonth = d == _daysInMonth(y, m);
+        int256 index = y * 12 + (m - 1) - int256(months);
+        y = index / 12;
+        m = (index % 12) + 1;
+        int256 dim = _daysInMonth(y, m);
+        if (endOfMonth || d > dim) d = dim;
+        return uint256(_daysFromCivil(y, m, d) * int256(DAY) + secondsOfDay - utcOffset);
+    }
+
+    function _daysInMonth(int256 y, int256 m) private pure returns (int256) {
+        if (m == 2) return (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? int256(29) : int256(28);
+        if (m == 4 || m == 6 || m == 9 || m == 11) return 30;
+        return 31;
+    }
+
+    /// @dev Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+    function _daysFromCivil(int256 y, int256 m, int256 d) private pure returns (int256) {
+        y -= m <= 2 ? int256(1) : int256(0);
+        int256 era = (y >= 0 ? y : y - 399) / 400;
+        int256 yoe = y - era * 400;
+        int256 doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+        int256 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+    }
+
+    function _civilFromDays(int256 z) private pure returns (int256 y, int256 m, int256 d) {
+        z += 719468;
+        int256 era = (z >= 0 ? z : z - 146096) / 146097;
+        int256 doe = z - era * 146097;
+        int256 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        y = yoe + era * 400;
+        int256 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        int256 mp = (5 * doy + 2) / 153;
+        d = doy - (153 * mp + 2) / 5 + 1;
+        m = mp < 10 ? mp + 3 : mp - 9;
+        if (m <= 2) y += 1;
+    }
+}
