@@ -94,6 +94,7 @@ def _run_on_chain(terms, config_path: Path) -> None:
     proj = project.get_loaded_projects()[0] if project.get_loaded_projects() else project.load(REPO_ROOT, name="GreenBondProject")
     proj.load_config()
     network.connect("anvil")
+    CONFIG.argv["silent"] = True  # set after connecting, which resets Brownie's argv
     brownie.network.gas_price(0)
     issuer = accounts[0]
     _say(f"Connected to chain {web3.eth.chain_id}, block {web3.eth.block_number}; issuer (account 0) {issuer.address}")
@@ -133,12 +134,27 @@ def _run_on_chain(terms, config_path: Path) -> None:
         tx = bond.batchMint(wallets, [i.units for i in DEMO_INVESTORS], {"from": issuer})
         when = dt.datetime.fromtimestamp(web3.eth.get_block(tx.block_number)["timestamp"], ZoneInfo(terms.timezone))
         _say(f"\nAllotted the issue at {when:%Y-%m-%d %H:%M %Z} (block {tx.block_number}, gas {tx.gas_used:,}):")
+        for inv in DEMO_INVESTORS:
+            _say(f"  {accounts[inv.account_index].address}  {inv.units:>6,} units")
     else:
-        _say("\nThe issue is already allotted:")
+        _say(f"\nThe issue is already allotted ({bond.totalSupply():,} units outstanding)")
+
+    _run_lifecycle(suite, terms, accounts, chain, web3)
+
+    _say("\nHoldings now (units, face amount, coupons received on chain):")
+    schedule = suite.schedule
     for inv in DEMO_INVESTORS:
         wallet = accounts[inv.account_index]
-        units = bond.balanceOf(wallet)
-        _say(f"  {wallet.address}  {units:>6,} units  {terms.currency} {bond.principalOf(wallet):>15,}")
+        received = sum(
+            schedule.couponOf(wallet, i) for i in range(schedule.couponCount())
+            if schedule.paymentOf(wallet, i) == 1
+        )
+        offchain = sum(1 for i in range(schedule.couponCount()) if schedule.paymentOf(wallet, i) == 2)
+        note = f" (+{offchain} coupons paid by bank transfer)" if offchain else ""
+        _say(
+            f"  investor {inv.account_index} {wallet.address}  {bond.balanceOf(wallet):>6,} units  "
+            f"{terms.currency} {bond.principalOf(wallet):>15,}  coupons {terms.currency} {received:>12,}{note}"
+        )
 
     _say("\nThe bond, as the chain reports it:")
     for line in describe_bond(bond, terms):
@@ -148,6 +164,85 @@ def _run_on_chain(terms, config_path: Path) -> None:
         _say(f"  {name:<16} {rec.address}")
     _say(f"  recorded in deployments/{suite.deployment.chain_id}.json")
     network.disconnect(kill_rpc=False)
+
+
+# Secondary trades the demo makes before a coupon's record date: (coupon index, seller, buyer, units).
+DEMO_TRADES = ((0, 1, 4, 250), (2, 2, 5, 100), (3, 3, 1, 500))
+# The demo investor paid by bank transfer (recorded off chain); the others claim or are pushed.
+OFFCHAIN_INVESTOR = 5
+PUSHED_INVESTOR = 4
+HOUR = 3600
+DAY = 86_400
+
+
+def _advance_to(chain, timestamp: int) -> None:
+    if chain.time() < timestamp:
+        chain.mine(timestamp=timestamp)
+
+
+def _run_lifecycle(suite, terms, accounts, chain, web3) -> None:
+    """Moves the chain from the issue date to the present (wall-clock time, capped at the
+    redemption date), paying every coupon that falls due and redeeming at maturity. Each step
+    checks the chain first, so a resumed run does only what is missing."""
+    import time
+
+    bond, schedule, settlement = suite.bond, suite.schedule, suite.settlement
+    agent = accounts[0]  # the paying agent on a dev chain
+    tz = ZoneInfo(terms.timezone)
+    present = int(time.time())
+    count = schedule.couponCount()
+    _say(f"\nCoupons (paying agent {agent.address}; present = {dt.datetime.fromtimestamp(present, tz):%Y-%m-%d %H:%M %Z}):")
+    for i in range(count):
+        pay_date, record = schedule.couponDate(i), schedule.recordDate(i)
+        if pay_date > present:
+            break
+        for coupon, seller, buyer, units in DEMO_TRADES:
+            if coupon == i and chain.time() < record - 10 * DAY:
+                _advance_to(chain, record - 10 * DAY)
+                bond.transfer(accounts[buyer], units, {"from": accounts[seller]})
+                _say(f"  trade before coupon {i + 1}: investor {seller} sold {units} units to investor {buyer}")
+        _advance_to(chain, record + HOUR)
+        offchain = accounts[OFFCHAIN_INVESTOR]
+        if not schedule.isPaid(offchain, i) and schedule.couponOf(offchain, i) > 0:
+            ref = web3.keccak(text=f"BANK-TRANSFER/{terms.symbol}/coupon-{i + 1}/CUST-000{OFFCHAIN_INVESTOR}")
+            schedule.recordOffchainPayment(i, [offchain], ref, {"from": agent})
+        if schedule.couponStatus(i) in (0, 4):  # Scheduled or Late: not funded
+            owed = schedule.couponTotal(i)
+            settlement.mint(agent, owed, {"from": agent})
+            settlement.approve(schedule, owed, {"from": agent})
+            schedule.fundCoupon(i, {"from": agent})
+        _advance_to(chain, pay_date + 10 * HOUR)
+        for inv in DEMO_INVESTORS:
+            wallet = accounts[inv.account_index]
+            if schedule.isPaid(wallet, i) or schedule.couponOf(wallet, i) == 0:
+                continue
+            if inv.account_index == PUSHED_INVESTOR:
+                schedule.distributeCoupon(i, [wallet], {"from": agent})
+            else:
+                schedule.claimCoupon(i, {"from": wallet})
+        units = bond.totalSupplyAt(record)
+        _say(
+            f"  {i + 1:>2}. {dt.datetime.fromtimestamp(pay_date, tz):%Y-%m-%d}  {schedule.couponPerUnit(i):,} yen/unit"
+            f" x {units:,} units = {terms.currency} {schedule.couponPerUnit(i) * units:,}  "
+            f"[{STATUS[schedule.couponStatus(i)]}]"
+        )
+    upcoming = [schedule.couponDate(i) for i in range(count) if schedule.couponDate(i) > present]
+    if upcoming:
+        _say(f"  next coupon {dt.datetime.fromtimestamp(upcoming[0], tz):%Y-%m-%d}; {len(upcoming)} still to come")
+    redemption = schedule.redemptionDate()
+    if redemption <= present and bond.totalSupply() > 0:
+        _advance_to(chain, redemption + 10 * HOUR)
+        if not schedule.redemptionFunded():
+            owed = bond.totalSupply() * schedule.redemptionPerUnit()
+            settlement.mint(agent, owed, {"from": agent})
+            settlement.approve(schedule, owed, {"from": agent})
+            schedule.fundRedemption({"from": agent})
+        schedule.redeemFor([accounts[i.account_index] for i in DEMO_INVESTORS], {"from": agent})
+        _say(f"  redeemed at par on {dt.datetime.fromtimestamp(redemption, tz):%Y-%m-%d}")
+    _advance_to(chain, present)
+
+
+STATUS = ("scheduled", "funded", "paying", "paid", "late")
 
 
 def main(argv: list[str] | None = None) -> int:
