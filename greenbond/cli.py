@@ -1,0 +1,55 @@
+"""`python -m greenbond <subcommand>`: the one command-line entry point of the off-chain side.
+
+Each subcommand lives in its own module, which provides `add_arguments(parser)`,
+`command(args) -> int` and `USER_ERRORS` (the exception types that are a user's mistake or a
+state of the world to report in one line, never with a traceback). Adding one (feeder,
+offering, ...) is one entry in `SUBCOMMANDS`.
+
+Exit codes: 0 success, 1 a user error (one line on stderr, starting "error: "), 2 usage
+(argparse), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "register": ("greenbond.register", "the bond register at a date, a block or now, checked against the chain (CSV + HTML)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m greenbond", description="The digital green bond's off-chain tools.")
+    sub = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        doc = (module.__doc__ or help_text).strip()
+        p = sub.add_parser(
+            name, help=help_text, description=doc.split("\n\n")[0],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on a usage error
+    module = args._module
+    try:
+        return int(module.command(args) or 0)
+    except getattr(module, "USER_ERRORS", ()) as exc:
+        message = " ".join(str(exc).split())
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
