@@ -19,8 +19,8 @@ contract HolderRegistry is IHolderRegistry, AccessControl {
     uint256 public constant MAX_ENCRYPTED_INFO_LENGTH = 2048;
 
     mapping(address wallet => Holder) private _holders;
-    // Enumeration by swap-and-pop (OpenZeppelin's EnumerableSet pulls in Arrays.sol, which
-    // uses MCOPY and does not compile for berlin). Positions are stored plus one.
+    // Enumeration by swap-and-pop, positions stored plus one (kept free of OpenZeppelin's
+    // EnumerableSet, whose Arrays.sol uses the Cancun MCOPY opcode from 5.5 on).
     address[] private _wallets;
     mapping(address wallet => uint256) private _walletPosition;
     mapping(bytes32 investorId => address[]) private _walletsOf;

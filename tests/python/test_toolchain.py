@@ -50,7 +50,7 @@ def opcodes(code: bytes):
         i += 1 + (op - 0x5F if 0x60 <= op <= 0x7F else 0)
 
 
-@pytest.mark.parametrize("name", ["GreenBond", "HolderRegistry", "SettlementToken"])
+@pytest.mark.parametrize("name", ["GreenBond", "HolderRegistry", "CouponSchedule", "ImpactOracle", "SettlementToken"])
 def test_bytecode_runs_on_berlin(name):
     artifact = ROOT / "build" / "contracts" / f"{name}.json"
     if not artifact.exists():
