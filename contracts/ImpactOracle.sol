@@ -38,10 +38,30 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         int128 co2Mg;
     }
 
+    /// @dev One slot per report: the signed figures. The root is a second slot; the correction
+    ///      links are written only for corrections. Energy and CO2 are derived when read.
+    struct PackedReport {
+        uint40 periodStart;
+        uint64 actualWh;
+        uint64 benchmarkWh;
+        uint16 readingCount;
+        uint16 qualityFlags;
+        uint16 methodologyVersion;
+        uint16 factorYear;
+        uint16 signerSetVersion;
+    }
+
+    struct Links {
+        uint32 supersedes;      // 1 + index of the corrected report
+        uint32 supersededBy;    // 1 + index of the correction
+    }
+
+    /// @dev The latest round only (one slot, overwritten): consumers read latestRoundData.
     struct Round {
         int128 answer;          // bond total CO2 avoided, grams
         uint40 startedAt;       // start of the latest hour reported in the round
         uint40 updatedAt;       // block time of the round
+        uint48 roundId;
     }
 
     mapping(uint32 => Facility) private _facilities;
@@ -57,13 +77,14 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
     uint32 private _signerSetVersion;
 
     mapping(uint32 => FacilityState) private _state;
-    mapping(uint32 => mapping(uint256 => StoredReport)) private _reports;
+    mapping(uint32 => mapping(uint256 => PackedReport)) private _reports;
+    mapping(uint32 => mapping(uint256 => bytes32)) private _roots;
+    mapping(uint32 => mapping(uint256 => Links)) private _links;
     mapping(uint32 => Totals) private _facilityTotals;
     Totals private _bondTotals;
 
     uint32 private _heartbeat;
-    uint80 private _roundId;
-    mapping(uint80 => Round) private _rounds;
+    Round private _round;
 
     /// @param admin the issuer: DEFAULT_ADMIN_ROLE
     /// @param heartbeat_ expected maximum age of the last covered hour, seconds
@@ -181,8 +202,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
             _accept(reports[i], signatures[i]);
             if (reports[i].periodStart > latestStart) latestStart = reports[i].periodStart;
         }
-        uint80 round = ++_roundId;
-        _rounds[round] = Round(_bondTotals.co2Mg / 1000, uint40(latestStart), uint40(block.timestamp));
+        _round = Round(_bondTotals.co2Mg / 1000, uint40(latestStart), uint40(block.timestamp), _round.roundId + 1);
     }
 
     /// @inheritdoc IImpactOracle
@@ -241,8 +261,8 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
             if (r.periodStart < st.lastPeriodEnd) revert OracleStaleReport(r.facilityId, r.periodStart, st.lastPeriodEnd);
         } else {
             if (r.supersedes > st.reportCount) revert OracleBadCorrection(r.facilityId, r.supersedes);
-            StoredReport storage corrected = _reports[r.facilityId][r.supersedes - 1];
-            if (corrected.supersededBy != 0 || corrected.periodStart != r.periodStart) {
+            uint256 target = r.supersedes - 1;
+            if (_links[r.facilityId][target].supersededBy != 0 || _reports[r.facilityId][target].periodStart != r.periodStart) {
                 revert OracleBadCorrection(r.facilityId, r.supersedes);
             }
         }
@@ -263,32 +283,29 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
     function _store(HourlyReport calldata r, int64 energyJ, int64 co2Mg) private {
         FacilityState storage st = _state[r.facilityId];
         uint32 index = st.reportCount;
-        _reports[r.facilityId][index] = StoredReport({
-            periodStart: r.periodStart,
+        _reports[r.facilityId][index] = PackedReport({
+            periodStart: uint40(r.periodStart),
             actualWh: r.actualWh,
             benchmarkWh: r.benchmarkWh,
             readingCount: r.readingCount,
             qualityFlags: r.qualityFlags,
-            acceptedAt: uint40(block.timestamp),
-            energyReductionJ: energyJ,
-            co2AvoidedMg: co2Mg,
             methodologyVersion: uint16(r.methodologyVersion),
             factorYear: r.factorYear,
-            signerSetVersion: uint16(r.signerSetVersion),
-            supersedes: r.supersedes,
-            supersededBy: 0,
-            readingsRoot: r.readingsRoot
+            signerSetVersion: uint16(r.signerSetVersion)
         });
+        _roots[r.facilityId][index] = r.readingsRoot;
         st.reportCount = index + 1;
         int128 dJ = energyJ;
         int128 dMg = co2Mg;
         if (r.supersedes == 0) {
             st.lastPeriodEnd = r.periodStart + HOUR;
         } else {
-            StoredReport storage corrected = _reports[r.facilityId][r.supersedes - 1];
-            corrected.supersededBy = index + 1;
-            dJ -= corrected.energyReductionJ;
-            dMg -= corrected.co2AvoidedMg;
+            uint256 target = r.supersedes - 1;
+            _links[r.facilityId][index].supersedes = r.supersedes;
+            _links[r.facilityId][target].supersededBy = index + 1;
+            (int64 oldJ, int64 oldMg) = _derived(r.facilityId, _reports[r.facilityId][target]);
+            dJ -= oldJ;
+            dMg -= oldMg;
         }
         Totals storage ft = _facilityTotals[r.facilityId];
         ft.energyJ += dJ;
@@ -296,6 +313,15 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         _bondTotals.energyJ += dJ;
         _bondTotals.co2Mg += dMg;
         emit ReportAccepted(r.facilityId, index, r.periodStart, energyJ, co2Mg, r.readingsRoot, r.methodologyVersion, r.supersedes);
+    }
+
+    /// @dev Energy (J) and CO2 (mg) of a stored report from its Wh figures and its methodology.
+    function _derived(uint32 facilityId, PackedReport memory p) private view returns (int64 energyJ, int64 co2Mg) {
+        int256 reductionWh = _facilities[facilityId].kind == FacilityKind.BuildingEfficiency
+            ? int256(uint256(p.benchmarkWh)) - int256(uint256(p.actualWh))
+            : int256(uint256(p.actualWh));
+        energyJ = int64(reductionWh * int256(uint256(_methodologies[p.methodologyVersion].primaryEnergyFactor)));
+        co2Mg = int64(reductionWh * int256(uint256(_gridFactors[p.methodologyVersion][p.factorYear].gramsPerKWh)));
     }
 
     function _checkSignatures(bytes32 digest, Signature[] calldata sigs, uint32 setVersion) private view {
@@ -360,9 +386,26 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IImpactOracle
-    function report(uint32 facilityId, uint256 index) public view returns (StoredReport memory) {
+    function report(uint32 facilityId, uint256 index) public view returns (StoredReport memory out) {
         if (index >= _state[facilityId].reportCount) revert OracleUnknownReport(facilityId, index);
-        return _reports[facilityId][index];
+        PackedReport memory p = _reports[facilityId][index];
+        Links memory l = _links[facilityId][index];
+        (int64 energyJ, int64 co2Mg) = _derived(facilityId, p);
+        out = StoredReport({
+            periodStart: p.periodStart,
+            actualWh: p.actualWh,
+            benchmarkWh: p.benchmarkWh,
+            readingCount: p.readingCount,
+            qualityFlags: p.qualityFlags,
+            energyReductionJ: energyJ,
+            co2AvoidedMg: co2Mg,
+            methodologyVersion: p.methodologyVersion,
+            factorYear: p.factorYear,
+            signerSetVersion: p.signerSetVersion,
+            supersedes: l.supersedes,
+            supersededBy: l.supersededBy,
+            readingsRoot: _roots[facilityId][index]
+        });
     }
 
     /// @inheritdoc IImpactOracle
@@ -370,7 +413,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         uint256 n = _state[facilityId].reportCount;
         if (n == 0) revert OracleUnknownReport(facilityId, 0);
         index = n - 1;
-        return (index, _reports[facilityId][index]);
+        return (index, report(facilityId, index));
     }
 
     /// @inheritdoc IImpactOracle
@@ -409,10 +452,11 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         view
         returns (bool)
     {
-        StoredReport memory r = report(facilityId, reportIndex);
+        if (reportIndex >= _state[facilityId].reportCount) revert OracleUnknownReport(facilityId, reportIndex);
+        uint64 start = _reports[facilityId][reportIndex].periodStart;
         if (reading.facilityId != facilityId) return false;
-        if (reading.intervalStart < r.periodStart || reading.intervalStart >= r.periodStart + HOUR) return false;
-        return MerkleProof.verifyCalldata(proof, r.readingsRoot, readingLeaf(reading));
+        if (reading.intervalStart < start || reading.intervalStart >= start + HOUR) return false;
+        return MerkleProof.verifyCalldata(proof, _roots[facilityId][reportIndex], readingLeaf(reading));
     }
 
     /// @inheritdoc IImpactOracle
@@ -442,19 +486,21 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
     }
 
     /// @notice AggregatorV3Interface: the bond's cumulative CO2 avoided after round `roundId`.
+    ///         Only the latest round is kept (one slot per submission, overwritten), so earlier
+    ///         rounds revert; history is in the ReportAccepted events.
     function getRoundData(uint80 roundId)
         public
         view
         returns (uint80, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
     {
-        if (roundId == 0 || roundId > _roundId) revert OracleInvalidInput("roundId");
-        Round memory rd = _rounds[roundId];
+        Round memory rd = _round;
+        if (roundId == 0 || roundId != rd.roundId) revert OracleInvalidInput("roundId");
         return (roundId, rd.answer, rd.startedAt, rd.updatedAt, roundId);
     }
 
     /// @notice AggregatorV3Interface: the latest round; consumers should check `updatedAt`.
     function latestRoundData() external view returns (uint80, int256, uint256, uint256, uint80) {
-        return getRoundData(_roundId);
+        return getRoundData(_round.roundId);
     }
 
     // ------------------------------------------------------------------ internals

@@ -76,7 +76,6 @@ interface IImpactOracle {
         uint64 benchmarkWh;
         uint16 readingCount;
         uint16 qualityFlags;
-        uint40 acceptedAt;
         int64 energyReductionJ;        // primary energy, joules (exact)
         int64 co2AvoidedMg;            // milligrams (exact)
         uint16 methodologyVersion;
