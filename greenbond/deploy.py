@@ -28,6 +28,7 @@ from greenbond.deployments import (
 
 SETTLEMENT_NAME = "JPY Deposit Token (dev stand-in)"
 SETTLEMENT_SYMBOL = "JPYD"
+ORACLE_HEARTBEAT = 2 * 3600  # an hour closes, the feeder reports it: stale after two hours
 
 Log = Callable[[str], None]
 
@@ -41,6 +42,7 @@ class Suite:
     registry: Any
     bond: Any
     schedule: Any
+    oracle: Any
 
 
 def document_name(name: str) -> bytes:
@@ -67,6 +69,7 @@ def deploy_suite(
     bond_config: str = "",
     log: Log = print,
     directory=None,
+    transmitter: str | None = None,
 ) -> Suite:
     """Deploys (or reuses) the suite on the connected chain and records it."""
     chain_id = web3.eth.chain_id
@@ -140,6 +143,25 @@ def deploy_suite(
         bond.grantRole(agent_role, schedule.address, {"from": deployer})
         log(f"  granted AGENT_ROLE on the bond to the CouponSchedule (it burns redeemed units)")
 
+    oracle = ensure("ImpactOracle", project.ImpactOracle, [deployer.address, ORACLE_HEARTBEAT])
+    if development:
+        from greenbond.oracle import setup as oracle_setup
+
+        configure_oracle = oracle_setup.configure_oracle
+        configure_oracle(
+            oracle, deployer,
+            facilities=oracle_setup.load_facilities(),
+            methodology_path=oracle_setup.DEFAULT_METHODOLOGY,
+            signers=[k.address for k in oracle_setup.dev_signer_keys()],
+            threshold=oracle_setup.DEV_THRESHOLD,
+            transmitter=transmitter or deployer.address,
+            timezone=terms.timezone,
+            log=log,
+        )
+    if bond.impactOracle() != oracle.address:
+        bond.setImpactOracle(oracle.address, {"from": deployer})
+        log(f"  the bond reports impact from the ImpactOracle at {oracle.address}")
+
     for doc, name32, digest in documents:
         try:
             uri, onchain_hash, _ = bond.getDocument(name32)
@@ -152,7 +174,9 @@ def deploy_suite(
 
     deployment.complete = True
     save_deployment(deployment, **kwargs)
-    return Suite(deployment=deployment, settlement=settlement, registry=registry, bond=bond, schedule=schedule)
+    return Suite(
+        deployment=deployment, settlement=settlement, registry=registry, bond=bond, schedule=schedule, oracle=oracle
+    )
 
 
 def _still_there(web3, rec: ContractRecord) -> bool:

@@ -37,7 +37,7 @@ def test_deploys_records_and_registers_documents(deploy, hitachi_terms):
     suite = deploy()
     dep = load_deployment(web3.eth.chain_id, directory=deploy.dir)
     assert dep.complete
-    assert set(dep.contracts) == {"SettlementToken", "HolderRegistry", "GreenBond", "CouponSchedule"}
+    assert set(dep.contracts) == {"SettlementToken", "HolderRegistry", "GreenBond", "CouponSchedule", "ImpactOracle"}
     rec = dep.contracts["GreenBond"]
     assert rec.address == suite.bond.address
     assert web3.eth.get_transaction(rec.tx_hash)["blockNumber"] == rec.block
@@ -47,6 +47,12 @@ def test_deploys_records_and_registers_documents(deploy, hitachi_terms):
     assert suite.bond.hasRole(suite.bond.AGENT_ROLE(), suite.schedule.address)
     assert suite.schedule.utcOffset() == 9 * 3600
     assert suite.schedule.couponCount() == 10
+    assert suite.bond.impactOracle() == suite.oracle.address
+    assert suite.oracle.facilityCount() == 2
+    assert suite.oracle.methodologyCount() == 1
+    signers, threshold = suite.oracle.signerSet(suite.oracle.signerSetVersion())
+    assert (len(signers), threshold) == (3, 2)
+    assert suite.oracle.hasRole(suite.oracle.TRANSMITTER_ROLE(), accounts[0])
     for doc in hitachi_terms.documents:
         uri, digest, _ = suite.bond.getDocument(document_name(doc.name))
         assert uri == doc.uri
