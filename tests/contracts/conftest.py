@@ -211,3 +211,9 @@ def revert_with():
 def reason():
     """reason("PAUSED") -> the bytes32 reason code canTransfer returns."""
     return code
+
+
+@pytest.fixture(scope="session")
+def error_msg():
+    """error_msg(name, *args) -> the decoded revert message, for comparing a caught VirtualMachineError."""
+    return error_message
