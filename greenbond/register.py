@@ -272,6 +272,7 @@ class Register:
     transfers_read: int
     generated_at: dt.datetime
     key_note: str = ""
+    state_block: int | None = None    # where holderOf and the coupon terms were read (target, or latest on fallback)
 
     @property
     def holders(self) -> list[HolderRow]:
@@ -456,7 +457,7 @@ def render_html(reg: Register) -> str:
     if reg.personal_details:
         parts.append(
             "<li>Personal details are each holder's sealed record in the HolderRegistry at block "
-            f"{_e(reg.target_block)}, opened with the issuer's private key; they are not on chain in readable form.</li>"
+            f"{_e(reg.state_block if reg.state_block is not None else reg.target_block)}, opened with the issuer's private key; they are not on chain in readable form.</li>"
         )
     parts += [
         "<li>Coupon states come from the CouponSchedule's CouponPaid and CouponPaidOffchain events up to "
@@ -823,7 +824,8 @@ def build_register(
                 )
         if due_coupons:
             checks.append(
-                f"Units at the record dates of coupons {', '.join('#' + str(c[0] + 1) for c in due_coupons)} were rebuilt "
+                f"Units at the record {'date' if len(due_coupons) == 1 else 'dates'} of coupon"
+                f"{'' if len(due_coupons) == 1 else 's'} {', '.join('#' + str(c[0] + 1) for c in due_coupons)} were rebuilt "
                 f"from the same events and agree with balanceOfAt for all {checked} wallet and record date pairs."
             )
 
@@ -877,6 +879,7 @@ def build_register(
         transfers_read=len(transfers),
         generated_at=now or dt.datetime.now(ZoneInfo(terms.timezone)),
         key_note="" if private_key is not None else (key_note or NO_KEY_NOTE),
+        state_block=state_block,
     )
 
 
