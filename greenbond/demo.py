@@ -9,6 +9,8 @@ what is missing. Investors' personal details are sealed to a demo issuer key kep
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import datetime as dt
 import os
 import sys
@@ -52,8 +54,18 @@ DEMO_INVESTORS = (
 )
 
 
+_OUT = sys.stdout
+
+
 def _say(msg: str = "") -> None:
-    print(msg, flush=True)
+    """The demo's own output. Brownie prints a paragraph per transaction, and its `silent` is
+    not honoured for every path, so its stdout is discarded while the demo runs (see run)."""
+    print(msg, file=_OUT, flush=True)
+
+
+class _Discard(io.TextIOBase):
+    def write(self, s: str) -> int:
+        return len(s)
 
 
 def run(config_path: Path, serve: bool) -> int:
@@ -67,7 +79,8 @@ def run(config_path: Path, serve: bool) -> int:
     if node.process is None:
         _say(f"  a node is already serving at {node.url}; using it")
     try:
-        _run_on_chain(terms, config_path)
+        with contextlib.redirect_stdout(_Discard()):
+            _run_on_chain(terms, config_path)
         if serve and node.process is not None:
             _say(f"\nAnvil keeps serving the demo chain at {node.url}. Press Ctrl-C to stop (the chain is saved).")
             try:
@@ -84,17 +97,15 @@ def _run_on_chain(terms, config_path: Path) -> None:
 
     import brownie
     from brownie import accounts, chain, network, project, web3
-    from brownie._config import CONFIG
 
-    CONFIG.argv["silent"] = True  # our own summary replaces Brownie's per-transaction lines
-    warnings.filterwarnings("ignore", module="brownie")  # its own rpc.* deprecations and block-height notes
+    warnings.filterwarnings("ignore", category=FutureWarning)  # Brownie's own rpc.* deprecations
+    warnings.filterwarnings("ignore", module="brownie")  # and its block-height notes
 
     from greenbond.deploy import deploy_suite, describe_bond
 
     proj = project.get_loaded_projects()[0] if project.get_loaded_projects() else project.load(REPO_ROOT, name="GreenBondProject")
     proj.load_config()
     network.connect("anvil")
-    CONFIG.argv["silent"] = True  # set after connecting, which resets Brownie's argv
     brownie.network.gas_price(0)
     issuer = accounts[0]
     _say(f"Connected to chain {web3.eth.chain_id}, block {web3.eth.block_number}; issuer (account 0) {issuer.address}")

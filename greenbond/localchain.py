@@ -86,6 +86,7 @@ def start_anvil(
         "--accounts", "10",
         "--state", str(state_file),
         "--state-interval", "5",
+        "--preserve-historical-states",  # so the register can read old blocks after a restart
     ]
     if genesis_timestamp is not None and not state_file.exists():
         cmd += ["--timestamp", str(genesis_timestamp)]
