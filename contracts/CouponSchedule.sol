@@ -82,9 +82,13 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         _recordOffset = dates.length == 0 ? 0 : uint64(dates[0] - records[0]);
         uint8 dayCount = bond_.dayCountBasis();
         uint256 previous = bond_.issueDate();
+        int256 step = int256(12 / _frequency);
         for (uint256 i = 0; i < dates.length; ++i) {
             uint256 perUnit;
-            if (_monthsBefore(dates[i], 12 / _frequency) == previous) {
+            // Regular when the two dates lie on one schedule of `step`-month periods: checked both
+            // ways, since a date that happens to fall on a month end (30 Jun of 30 Jun / 30 Dec,
+            // 28 Feb of 28 Aug / 28 Feb) rolls back to a month end but forward to the same day.
+            if (_addMonths(dates[i], -step) == previous || _addMonths(previous, step) == dates[i]) {
                 perUnit = (_denomination * _rate) / (PPM * _frequency);
             } else {
                 // only the first and last periods may be irregular (the deploy validates this)
@@ -379,15 +383,15 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         return (_denomination * _rate * days_) / (PPM * 365);
     }
 
-    /// @dev `ts` moved back `months` calendar months in the bond's calendar (end of month stays
-    ///      end of month; other days clamp to the month's length).
-    function _monthsBefore(uint256 ts, uint256 months) private view returns (uint256) {
+    /// @dev `ts` moved by `months` calendar months (negative: back) in the bond's calendar (end
+    ///      of month stays end of month; other days clamp to the month's length).
+    function _addMonths(uint256 ts, int256 months) private view returns (uint256) {
         int256 local = int256(ts) + utcOffset;
         int256 dayNumber = local / int256(DAY);
         int256 secondsOfDay = local % int256(DAY);
         (int256 y, int256 m, int256 d) = _civilFromDays(dayNumber);
         bool endOfMonth = d == _daysInMonth(y, m);
-        int256 index = y * 12 + (m - 1) - int256(months);
+        int256 index = y * 12 + (m - 1) + months;
         y = index / 12;
         m = (index % 12) + 1;
         int256 dim = _daysInMonth(y, m);
