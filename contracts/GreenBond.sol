@@ -4,7 +4,6 @@ pragma solidity 0.8.30;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {IGreenBond} from "../interfaces/IGreenBond.sol";
 import {IHolderRegistry} from "../interfaces/IHolderRegistry.sol";
 
@@ -14,11 +13,9 @@ import {IHolderRegistry} from "../interfaces/IHolderRegistry.sol";
 ///         Roles: DEFAULT_ADMIN_ROLE (the issuer: pause, transfer switches, documents, oracle,
 ///         record dates) and AGENT_ROLE (mint, burn, freezes, forced transfer, recovery, approvals).
 /// @dev Record-date balances use a lazy snapshot keyed to the record dates: a wallet's balance is
-///      written to a Checkpoints.Trace208 only by its first movement after a record date passes,
-///      so an ordinary transfer pays no snapshot writes (see README, "Record-date balances").
+///      written (one slot per record date) only by its first movement after a record date
+///      passes, so an ordinary transfer pays no snapshot writes (see README, "Record-date balances").
 contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
-    using Checkpoints for Checkpoints.Trace208;
-
     /// @notice Role of the transfer agent (ERC-3643 agent).
     bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
 
@@ -40,7 +37,8 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     /// @dev One slot per wallet: everything a transfer reads about the sender or receiver.
     struct Account {
         bool frozen;
-        uint32 snapshotKey;    // record dates passed at the wallet's last snapshot check
+        uint16 snapshotKey;    // record dates passed at the wallet's last snapshot check
+        uint16 lastEntry;      // record date of the wallet's latest snapshot entry (0: none)
         uint96 frozenTokens;
         uint96 escrowed;       // units in pending transfer applications
     }
@@ -55,8 +53,9 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     // Packed with Pausable's flag: one slot read on every transfer.
     bool private _transferable;
     bool private _transferApprovalRequired;
-    uint32 private _recordDatesPassed;
-    uint32 private _supplySnapshotKey;
+    uint16 private _recordDatesPassed;
+    uint16 private _supplySnapshotKey;
+    uint16 private _supplyLastEntry;
     uint64 private _nextRecordDate;
 
     IHolderRegistry private immutable _registry;
@@ -76,8 +75,15 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     uint64[] private _recordDates;
 
     mapping(address => Account) private _accounts;
-    mapping(address => Checkpoints.Trace208) private _balanceSnapshots;
-    Checkpoints.Trace208 private _supplySnapshots;
+    /// @dev A snapshot entry written at record date k (1-based): the balance held at every record
+    ///      date in (previous, k]. Entries of one wallet form a chain through `previous`.
+    struct Snapshot {
+        uint240 balance;
+        uint16 previous;
+    }
+
+    mapping(address => mapping(uint256 => Snapshot)) private _balanceAt;
+    mapping(uint256 => Snapshot) private _supplyAt;
 
     TransferApplication[] private _applications;
 
@@ -454,7 +460,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     /// @inheritdoc IGreenBond
     function addRecordDate(uint64 recordDate) external onlyRole(DEFAULT_ADMIN_ROLE) {
         uint256 n = _recordDates.length;
-        if (recordDate <= block.timestamp || (n != 0 && recordDate <= _recordDates[n - 1])) {
+        if (recordDate <= block.timestamp || (n != 0 && recordDate <= _recordDates[n - 1]) || n >= type(uint16).max) {
             revert GreenBondBadRecordDate(recordDate);
         }
         _recordDates.push(recordDate);
@@ -464,16 +470,17 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
 
     /// @inheritdoc IGreenBond
     function balanceOfAt(address account, uint256 timepoint) external view returns (uint256) {
-        uint32 key = _recordKey(timepoint);
-        if (key > _accounts[account].snapshotKey) return balanceOf(account);
-        return _balanceSnapshots[account].lowerLookup(key);
+        uint16 key = _recordKey(timepoint);
+        Account storage a = _accounts[account];
+        if (key > a.snapshotKey) return balanceOf(account);
+        return _lookup(_balanceAt[account], a.lastEntry, key);
     }
 
     /// @inheritdoc IGreenBond
     function totalSupplyAt(uint256 timepoint) external view returns (uint256) {
-        uint32 key = _recordKey(timepoint);
+        uint16 key = _recordKey(timepoint);
         if (key > _supplySnapshotKey) return totalSupply();
-        return _supplySnapshots.lowerLookup(key);
+        return _lookup(_supplyAt, _supplyLastEntry, key);
     }
 
     // ------------------------------------------------------------------ internals
@@ -481,7 +488,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     /// @dev Every movement of units passes here: pause, then the lazy record-date snapshot.
     function _update(address from, address to, uint256 value) internal override {
         _requireNotPaused();
-        uint32 passed = _passRecordDates();
+        uint16 passed = _passRecordDates();
         if (passed != 0) {
             if (from != address(0)) _snapshotBalance(from, passed);
             if (to != address(0)) _snapshotBalance(to, passed);
@@ -491,7 +498,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     }
 
     /// @dev Advances the count of record dates passed; returns it.
-    function _passRecordDates() private returns (uint32 passed) {
+    function _passRecordDates() private returns (uint16 passed) {
         passed = _recordDatesPassed;
         if (block.timestamp < _nextRecordDate) return passed;
         uint256 n = _recordDates.length;
@@ -503,37 +510,45 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
         _nextRecordDate = passed < n ? _recordDates[passed] : type(uint64).max;
     }
 
-    /// @dev Records the balance `account` held at the record dates passed since its last check.
-    ///      An empty trace with a non-zero key means "zero at every record date up to the key",
-    ///      which saves new holders two storage writes.
-    function _snapshotBalance(address account, uint32 passed) private {
+    /// @dev Records the balance `account` held at the record dates passed since its last check
+    ///      (it did not move in between, so it is the balance before this movement): one slot,
+    ///      however many dates passed. Zero balances are not written (a gap in the chain reads as
+    ///      zero), so a new holder pays only for its key.
+    function _snapshotBalance(address account, uint16 passed) private {
         Account storage a = _accounts[account];
-        uint32 key = a.snapshotKey;
+        uint16 key = a.snapshotKey;
         if (key >= passed) return;
         uint256 balance = balanceOf(account);
-        Checkpoints.Trace208 storage trace = _balanceSnapshots[account];
-        uint256 length = trace.length();
-        if (balance != 0 || length != 0) {
-            if (length == 0 && key != 0) trace.push(key, 0);
-            trace.push(passed, uint208(balance));
+        if (balance != 0) {
+            _balanceAt[account][passed] = Snapshot(uint240(balance), key);
+            a.lastEntry = passed;
         }
         a.snapshotKey = passed;
     }
 
-    function _snapshotSupply(uint32 passed) private {
-        uint32 key = _supplySnapshotKey;
+    function _snapshotSupply(uint16 passed) private {
+        uint16 key = _supplySnapshotKey;
         if (key >= passed) return;
         uint256 supply = totalSupply();
-        uint256 length = _supplySnapshots.length();
-        if (supply != 0 || length != 0) {
-            if (length == 0 && key != 0) _supplySnapshots.push(key, 0);
-            _supplySnapshots.push(passed, uint208(supply));
+        if (supply != 0) {
+            _supplyAt[passed] = Snapshot(uint240(supply), key);
+            _supplyLastEntry = passed;
         }
         _supplySnapshotKey = passed;
     }
 
+    /// @dev Walks a snapshot chain back from its latest entry to the one covering record date `key`.
+    function _lookup(mapping(uint256 => Snapshot) storage chain, uint16 entry, uint16 key) private view returns (uint256) {
+        while (entry != 0 && entry >= key) {
+            Snapshot storage s = chain[entry];
+            if (key > s.previous) return s.balance;
+            entry = s.previous;
+        }
+        return 0; // a gap: the balance was zero at `key`
+    }
+
     /// @dev 1-based position of `timepoint` among the record dates; reverts if it is not one or is future.
-    function _recordKey(uint256 timepoint) private view returns (uint32) {
+    function _recordKey(uint256 timepoint) private view returns (uint16) {
         if (timepoint > block.timestamp) revert GreenBondFutureLookup(timepoint, block.timestamp);
         uint256 lo = 0;
         uint256 hi = _recordDates.length;
@@ -543,7 +558,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
             else hi = mid;
         }
         if (lo == _recordDates.length || _recordDates[lo] != timepoint) revert GreenBondNotARecordDate(timepoint);
-        return uint32(lo + 1);
+        return uint16(lo + 1);
     }
 
     /// @dev The single rule book shared by canTransfer and every holder-initiated movement.
@@ -615,7 +630,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
         if (t.dayCountBasis > 3) revert GreenBondInvalidTerms("dayCountBasis");
         if (t.issueDate == 0 || t.maturityDate <= t.issueDate) revert GreenBondInvalidTerms("maturityDate");
         uint256 n = t.couponDates.length;
-        if (t.couponType != 0 && n == 0) revert GreenBondInvalidTerms("couponDates");
+        if ((t.couponType != 0 && n == 0) || n >= type(uint16).max) revert GreenBondInvalidTerms("couponDates");
         uint64 previous = t.issueDate;
         for (uint256 i = 0; i < n; ++i) {
             uint64 d = t.couponDates[i];
