@@ -155,7 +155,6 @@ def deploy_suite(
             signers=[k.address for k in oracle_setup.dev_signer_keys()],
             threshold=oracle_setup.DEV_THRESHOLD,
             transmitter=transmitter or deployer.address,
-            timezone=terms.timezone,
             log=log,
         )
     if bond.impactOracle() != oracle.address:

@@ -36,6 +36,13 @@ class FacilitySpec:
     bei: Fraction = Fraction(0)       # building: BELS energy index (design / standard)
     capacity_kw: int = 0              # solar
     capacity_factor: Fraction = Fraction(0)  # solar
+    metadata_uri: str = ""            # repo path of the facility's metadata document
+    allocated_proceeds: int = 0       # proceeds allocated to it (ICMA allocation reporting)
+
+    @property
+    def max_wh_per_hour(self) -> int:
+        """The bound the oracle enforces on any hourly figure."""
+        return self.max_kw * 1000
 
     def meter_specs(self) -> dict[str, MeterSpec]:
         """Each meter may draw up to the facility's max_kw."""
@@ -82,6 +89,8 @@ def parse_facilities(data: dict) -> list[FacilitySpec]:
             facility_id=i + 1, key=_get(row, "key", str, where), kind=kind, name=_get(row, "name", str, where),
             max_kw=max_kw, meters=tuple(meters),
             reporting_start=dt.datetime(start.year, start.month, start.day, tzinfo=JST).astimezone(UTC),
+            metadata_uri=_get(row, "metadata_uri", str, where),
+            allocated_proceeds=_get(row, "allocated_proceeds", int, where),
         )
         if kind == "building":
             area = _get(row, "floor_area_m2", int, where)
