@@ -18,6 +18,7 @@ import sys
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "register": ("greenbond.register", "the bond register at a date, a block or now, checked against the chain (CSV + HTML)"),
+    "feeder": ("greenbond.feeder.cli", "the oracle feeder: meter readings to k-of-n signed hourly reports on the ImpactOracle"),
 }
 
 

@@ -1,0 +1,270 @@
+"""The oracle feeder: meter readings -> hourly figures -> k-of-n signed reports on the ImpactOracle.
+
+Commands:
+  run                 continuous: every poll, report the hours the chain's clock has closed
+  backfill            compute, sign and send the closed hours of a period (--from, --to)
+  status              last reported hour per facility on chain and in the store, outbox, quarantine
+  verify              check one stored reading of an hour on chain (Merkle proof + signers)
+  quarantine          list quarantined values (filter by reason), acknowledge them
+
+Keys: GREENBOND_SIGNER_KEYS / GREENBOND_SIGNER_KEYSTORES and GREENBOND_TRANSMITTER_KEY /
+GREENBOND_TRANSMITTER_KEYSTORE (password: GREENBOND_KEYSTORE_PASSWORD or a prompt); on a dev
+chain (31337, 1337) the public dev keys are used when none are given. Logs are JSON lines on
+stderr (and --log-file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import signal
+import sys
+import threading
+
+from greenbond.chain import DEFAULT_RPC_URL
+from greenbond.meters.model import JST, REASONS, from_unix, parse_instant
+
+DEFAULT_DB = ".demo/feeder.sqlite"
+
+
+def _instant(text: str) -> dt.datetime:
+    """ISO 8601; a date alone or a time without offset is JST (the bond's calendar)."""
+    try:
+        if len(text) == 10:
+            d = dt.date.fromisoformat(text)
+            return dt.datetime(d.year, d.month, d.day, tzinfo=JST)
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or time (e.g. 2024-01-05 or 2024-01-05T09:00+09:00)")
+    return value if value.tzinfo else value.replace(tzinfo=JST)
+
+
+def _common(p: argparse.ArgumentParser, chain: bool = True) -> None:
+    p.add_argument("--db", default=DEFAULT_DB, help=f"the feeder's SQLite database (default {DEFAULT_DB})")
+    if chain:
+        p.add_argument("--rpc", default=DEFAULT_RPC_URL, help=f"JSON-RPC URL of the node (default {DEFAULT_RPC_URL}, the demo chain)")
+        p.add_argument("--deployments", default=None, help="folder of deployments/<chainId>.json (default: the repo's)")
+        p.add_argument("--log-file", default=None, help="also append the JSON log lines to this file")
+        p.add_argument("--connect-timeout", type=float, default=None,
+                       help="give up if the node does not answer for this many seconds at start (default: keep trying)")
+
+
+def _pipeline_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", default="simulator", help="simulator (default) | csv:PATH | mqtt://host:port")
+    p.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
+    p.add_argument("--facilities", default=None, help="facility file (default config/facilities/default.toml)")
+    p.add_argument("--methodology", default=None, help="methodology file (default config/methodology/v1.toml)")
+    p.add_argument("--batch-size", type=int, default=24, help="at most this many hourly reports per transaction (default 24)")
+    p.add_argument("--gas-price", type=int, default=0, help="legacy gas price in wei (default 0: consortium/dev chains)")
+    p.add_argument("--max-gas", type=int, default=None, help="gas bound per transaction (default 90%% of the block gas limit)")
+    p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:PORT")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="feeder_cmd", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("run", help="continuous: report hours as the chain's clock closes them",
+                       description="Runs until Ctrl-C / SIGTERM: every poll, computes the hours closed by the chain's "
+                                   "clock, stores and signs them, and sends them. A stop finishes the current database "
+                                   "transaction first.")
+    _common(p)
+    _pipeline_args(p)
+    p.add_argument("--poll", type=float, default=5.0, help="seconds between polls (default 5)")
+
+    p = sub.add_parser("backfill", help="compute, sign and send the closed hours of a period",
+                       description="Computes every closed hour in [--from, --to) (dates are JST days; times without "
+                                   "an offset are JST), stores, signs and sends them, with a progress bar.")
+    _common(p)
+    _pipeline_args(p)
+    p.add_argument("--from", dest="start", type=_instant, required=True, help="start (ISO date or time)")
+    p.add_argument("--to", dest="end", type=_instant, required=True, help="end, excluded (ISO date or time)")
+    p.add_argument("--no-send", action="store_true", help="compute and sign only; leave the reports in the outbox")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("status", help="what is reported, on chain and in the store",
+                       description="Last hour per facility on chain and in the store, the outbox by status, "
+                                   "quarantine counts by reason, staleness against the oracle's heartbeat.")
+    _common(p)
+    p.add_argument("--offline", action="store_true", help="the store only; do not contact the node")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("verify", help="check a stored reading on chain (Merkle proof, signers)",
+                       description="Fetches the hour's readings from the store, builds the Merkle proof of one reading, "
+                                   "checks it with ImpactOracle.verifyReading and names the report's signers.")
+    _common(p)
+    p.add_argument("--facility", type=int, required=True, help="facility id (1, 2, ...)")
+    p.add_argument("--hour", type=_instant, required=True, help="start of the hour, ISO (e.g. 2023-12-14T09:00+09:00)")
+    p.add_argument("--reading", type=int, default=0, help="index of the reading within the hour (default 0)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("quarantine", help="list quarantined values; acknowledge them",
+                       description="Lists what VEE kept out, with why; --ack marks entries acknowledged.")
+    _common(p, chain=False)
+    p.add_argument("--reason", choices=sorted(REASONS), default=None, help="only this reason")
+    p.add_argument("--facility", type=int, default=None, help="only this facility")
+    p.add_argument("--open", action="store_true", help="only entries not yet acknowledged")
+    p.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
+    p.add_argument("--ack", nargs="*", type=int, default=None, metavar="ID",
+                   help="acknowledge these ids (or, with --reason and no ids, every entry of that reason)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _feeder(args):
+    from greenbond.feeder.service import Feeder
+
+    kwargs = {}
+    for name, attr in (("facilities_path", "facilities"), ("methodology_path", "methodology"),
+                       ("deployments_dir", "deployments")):
+        value = getattr(args, attr, None)
+        if value:
+            kwargs[name] = value
+    for name in ("source", "seed", "batch_size", "gas_price", "max_gas", "metrics_port", "connect_timeout"):
+        if getattr(args, name, None) is not None:
+            kwargs[name] = getattr(args, name)
+    if getattr(args, "poll", None) is not None:
+        kwargs["poll_interval"] = args.poll
+    return Feeder(args.rpc, args.db, **kwargs)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def _hour(ts) -> str:
+    return "-" if ts is None else from_unix(int(ts)).astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
+
+
+def command(args) -> int:
+    from greenbond.feeder.logs import setup_logging
+
+    if hasattr(args, "rpc"):
+        setup_logging(path=args.log_file)
+    cmd = args.feeder_cmd
+    if cmd == "quarantine":
+        return _quarantine(args)
+    if cmd == "status" and args.offline:
+        from greenbond.feeder.store import FeederStore
+
+        with FeederStore(args.db, readonly=True) as store:
+            _print_status(store.status(), args.json)
+        return 0
+    feeder = _feeder(args)
+    try:
+        if cmd == "run":
+            stop = _stop_on_signals()
+            feeder.run_forever(stop)
+            return 0
+        if cmd == "backfill":
+            stop = _stop_on_signals()
+            bar = None
+            if not args.no_progress:
+                from tqdm import tqdm
+
+                bar = tqdm(total=0, unit="h", desc="backfill", file=sys.stderr)
+
+            def progress(done: int, total: int) -> None:
+                if bar is not None:
+                    bar.total = total
+                    bar.n = done
+                    bar.refresh()
+
+            out = feeder.backfill(args.start, args.end, progress, transmit=not args.no_send, stop_event=stop)
+            if bar is not None:
+                bar.close()
+            print(f"backfill {_hour(out['from'])} .. {_hour(out['to'])}: {out['hours_new']} new hours "
+                  f"({out['readings']} readings), {out['hours_existing']} already stored, "
+                  f"{out['quarantined']} quarantined; send: {out.get('transmit', 'not requested')}")
+            if out.get("stopped") or out.get("transmit") == "stopped":
+                print("stopped before the end: run the same command again to continue")
+            return 0
+        if cmd == "status":
+            _print_status(feeder.status(), args.json)
+            return 0
+        if cmd == "verify":
+            period = int(args.hour.timestamp())
+            result = feeder.verify(args.facility, period, args.reading)
+            if args.json:
+                print(json.dumps(result, indent=2))
+            else:
+                r = result["reading"]
+                print(f"facility {result['facility_id']}, hour {_hour(period)}: report #{result['report_index']}, "
+                      f"{result['readings']} readings")
+                print(f"reading {result['reading_index']}: meter {r['meter_id']}, interval {_hour(r['interval_start'])}"
+                      f"{'' if r['interval_start'] % 3600 == 0 else ' +30 min'}, {r['wh']} Wh, flags {r['flags']}")
+                print(f"Merkle root: store {result['root_local']}, chain {result['root_on_chain']}")
+                print(f"verifyReading: {'TRUE - the reading is under the report on chain' if result['verified'] else 'FALSE'}")
+                print(f"signers (set v{result['signer_set_version']}, {result['threshold']} needed): "
+                      f"{', '.join(result['signers']) or 'unknown'}"
+                      f"{'' if result['signers_in_set'] else '  (NOT all in the signer set)'}")
+            return 0 if result["verified"] else 1
+    finally:
+        feeder.close()
+    return 2
+
+
+def _print_status(st: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(st, indent=2, default=str))
+        return
+    chain = st.get("chain") if isinstance(st.get("chain"), dict) else None
+    if chain:
+        print(f"chain {chain['chain_id']}, oracle {chain['oracle']}, chain time {_hour(chain['now'] - chain['now'] % 3600)}"
+              f" (+{chain['now'] % 3600 // 60} min), heartbeat {chain['heartbeat_s'] // 3600} h")
+    print("facility  last hour on chain       last confirmed (store)   last stored             age      stale")
+    fids = sorted(set(st["facilities"]) | set((chain or {}).get("facilities", {})))
+    for fid in fids:
+        local = st["facilities"].get(fid, {})
+        c = (chain or {}).get("facilities", {}).get(fid)
+        on_chain = _hour(c["last_period_end"] - 3600) if c and c["report_count"] else "-"
+        age = f"{c['age_s'] / 3600:.1f} h" if c else "-"
+        stale = ("STALE" if c["stale"] else "ok") if c else "-"
+        print(f"{fid:>8}  {on_chain:<23}  {_hour(local.get('last_confirmed_hour')):<23}  "
+              f"{_hour(local.get('last_stored_hour')):<22}  {age:<7}  {stale}")
+    ob = st["outbox"]
+    print(f"outbox: {ob['pending']} pending, {ob['sent']} sent, {ob['confirmed']} confirmed, {ob['failed']} failed")
+    if st["quarantine"]:
+        print("quarantine by reason (open / total):")
+        for reason, c in sorted(st["quarantine"].items()):
+            print(f"  {reason:<22} {c['open']:>6} / {c['total']}")
+    else:
+        print("quarantine: empty")
+
+
+def _quarantine(args) -> int:
+    from greenbond.feeder.store import FeederStore, StoreError
+
+    if args.ack is not None:
+        if not args.ack and not args.reason:
+            raise StoreError("--ack needs ids, or --reason to acknowledge every entry of a reason")
+        with FeederStore(args.db) as store:
+            n = store.acknowledge(args.ack or None, None if args.ack else args.reason)
+        print(f"acknowledged {n} entr{'y' if n == 1 else 'ies'}")
+        return 0
+    with FeederStore(args.db, readonly=True) as store:
+        rows = store.quarantine(args.reason, args.facility, False if args.open else None, args.limit)
+    if args.json:
+        print(json.dumps([vars(r) if hasattr(r, "__dict__") else r.__dict__ for r in rows], default=str, indent=2))
+        return 0
+    if not rows:
+        print("no quarantined values match")
+        return 0
+    for r in rows:
+        when = _hour(r.interval_start) if r.interval_start is not None else "-"
+        print(f"#{r.id:<6} {'ack ' if r.acknowledged else 'open'} {r.reason:<20} {r.meter_id or '-':<14} {when:<20} "
+              f"{r.detail[:80]}")
+    return 0
+
+
+from greenbond.feeder.service import USER_ERRORS as _SERVICE_ERRORS  # noqa: E402
+from greenbond.impact.facilities import FacilityConfigError  # noqa: E402
+from greenbond.impact.methodology import MethodologyError  # noqa: E402
+
+USER_ERRORS = _SERVICE_ERRORS + (FacilityConfigError, MethodologyError)

@@ -1,0 +1,57 @@
+"""Optional Prometheus metrics (prometheus-client): counters of readings, hours, reports sent,
+confirmed, resent and failed, RPC errors, gas used, and the last confirmed hour. Served on
+`--metrics-port` when given; without prometheus-client installed, `make_metrics` returns None."""
+
+from __future__ import annotations
+
+
+class Metrics:
+    def __init__(self):
+        from prometheus_client import CollectorRegistry, Counter, Gauge
+
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.readings_total = Counter("greenbond_feeder_readings", "Readings stored under hourly roots", registry=r)
+        self.quarantined_total = Counter("greenbond_feeder_quarantined", "Quarantine entries recorded", ["reason"], registry=r)
+        self.hours_total = Counter("greenbond_feeder_hours", "Hourly figures stored and signed", registry=r)
+        self.reports_sent_total = Counter("greenbond_feeder_reports_sent", "Reports sent in transactions", registry=r)
+        self.reports_confirmed_total = Counter("greenbond_feeder_reports_confirmed", "Reports confirmed on chain", registry=r)
+        self.reports_failed_total = Counter("greenbond_feeder_reports_failed", "Reports the oracle rejected", registry=r)
+        self.resent_total = Counter("greenbond_feeder_transactions_resent", "Transactions sent again", registry=r)
+        self.rpc_errors_total = Counter("greenbond_feeder_rpc_errors", "RPC node outages seen", registry=r)
+        self.gas_used_total = Counter("greenbond_feeder_gas_used", "Gas used by mined report transactions", registry=r)
+        self.pending = Gauge("greenbond_feeder_outbox_pending", "Reports waiting in the outbox", registry=r)
+
+    def stored(self, readings: int, hours: int, quarantine: dict[str, int]) -> None:
+        self.readings_total.inc(readings)
+        self.hours_total.inc(hours)
+        for reason, n in quarantine.items():
+            self.quarantined_total.labels(reason).inc(n)
+
+    def sent(self, n: int) -> None:
+        self.reports_sent_total.inc(n)
+
+    def confirmed(self, n: int, gas_used: int) -> None:
+        self.reports_confirmed_total.inc(n)
+        self.gas_used_total.inc(gas_used)
+
+    def failed(self) -> None:
+        self.reports_failed_total.inc()
+
+    def resent(self) -> None:
+        self.resent_total.inc()
+
+    def rpc_error(self) -> None:
+        self.rpc_errors_total.inc()
+
+    def serve(self, port: int, addr: str = "127.0.0.1") -> None:
+        from prometheus_client import start_http_server
+
+        start_http_server(port, addr=addr, registry=self.registry)
+
+
+def make_metrics() -> Metrics | None:
+    try:
+        return Metrics()
+    except ImportError:
+        return None

@@ -1,0 +1,602 @@
+"""The feeder pipeline: a meter source (the simulator by default, CSV files, MQTT) -> VEE ->
+hourly aggregation -> the store (readings, quarantine, hours) -> k-of-n signed reports in the
+outbox -> `submitReports` transactions (transmit.py).
+
+    feeder = Feeder(rpc_url, db_path, source="simulator", seed=0)
+    feeder.backfill(start, end, progress=lambda done, total: ...)   # closed hours in [start, end)
+    feeder.run_forever(stop_event)                                   # until stop_event is set
+    feeder.status(); feeder.verify(facility_id, period_start)
+
+"Now" is the chain's latest block timestamp (dev chains travel in time): only hours that have
+ended by then are computed and reported. Streaming: the simulator generates a day at a time,
+VEE keeps 7 days of integers per meter, the aggregator a few open hours, and figures are
+committed to the store every `commit_hours` hours, so memory does not grow with the period.
+`Pipeline` needs no chain (a `ChainContext` says which chain, oracle and versions to sign for).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from eth_utils import keccak
+
+from greenbond.chain import DEFAULT_RPC_URL, ChainError, open_suite
+from greenbond.config import REPO_ROOT
+from greenbond.deployments import DEPLOYMENTS_DIR
+from greenbond.feeder.keys import FeederKeys, KeyConfigError, load_keys
+from greenbond.feeder.signer import ReportSigner
+from greenbond.feeder.store import FeederStore, StoreError, report_from_json, signatures_from_json
+from greenbond.feeder.transmit import RpcUnavailable, Transmitter, TransmitError, rpc_guard
+from greenbond.impact.facilities import DEFAULT_FACILITIES, FacilitySpec, all_meter_specs, load_facilities
+from greenbond.impact.hourly import HourlyAggregator, HourlyFigure, hourly_report
+from greenbond.impact.methodology import DEFAULT_METHODOLOGY, Methodology, load_methodology
+from greenbond.merkle import MerkleTree
+from greenbond.meters.model import QuarantineEntry, from_unix, to_utc
+
+log = logging.getLogger("greenbond.feeder")
+
+HOUR = 3600
+DEFAULT_DB = REPO_ROOT / ".demo" / "feeder.sqlite"
+DEFAULT_COMMIT_HOURS = 24
+DEFAULT_CATCHUP_S = 7 * 86_400
+Progress = Callable[[int, int], None]
+
+
+class FeederError(RuntimeError):
+    """The feeder cannot go on; the message is a sentence for a person."""
+
+
+@dataclass(frozen=True)
+class ChainContext:
+    """What signing and filtering need to know about the chain."""
+
+    chain_id: int
+    oracle_address: str
+    methodology_version: int
+    signer_set_version: int
+    threshold: int
+    reporting_start: dict = field(default_factory=dict)   # facility id -> unix seconds
+    heartbeat: int = 0
+
+
+@dataclass
+class IngestResult:
+    readings: int = 0
+    hours_new: int = 0
+    hours_existing: int = 0
+    hours_before_start: int = 0
+    quarantined: int = 0
+    last_hour: int | None = None
+    stopped: bool = False
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+
+# ---------------------------------------------------------------- sources
+
+
+def parse_source(spec: str) -> tuple[str, object]:
+    """'simulator' | 'csv:PATH' | 'mqtt://host:port' -> (kind, argument)."""
+    if spec == "simulator":
+        return "simulator", None
+    if spec.startswith("csv:"):
+        path = Path(spec[4:])
+        if not path.is_file():
+            raise FeederError(f"--source {spec}: no such file {path}")
+        return "csv", path
+    if spec.startswith("mqtt://"):
+        hostport = spec[len("mqtt://"):].rstrip("/")
+        host, _, port = hostport.rpartition(":")
+        if not host or not port.isdigit():
+            raise FeederError(f"--source {spec}: write mqtt://host:port")
+        return "mqtt", (host, int(port))
+    raise FeederError(f"--source {spec!r}: use simulator, csv:PATH or mqtt://host:port")
+
+
+# ---------------------------------------------------------------- the chain-free pipeline
+
+
+class Pipeline:
+    """Sources -> VEE -> HourlyAggregator -> store + signed outbox entries. No chain needed."""
+
+    def __init__(self, store: FeederStore, facilities: list[FacilitySpec], methodology: Methodology,
+                 context: ChainContext, signer: ReportSigner, *, commit_hours: int = DEFAULT_COMMIT_HOURS,
+                 metrics=None):
+        self.store = store
+        self.facilities = facilities
+        self.methodology = methodology
+        self.context = context
+        self.signer = signer
+        self.commit_hours = max(1, commit_hours)
+        self.metrics = metrics
+        self.meters = all_meter_specs(facilities)
+        self.meter_facility = {m: s.facility_id for m, s in self.meters.items()}
+
+    def stream(self, start: dt.datetime | None = None, end: dt.datetime | None = None) -> "PipelineStream":
+        return PipelineStream(self, start, end)
+
+    def ingest(self, items: Iterable, start: dt.datetime | None, end: dt.datetime | None, *,
+               progress: Progress | None = None, stop_event: threading.Event | None = None,
+               cursor_key: str | None = None) -> IngestResult:
+        """Runs a whole stream through; commits every `commit_hours` figures per facility."""
+        s = self.stream(start, end)
+        s.progress, s.stop_event, s.cursor_key = progress, stop_event, cursor_key
+        s.feed(items)
+        if not s.result.stopped:
+            s.finish()
+        return s.result
+
+
+class PipelineStream:
+    """One VEE + aggregator run; `feed` may be called many times (MQTT), `finish` once."""
+
+    def __init__(self, pipeline: Pipeline, start, end):
+        from greenbond.meters.vee import Vee
+
+        self.p = pipeline
+        self.start_ts = int(to_utc(start).timestamp()) if start is not None else None
+        self.end_ts = int(to_utc(end).timestamp()) if end is not None else None
+        self.vee = Vee(pipeline.meters, start, end)
+        self.agg = HourlyAggregator(pipeline.facilities, pipeline.methodology)
+        self.result = IngestResult()
+        self.progress: Progress | None = None
+        self.stop_event: threading.Event | None = None
+        self.cursor_key: str | None = None
+        self._figures: list[HourlyFigure] = []
+        self._quarantine: list[QuarantineEntry] = []
+        self._last_end: dict[int, int] = {}   # facility -> end of its last committed hour
+        self._flush_at = pipeline.commit_hours * len(pipeline.facilities)
+
+    def feed(self, items: Iterable) -> None:
+        for out in self._chain(items):
+            if isinstance(out, HourlyFigure):
+                self._figures.append(out)
+                if len(self._figures) >= self._flush_at:
+                    self.commit()
+                    if self.stop_event is not None and self.stop_event.is_set():
+                        self.result.stopped = True
+                        return
+            else:
+                self._quarantine.append(out)
+                if len(self._quarantine) >= 10_000:
+                    self.commit()
+        self.commit()
+
+    def _chain(self, items: Iterable) -> Iterator:
+        for item in items:
+            for v in self.vee.feed(item):
+                yield from self.agg.feed(v)
+
+    def finish(self) -> IngestResult:
+        for v in self.vee.finish():
+            for out in self.agg.feed(v):
+                (self._figures if isinstance(out, HourlyFigure) else self._quarantine).append(out)
+        for out in self.agg.finish():
+            (self._figures if isinstance(out, HourlyFigure) else self._quarantine).append(out)
+        self.commit(final=True)
+        return self.result
+
+    def commit(self, final: bool = False) -> None:
+        """Stores the buffered figures and quarantine entries in ONE transaction, with the cursor."""
+        if not self._figures and not self._quarantine and not final:
+            return
+        p, ctx = self.p, self.p.context
+        figures, quarantine = self._figures, self._quarantine
+        prepared = []
+        for fig in figures:
+            if fig.period_start < ctx.reporting_start.get(fig.facility_id, 0):
+                self.result.hours_before_start += 1
+                continue
+            if p.store.has_hour(fig.facility_id, fig.period_start):
+                self.result.hours_existing += 1
+                continue
+            report = hourly_report(fig, ctx.methodology_version, ctx.signer_set_version)
+            prepared.append((fig, report, p.signer.sign(report)))
+        counts: dict[str, int] = {}
+        for q in quarantine:
+            counts[q.reason] = counts.get(q.reason, 0) + 1
+        for fig in figures:
+            self._last_end[fig.facility_id] = max(self._last_end.get(fig.facility_id, 0), fig.period_start + HOUR)
+        done = None
+        if len(self._last_end) == len(p.facilities):
+            done = min(self._last_end.values())   # every facility is complete up to here
+        if final and self.end_ts is not None:
+            done = self.end_ts
+        with p.store.transaction() as cur:
+            new = sum(p.store.add_hour(fig, ctx.methodology_version, report, sigs, cur) for fig, report, sigs in prepared)
+            added_q = p.store.add_quarantine(quarantine, p.meter_facility, cur)
+            if self.cursor_key and done is not None and self.start_ts is not None:
+                p.store.set_meta(f"cursor:{self.cursor_key}", json.dumps({"start": self.start_ts, "done": done}), cur)
+        readings = sum(f.reading_count for f, _, _ in prepared)
+        self.result.hours_new += new
+        self.result.hours_existing += len(prepared) - new
+        self.result.readings += readings
+        self.result.quarantined += added_q
+        if figures:
+            self.result.last_hour = max(self.result.last_hour or 0, max(f.period_start for f in figures))
+        if p.metrics:
+            p.metrics.stored(readings, new, counts)
+        if prepared or quarantine:
+            log.info("stored hours", extra={"event": "stored", "hours": new, "readings": readings,
+                                            "quarantined": added_q, "until": done})
+        self._figures, self._quarantine = [], []
+        if self.progress and done is not None and self.start_ts is not None and self.end_ts is not None:
+            self.progress((min(done, self.end_ts) - self.start_ts) // HOUR, (self.end_ts - self.start_ts) // HOUR)
+
+
+# ---------------------------------------------------------------- the feeder
+
+
+def _aware(value: dt.datetime | int) -> dt.datetime:
+    if isinstance(value, int):
+        return from_unix(value)
+    return to_utc(value)
+
+
+class Feeder:
+    """The oracle feeder on one chain. Nothing is contacted until first use; an unreachable node
+    at start is retried (capped exponential backoff) like an outage later on."""
+
+    def __init__(self, rpc_url: str = DEFAULT_RPC_URL, db_path: str | Path = DEFAULT_DB, *, source: str = "simulator",
+                 seed: int = 0, facilities_path: str | Path = DEFAULT_FACILITIES,
+                 methodology_path: str | Path = DEFAULT_METHODOLOGY, deployments_dir: str | Path = DEPLOYMENTS_DIR,
+                 batch_size: int = 24, gas_price: int = 0, max_gas: int | None = None, poll_interval: float = 5.0,
+                 backoff_cap: float = 30.0, receipt_timeout: float = 60.0, commit_hours: int = DEFAULT_COMMIT_HOURS,
+                 keys: FeederKeys | None = None, env: dict | None = None, metrics_port: int | None = None,
+                 catchup_s: int = DEFAULT_CATCHUP_S, connect_timeout: float | None = None):
+        self.rpc_url = rpc_url
+        self.db_path = Path(db_path)
+        self.source_kind, self.source_arg = parse_source(source)
+        self.source = source
+        self.seed = seed
+        self.facilities = load_facilities(facilities_path)
+        self.methodology_path = Path(methodology_path)
+        self.methodology = load_methodology(methodology_path)
+        self.deployments_dir = Path(deployments_dir)
+        self.batch_size, self.gas_price, self.max_gas = batch_size, gas_price, max_gas
+        self.poll_interval, self.backoff_cap, self.receipt_timeout = poll_interval, backoff_cap, receipt_timeout
+        self.commit_hours = commit_hours
+        self.catchup_s = catchup_s
+        self.connect_timeout = connect_timeout
+        self._keys, self._env = keys, env
+        self.metrics = None
+        if metrics_port is not None:
+            from greenbond.feeder.metrics import make_metrics
+
+            self.metrics = make_metrics()
+            if self.metrics is None:
+                log.warning("prometheus-client is not installed: no metrics endpoint", extra={"event": "no_metrics"})
+            else:
+                self.metrics.serve(metrics_port)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.store = FeederStore(self.db_path)
+        self.w3 = None
+        self.context: ChainContext | None = None
+        self.transmitter: Transmitter | None = None
+        self.pipeline: Pipeline | None = None
+        self.oracle = None
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------ chain
+
+    def connect(self, stop_event: threading.Event | None = None) -> ChainContext:
+        """Connects and checks everything before any work: deployment, oracle, facilities,
+        methodology version, signer set, keys and the transmitter's role. Retries while the node
+        is down (until `connect_timeout`, if set, or until stop)."""
+        if self.context is not None:
+            return self.context
+        from web3 import Web3
+
+        stop_event = stop_event or threading.Event()
+        delay, deadline = 0.5, (time.monotonic() + self.connect_timeout) if self.connect_timeout else None
+        while True:
+            try:
+                w3 = Web3(Web3.HTTPProvider(self.rpc_url, request_kwargs={"timeout": 10}))
+                chain_id = int(rpc_guard(lambda: w3.eth.chain_id))
+                break
+            except RpcUnavailable as exc:
+                if stop_event.is_set() or (deadline and time.monotonic() > deadline):
+                    raise FeederError(f"the RPC node at {self.rpc_url} is unreachable ({exc})") from None
+                log.warning("the RPC node does not answer; retrying", extra={
+                    "event": "rpc_unavailable", "retry_in_s": delay, "rpc": self.rpc_url})
+                stop_event.wait(delay)
+                delay = min(delay * 2, self.backoff_cap)
+        try:
+            suite = rpc_guard(open_suite, w3, self.deployments_dir)
+        except ChainError as exc:
+            raise FeederError(str(exc)) from None
+        oracle = suite.oracle
+        if oracle is None:
+            raise FeederError(f"the deployment of chain {chain_id} has no ImpactOracle: deploy the suite again")
+        keys = self._keys or load_keys(chain_id, self._env)
+        f = oracle.functions
+        count = int(rpc_guard(f.facilityCount().call))
+        if count < len(self.facilities):
+            raise FeederError(f"the oracle has {count} facilities, the facility file {len(self.facilities)}: "
+                              "register them first (deploy)")
+        reporting_start = {}
+        for spec in self.facilities:
+            onchain = rpc_guard(f.facility(spec.facility_id).call)
+            if onchain[6] != spec.name:
+                raise FeederError(f"facility {spec.facility_id} on chain is {onchain[6]!r}, the facility file says "
+                                  f"{spec.name!r}: the file and the chain disagree")
+            reporting_start[spec.facility_id] = int(onchain[3])
+        wanted = keccak(self.methodology_path.read_bytes())
+        version = 0
+        for v in range(int(rpc_guard(f.methodologyCount().call)), 0, -1):
+            if bytes(rpc_guard(f.methodology(v).call)[5]) == wanted:
+                version = v
+                break
+        if not version:
+            raise FeederError(f"the methodology file {self.methodology_path.name} is not registered on the oracle "
+                              "(no version has its keccak256): add it with addMethodology first")
+        set_version = int(rpc_guard(f.signerSetVersion().call))
+        if not set_version:
+            raise FeederError("the oracle has no signer set: configure it first")
+        signers, threshold = rpc_guard(f.signerSet(set_version).call)
+        in_set = {a.lower() for a in signers}
+        usable = [k for k in keys.signers if k.address.lower() in in_set]
+        if len(usable) < threshold:
+            raise FeederError(f"the oracle needs {threshold} signatures from signer set v{set_version}, but only "
+                              f"{len(usable)} of the loaded signer keys belong to it")
+        role = rpc_guard(f.TRANSMITTER_ROLE().call)
+        if not rpc_guard(f.hasRole(role, keys.transmitter.address).call):
+            raise FeederError(f"the transmitter {keys.transmitter.address} lacks TRANSMITTER_ROLE on the oracle")
+        heartbeat = int(rpc_guard(f.heartbeat().call))
+        self.store.bind_chain(chain_id, oracle.address)
+        self.w3, self.oracle = w3, oracle
+        self.context = ChainContext(chain_id, oracle.address, version, set_version, int(threshold), reporting_start,
+                                    heartbeat)
+        signer = ReportSigner(usable, chain_id, oracle.address, int(threshold))
+        self.pipeline = Pipeline(self.store, self.facilities, self.methodology, self.context, signer,
+                                 commit_hours=self.commit_hours, metrics=self.metrics)
+        self.transmitter = Transmitter(
+            w3, oracle, self.store, keys.transmitter, signer, chain_id=chain_id, batch_size=self.batch_size,
+            gas_price=self.gas_price, max_gas=self.max_gas, receipt_timeout=self.receipt_timeout,
+            from_block=suite.deployment.contracts["ImpactOracle"].block, metrics=self.metrics)
+        log.info("connected", extra={"event": "connected", "chain_id": chain_id, "oracle": oracle.address,
+                                     "methodology_version": version, "signer_set": set_version,
+                                     "threshold": int(threshold), "transmitter": keys.transmitter.address})
+        return self.context
+
+    def chain_now(self, stop_event: threading.Event | None = None) -> int:
+        """The latest block's timestamp (retrying while the node is down)."""
+        self.connect(stop_event)
+        delay = 0.5
+        stop_event = stop_event or threading.Event()
+        while True:
+            try:
+                return self.transmitter.chain_now()
+            except RpcUnavailable:
+                if stop_event.is_set():
+                    raise
+                stop_event.wait(delay)
+                delay = min(delay * 2, self.backoff_cap)
+
+    # ------------------------------------------------------------ sources
+
+    def _items(self, start: dt.datetime, end: dt.datetime) -> Iterable:
+        if self.source_kind == "simulator":
+            from greenbond.meters.simulator import simulate
+
+            return simulate(self.facilities, start, end, seed=self.seed)
+        if self.source_kind == "csv":
+            from greenbond.meters.csv_source import read_csv
+
+            return read_csv(self.source_arg, self.pipeline.meters)
+        raise FeederError("backfill reads the simulator or CSV files; MQTT is live only (use `feeder run`)")
+
+    def _cursor_key(self) -> str | None:
+        return f"simulator:seed={self.seed}" if self.source_kind == "simulator" else None
+
+    # ------------------------------------------------------------ public operations
+
+    def backfill(self, start: dt.datetime | int, end: dt.datetime | int, progress: Progress | None = None, *,
+                 transmit: bool = True, stop_event: threading.Event | None = None) -> dict:
+        """Computes, stores and signs every closed hour in [start, end) and (with `transmit`)
+        sends them. Hours already stored are not recomputed into new reports; a simulator
+        backfill that stopped resumes from its cursor. Returns counts."""
+        stop_event = stop_event or threading.Event()
+        start_ts, end_ts = int(_aware(start).timestamp()), int(_aware(end).timestamp())
+        if start_ts % HOUR or end_ts % HOUR:
+            raise FeederError("backfill --from and --to must be whole hours")
+        if end_ts <= start_ts:
+            raise FeederError("backfill: --to must be after --from")
+        self.connect(stop_event)
+        now = self.chain_now(stop_event)
+        closed = now - now % HOUR
+        if end_ts > closed:
+            log.info("the end is after the chain's clock: only closed hours are reported", extra={
+                "event": "clipped", "requested_end": end_ts, "end": closed})
+            end_ts = closed
+        if end_ts <= start_ts:
+            result = IngestResult()
+        else:
+            resume = start_ts
+            key = self._cursor_key()
+            if key:
+                raw = self.store.get_meta(f"cursor:{key}")
+                if raw:
+                    cur = json.loads(raw)
+                    if cur["start"] <= start_ts < cur["done"]:
+                        resume = min(cur["done"], end_ts)
+            if progress:
+                progress((resume - start_ts) // HOUR, (end_ts - start_ts) // HOUR)
+            result = IngestResult()
+            if resume < end_ts:
+                s_dt, e_dt = from_unix(resume), from_unix(end_ts)
+                s = self.pipeline.stream(s_dt, e_dt)
+                s.progress, s.stop_event, s.cursor_key = progress, stop_event, key
+                s.start_ts = start_ts  # cursor and progress count from the requested start
+                s.feed(self._items(s_dt, e_dt))
+                if not s.result.stopped:
+                    s.finish()
+                result = s.result
+        out = {"from": start_ts, "to": end_ts, **result.as_dict()}
+        log.info("backfill computed", extra={"event": "backfill_computed", **out})
+        if transmit and not result.stopped:
+            out["transmit"] = self.transmit(stop_event)
+        return out
+
+    def transmit(self, stop_event: threading.Event | None = None) -> str:
+        """Sends what the outbox holds, until nothing more can be sent now."""
+        self.connect(stop_event)
+        return self.transmitter.drain(stop_event, backoff_cap=self.backoff_cap)
+
+    def run_forever(self, stop_event: threading.Event) -> None:
+        """Continuous operation until `stop_event` is set: every poll, compute the hours closed
+        since the last one (by the chain's clock), store, sign and send them. A stop request is
+        honoured between database transactions (the current one always completes)."""
+        self.connect(stop_event)
+        mqtt = None
+        mqtt_stream = None
+        csv_done = False
+        log.info("feeder running", extra={"event": "running", "source": self.source_kind,
+                                          "poll_interval_s": self.poll_interval})
+        try:
+            while not stop_event.is_set():
+                try:
+                    if self.source_kind == "simulator":
+                        self._simulate_until_now(stop_event)
+                    elif self.source_kind == "csv" and not csv_done:
+                        s = self.pipeline.stream(None, None)
+                        s.stop_event = stop_event
+                        s.feed(self._items(None, None))
+                        s.finish()
+                        csv_done = True
+                    elif self.source_kind == "mqtt":
+                        if mqtt is None:
+                            from greenbond.meters.mqtt_source import MqttMeterSource
+
+                            host, port = self.source_arg
+                            mqtt = MqttMeterSource(host, port, self.pipeline.meters).start()
+                            mqtt_stream = self.pipeline.stream(None, None)
+                            mqtt_stream.stop_event = stop_event
+                        mqtt_stream.feed(mqtt.items(idle_timeout=self.poll_interval, max_items=50_000))
+                    self.transmitter.drain(stop_event, backoff_cap=self.backoff_cap, until_idle=False)
+                except RpcUnavailable as exc:
+                    log.warning("the RPC node does not answer; retrying", extra={
+                        "event": "rpc_unavailable", "reason": str(exc)})
+                stop_event.wait(self.poll_interval)
+        finally:
+            if mqtt is not None:
+                mqtt.close()
+            log.info("feeder stopped", extra={"event": "stopped"})
+
+    def _simulate_until_now(self, stop_event: threading.Event) -> None:
+        now = self.transmitter.chain_now()
+        closed = now - now % HOUR
+        key = self._cursor_key()
+        raw = self.store.get_meta(f"cursor:{key}")
+        if raw:
+            start = json.loads(raw)["done"]
+        else:
+            ends = [int(rpc_guard(self.oracle.functions.lastPeriodEnd(f.facility_id).call)) for f in self.facilities]
+            start = max(min(ends), closed - self.catchup_s)
+        start = max(start, closed - self.catchup_s)
+        if start >= closed:
+            return
+        s = self.pipeline.stream(from_unix(start), from_unix(closed))
+        s.stop_event, s.cursor_key = stop_event, key
+        s.feed(self._items(from_unix(start), from_unix(closed)))
+        if not s.result.stopped:
+            s.finish()
+
+    # ------------------------------------------------------------ reads
+
+    def status(self) -> dict:
+        """The store's status plus, per facility, the chain's last covered hour and staleness."""
+        out = self.store.status()
+        self.connect()
+        f = self.oracle.functions
+        chain = {}
+        for spec in self.facilities:
+            end = int(rpc_guard(f.lastPeriodEnd(spec.facility_id).call))
+            age, stale = rpc_guard(f.staleness(spec.facility_id).call)
+            chain[spec.facility_id] = {"name": spec.name, "last_period_end": end,
+                                       "report_count": int(rpc_guard(f.reportCount(spec.facility_id).call)),
+                                       "age_s": int(age), "stale": bool(stale)}
+        out["chain"] = {"facilities": chain, "heartbeat_s": self.context.heartbeat,
+                        "now": self.transmitter.chain_now(), "chain_id": self.context.chain_id,
+                        "oracle": self.context.oracle_address}
+        return out
+
+    def verify(self, facility_id: int, period_start: int, reading_index: int = 0) -> dict:
+        """Checks one stored reading of an hour on chain: its Merkle proof against the report's
+        root (ImpactOracle.verifyReading), and names the report's signers (recovered from the
+        signatures in the transaction that carried it, checked against the signer set)."""
+        readings = self.store.readings(facility_id, period_start)
+        if not readings:
+            raise FeederError(f"the store has no readings for facility {facility_id} at "
+                              f"{from_unix(period_start).isoformat()}")
+        if not 0 <= reading_index < len(readings):
+            raise FeederError(f"that hour has {len(readings)} readings: choose an index from 0 to {len(readings) - 1}")
+        self.connect()
+        tree = MerkleTree.of_readings(readings)
+        proof = tree.proof(reading_index)
+        reading = readings[reading_index]
+        f = self.oracle.functions
+        index = self._report_index(facility_id, period_start)
+        if index is None:
+            raise FeederError(f"no report of facility {facility_id} for {from_unix(period_start).isoformat()} on chain")
+        stored = rpc_guard(f.report(facility_id, index).call)
+        ok = bool(rpc_guard(f.verifyReading(facility_id, index, reading.leaf_values(), proof).call))
+        signers = self._signers_of(facility_id, period_start)
+        set_version = int(stored[9])
+        members, threshold = rpc_guard(f.signerSet(set_version).call)
+        members_l = {a.lower() for a in members}
+        return {
+            "facility_id": facility_id, "period_start": period_start, "report_index": index,
+            "reading": {"meter_id": reading.meter_id, "interval_start": reading.ts, "wh": reading.wh,
+                        "flags": reading.flags},
+            "reading_index": reading_index, "readings": len(readings), "proof_length": len(proof),
+            "root_local": "0x" + tree.root.hex(), "root_on_chain": "0x" + bytes(stored[12]).hex(),
+            "verified": ok, "signers": signers, "signer_set_version": set_version, "threshold": int(threshold),
+            "signers_in_set": all(s.lower() in members_l for s in signers) and len(signers) >= int(threshold),
+        }
+
+    def _report_index(self, facility_id: int, period_start: int) -> int | None:
+        entry = self.store.entry(facility_id, period_start, 0)
+        if entry is not None and entry.report_index is not None:
+            return entry.report_index
+        found = self.transmitter._accepted_events(facility_id, [period_start])
+        return found[period_start][1] if period_start in found else None
+
+    def _signers_of(self, facility_id: int, period_start: int) -> list[str]:
+        from eth_account import Account
+
+        entry = self.store.entry(facility_id, period_start, 0)
+        if entry is None:
+            return []
+        sigs, report = signatures_from_json(entry.signatures), report_from_json(entry.report)
+        if entry.tx_hash:
+            try:
+                tx = rpc_guard(self.w3.eth.get_transaction, entry.tx_hash)
+                _, args = self.oracle.decode_function_input(tx["input"])
+                for rep, rep_sigs in zip(args["reports"], args["signatures"]):
+                    if int(rep[0]) == facility_id and int(rep[1]) == period_start:
+                        sigs = [(bytes(s[0]), bytes(s[1])) for s in rep_sigs]
+                        break
+            except Exception:  # noqa: BLE001 - fall back to the outbox copy of the signatures
+                pass
+        digest = bytes(rpc_guard(self.oracle.functions.reportDigest(report.as_tuple()).call))
+        out = []
+        for r, vs in sigs:
+            v_s = int.from_bytes(vs, "big")
+            v = 27 + (v_s >> 255)
+            s = v_s & ((1 << 255) - 1)
+            out.append(Account._recover_hash(digest, vrs=(v, int.from_bytes(r, "big"), s)))
+        return out
+
+
+USER_ERRORS = (FeederError, StoreError, KeyConfigError, ChainError, TransmitError)

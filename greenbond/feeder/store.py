@@ -1,0 +1,590 @@
+"""The feeder's embedded database (SQLite): readings, quarantine, hourly figures, the outbox of
+signed reports and the transactions that carry them, and a small meta table (source cursors).
+
+Durability: WAL journal, `synchronous=FULL`, and every state change inside one transaction
+(`BEGIN IMMEDIATE ... COMMIT`): a crash or a full disk leaves the database as it was before the
+change. A full disk or an unwritable path is a `StoreError` whose message is a sentence.
+
+Tables
+    readings     the exact readings under each hour's Merkle root, in leaf (value) order:
+                 (facility_id, period_start, leaf_index) -> meter, interval, wh, flags, source;
+                 `estimated` repeats flags bit 0 for queries. Values are kept as received (VEE
+                 never edits a received value; estimates are separate rows flagged estimated).
+    quarantine   what VEE or the sources kept out, with the payload as received and why;
+                 `acknowledged` is set by an operator (`feeder quarantine --ack`).
+    hours        one computed figure per (facility_id, period_start).
+    outbox       one signed report per (facility_id, period_start, supersedes): sent at most
+                 once. status: pending -> sent (tx_hash, nonce, attempts) -> confirmed (block,
+                 report index); or failed (last_error says why). A sent entry whose transaction
+                 vanished or reverted goes back to pending (attempts and last_error kept).
+    transactions every signed transaction, recorded (hash, nonce, raw bytes) BEFORE it is sent,
+                 so that after a crash it can be found on chain or sent again byte for byte.
+    meta         key/value: source cursors, the chain the database belongs to.
+
+Public read API (the investor page): `FeederStore(path, readonly=True)` then `.readings()`,
+`.hour()`, `.hours()`, `.quarantine()`, `.status()`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from greenbond.meters.model import FLAG_ESTIMATED, QuarantineEntry, Reading, from_unix
+
+SCHEMA_VERSION = 1
+STATUSES = ("pending", "sent", "confirmed", "failed")
+TX_STATUSES = ("sent", "mined", "reverted", "dropped", "superseded")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS readings (
+    facility_id    INTEGER NOT NULL,
+    period_start   INTEGER NOT NULL,
+    leaf_index     INTEGER NOT NULL,
+    meter_id       TEXT    NOT NULL,
+    interval_start INTEGER NOT NULL,
+    wh             INTEGER NOT NULL,
+    flags          INTEGER NOT NULL,
+    estimated      INTEGER NOT NULL,
+    source         TEXT    NOT NULL,
+    PRIMARY KEY (facility_id, period_start, leaf_index)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quarantine (
+    id              INTEGER PRIMARY KEY,
+    facility_id     INTEGER,
+    meter_id        TEXT    NOT NULL,
+    interval_start  INTEGER,
+    raw             TEXT    NOT NULL,
+    reason          TEXT    NOT NULL,
+    detail          TEXT    NOT NULL,
+    source          TEXT    NOT NULL,
+    created_at      INTEGER NOT NULL,
+    acknowledged    INTEGER NOT NULL DEFAULT 0,
+    acknowledged_at INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS quarantine_once
+    ON quarantine (meter_id, COALESCE(interval_start, -1), reason, source, raw);
+CREATE INDEX IF NOT EXISTS quarantine_reason ON quarantine (reason, acknowledged);
+CREATE TABLE IF NOT EXISTS hours (
+    facility_id         INTEGER NOT NULL,
+    period_start        INTEGER NOT NULL,
+    actual_wh           INTEGER NOT NULL,
+    benchmark_wh        INTEGER NOT NULL,
+    reduction_wh        INTEGER NOT NULL,
+    energy_reduction_j  INTEGER NOT NULL,
+    co2_avoided_mg      INTEGER NOT NULL,
+    reading_count       INTEGER NOT NULL,
+    actual_count        INTEGER NOT NULL,
+    expected_count      INTEGER NOT NULL,
+    quality_flags       INTEGER NOT NULL,
+    readings_root       BLOB    NOT NULL,
+    methodology_version INTEGER NOT NULL,
+    factor_year         INTEGER NOT NULL,
+    computed_at         INTEGER NOT NULL,
+    PRIMARY KEY (facility_id, period_start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+    id           INTEGER PRIMARY KEY,
+    facility_id  INTEGER NOT NULL,
+    period_start INTEGER NOT NULL,
+    supersedes   INTEGER NOT NULL DEFAULT 0,
+    report       TEXT    NOT NULL,
+    signatures   TEXT    NOT NULL,
+    status       TEXT    NOT NULL CHECK (status IN ('pending', 'sent', 'confirmed', 'failed')),
+    tx_hash      TEXT,
+    nonce        INTEGER,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    block        INTEGER,
+    report_index INTEGER,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    UNIQUE (facility_id, period_start, supersedes)
+);
+CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status, period_start, facility_id);
+CREATE TABLE IF NOT EXISTS transactions (
+    tx_hash    TEXT PRIMARY KEY,
+    nonce      INTEGER NOT NULL,
+    raw        BLOB    NOT NULL,
+    status     TEXT    NOT NULL CHECK (status IN ('sent', 'mined', 'reverted', 'dropped', 'superseded')),
+    reports    INTEGER NOT NULL,
+    gas_limit  INTEGER NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 1,
+    block      INTEGER,
+    gas_used   INTEGER,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status);
+"""
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used or written; the message is a sentence for a person."""
+
+
+def _explain(exc: sqlite3.Error, path: str) -> str:
+    text = str(exc).lower()
+    if "full" in text:
+        return (f"the feeder database {path} is full (no space left on its disk, or its size limit was reached); "
+                "nothing of the last change was written: free some space and run the feeder again")
+    if "readonly" in text or "read-only" in text:
+        return f"the feeder database {path} is read-only: check the file's and its folder's permissions"
+    if "unable to open" in text or "disk i/o" in text:
+        return f"the feeder database {path} cannot be opened or written (check the folder exists and is writable)"
+    if "locked" in text or "busy" in text:
+        return f"the feeder database {path} is locked by another process (is another feeder running on it?)"
+    if "malformed" in text or "not a database" in text:
+        return f"{path} is not a valid feeder database (or it is corrupt): move it aside and backfill again"
+    return f"the feeder database {path} failed: {exc}"
+
+
+@dataclass(frozen=True)
+class HourRow:
+    facility_id: int
+    period_start: int
+    actual_wh: int
+    benchmark_wh: int
+    reduction_wh: int
+    energy_reduction_j: int
+    co2_avoided_mg: int
+    reading_count: int
+    actual_count: int
+    expected_count: int
+    quality_flags: int
+    readings_root: bytes
+    methodology_version: int
+    factor_year: int
+    computed_at: int
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    facility_id: int
+    period_start: int
+    supersedes: int
+    report: dict              # the HourlyReport fields (readingsRoot as 0x-hex)
+    signatures: list          # [[r hex, vs hex], ...]
+    status: str
+    tx_hash: str | None
+    nonce: int | None
+    attempts: int
+    last_error: str | None
+    block: int | None
+    report_index: int | None
+
+
+@dataclass(frozen=True)
+class TxRecord:
+    tx_hash: str
+    nonce: int
+    raw: bytes
+    status: str
+    reports: int
+    gas_limit: int
+    attempts: int
+    block: int | None
+    gas_used: int | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    id: int
+    facility_id: int | None
+    meter_id: str
+    interval_start: int | None
+    raw: str
+    reason: str
+    detail: str
+    source: str
+    created_at: int
+    acknowledged: bool
+
+
+def report_to_json(report) -> str:
+    """An HourlyReport (greenbond.oracle.signing) as stored in the outbox."""
+    fields = {name: getattr(report, name) for name in report.__dataclass_fields__}
+    fields["readingsRoot"] = "0x" + bytes(fields["readingsRoot"]).hex()
+    return json.dumps(fields, sort_keys=True)
+
+
+def report_from_json(data: dict):
+    from greenbond.oracle.signing import HourlyReport
+
+    fields = dict(data)
+    fields["readingsRoot"] = bytes.fromhex(fields["readingsRoot"].removeprefix("0x"))
+    return HourlyReport(**fields)
+
+
+def signatures_to_json(signatures: Sequence[tuple[bytes, bytes]]) -> str:
+    return json.dumps([["0x" + r.hex(), "0x" + vs.hex()] for r, vs in signatures])
+
+
+def signatures_from_json(data: list) -> list[tuple[bytes, bytes]]:
+    return [(bytes.fromhex(r[2:]), bytes.fromhex(vs[2:])) for r, vs in data]
+
+
+class FeederStore:
+    """The feeder's SQLite database. One writer (the feeder); any number of readers
+    (`readonly=True`, e.g. the investor page)."""
+
+    def __init__(self, path: str | Path, readonly: bool = False, *, max_page_count: int | None = None,
+                 timeout: float = 30.0):
+        self.path = str(path)
+        self.readonly = readonly
+        try:
+            if readonly:
+                if not Path(self.path).exists():
+                    raise StoreError(f"there is no feeder database at {self.path}: run the feeder first")
+                self._conn = sqlite3.connect(f"file:{Path(self.path).resolve()}?mode=ro", uri=True,
+                                             timeout=timeout, isolation_level=None, check_same_thread=False)
+                self._conn.execute("PRAGMA query_only = ON")
+            else:
+                parent = Path(self.path).resolve().parent
+                if not parent.is_dir():
+                    raise StoreError(f"the folder of the feeder database {self.path} does not exist")
+                self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                             check_same_thread=False)
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._conn.execute("PRAGMA synchronous = FULL")
+                self._conn.execute("PRAGMA foreign_keys = ON")
+                if max_page_count is not None:
+                    self._conn.execute(f"PRAGMA max_page_count = {int(max_page_count)}")
+                with self.transaction() as cur:
+                    for statement in SCHEMA.split(";"):
+                        if statement.strip():
+                            cur.execute(statement)
+                    cur.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from None
+        if row is None or int(row[0]) != SCHEMA_VERSION:
+            raise StoreError(f"{self.path} has feeder schema {row and row[0]}, this feeder reads {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "FeederStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Cursor]:
+        """One atomic change: BEGIN IMMEDIATE ... COMMIT, rolled back on any error. SQLite errors
+        (a full disk above all) come out as a StoreError sentence."""
+        if self.readonly:
+            raise StoreError(f"the feeder database {self.path} was opened read-only")
+        cur = self._conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from None
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(_explain(exc, self.path)) from None
+            raise
+
+    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        try:
+            return self._conn.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from None
+
+    # ------------------------------------------------------------ meta
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else default
+
+    def set_meta(self, key: str, value: str, cur: sqlite3.Cursor | None = None) -> None:
+        sql = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+        if cur is not None:
+            cur.execute(sql, (key, value))
+            return
+        with self.transaction() as c:
+            c.execute(sql, (key, value))
+
+    def bind_chain(self, chain_id: int, oracle_address: str) -> None:
+        """Records which chain and oracle the database feeds; refuses another one (its outbox
+        and transactions would mean nothing there)."""
+        want = f"{chain_id}:{oracle_address.lower()}"
+        have = self.get_meta("chain")
+        if have is None:
+            self.set_meta("chain", want)
+        elif have != want:
+            raise StoreError(
+                f"the feeder database {self.path} belongs to chain/oracle {have}, not {want}: "
+                "use another --db for this chain (or move the old file aside)")
+
+    # ------------------------------------------------------------ writes of the pipeline
+
+    def add_quarantine(self, entries: Iterable[QuarantineEntry], meter_facility: dict[str, int],
+                       cur: sqlite3.Cursor) -> int:
+        now = int(time.time())
+        n = 0
+        for q in entries:
+            ts = int(q.interval_start.timestamp()) if q.interval_start is not None else None
+            cur.execute(
+                "INSERT OR IGNORE INTO quarantine (facility_id, meter_id, interval_start, raw, reason, detail, source,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (meter_facility.get(q.meter_id), q.meter_id, ts, q.raw, q.reason, q.detail, q.source, now),
+            )
+            n += cur.rowcount
+        return n
+
+    def has_hour(self, facility_id: int, period_start: int) -> bool:
+        return bool(self._read("SELECT 1 FROM hours WHERE facility_id = ? AND period_start = ?",
+                               (facility_id, period_start)))
+
+    def add_hour(self, fig, methodology_version: int, report, signatures, cur: sqlite3.Cursor) -> bool:
+        """Stores a figure, its readings and its signed report (pending) unless the hour is
+        already stored; returns whether it was new."""
+        now = int(time.time())
+        cur.execute(
+            "INSERT OR IGNORE INTO hours VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (fig.facility_id, fig.period_start, fig.actual_wh, fig.benchmark_wh, fig.reduction_wh,
+             fig.energy_reduction_j, fig.co2_avoided_mg, fig.reading_count, fig.actual_count, fig.expected_count,
+             fig.quality_flags, bytes(fig.readings_root), methodology_version, fig.factor_year, now),
+        )
+        if cur.rowcount == 0:
+            return False
+        cur.executemany(
+            "INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.facility_id, fig.period_start, i, r.meter_id, r.ts, r.wh, r.flags, int(bool(r.flags & FLAG_ESTIMATED)),
+              r.source) for i, r in enumerate(fig.readings)],
+        )
+        self.enqueue(report, signatures, cur)
+        return True
+
+    def enqueue(self, report, signatures, cur: sqlite3.Cursor) -> bool:
+        """A signed report into the outbox as pending, unless (facility, hour, supersedes) is there."""
+        now = int(time.time())
+        cur.execute(
+            "INSERT OR IGNORE INTO outbox (facility_id, period_start, supersedes, report, signatures, status,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+            (report.facilityId, report.periodStart, report.supersedes, report_to_json(report),
+             signatures_to_json(signatures), now, now),
+        )
+        return cur.rowcount == 1
+
+    # ------------------------------------------------------------ outbox state machine
+
+    def _entries(self, where: str, args: tuple = (), limit: int | None = None) -> list[OutboxEntry]:
+        sql = ("SELECT id, facility_id, period_start, supersedes, report, signatures, status, tx_hash, nonce, attempts,"
+               f" last_error, block, report_index FROM outbox WHERE {where} ORDER BY period_start, facility_id, supersedes")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [OutboxEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), *r[6:])
+                for r in self._read(sql, args)]
+
+    def pending(self, limit: int | None = None) -> list[OutboxEntry]:
+        """Pending reports, oldest hour first (so each facility's hours go forward)."""
+        return self._entries("status = 'pending'", (), limit)
+
+    def entries(self, status: str | None = None) -> list[OutboxEntry]:
+        return self._entries("status = ?", (status,)) if status else self._entries("1")
+
+    def entries_of_tx(self, tx_hash: str) -> list[OutboxEntry]:
+        return self._entries("tx_hash = ? AND status = 'sent'", (tx_hash,))
+
+    def entry(self, facility_id: int, period_start: int, supersedes: int = 0) -> OutboxEntry | None:
+        got = self._entries("facility_id = ? AND period_start = ? AND supersedes = ?",
+                            (facility_id, period_start, supersedes))
+        return got[0] if got else None
+
+    def resign(self, entry_id: int, report, signatures) -> None:
+        """Replaces a PENDING entry's report and signatures (e.g. for a new signer set version)."""
+        with self.transaction() as cur:
+            cur.execute("UPDATE outbox SET report = ?, signatures = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
+                        (report_to_json(report), signatures_to_json(signatures), int(time.time()), entry_id))
+
+    def record_sent(self, tx_hash: str, nonce: int, raw: bytes, gas_limit: int, entry_ids: Sequence[int]) -> None:
+        """BEFORE sending: the transaction (hash, nonce, raw bytes) and its entries -> sent."""
+        now = int(time.time())
+        with self.transaction() as cur:
+            placeholders = ",".join("?" * len(entry_ids))
+            cur.execute(f"SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND id IN ({placeholders})", tuple(entry_ids))
+            if cur.fetchone()[0] != len(entry_ids):
+                raise StoreError("internal: only pending reports can be sent")
+            cur.execute("INSERT INTO transactions (tx_hash, nonce, raw, status, reports, gas_limit, created_at, updated_at)"
+                        " VALUES (?, ?, ?, 'sent', ?, ?, ?, ?)", (tx_hash, nonce, raw, len(entry_ids), gas_limit, now, now))
+            cur.execute(f"UPDATE outbox SET status = 'sent', tx_hash = ?, nonce = ?, attempts = attempts + 1,"
+                        f" updated_at = ? WHERE id IN ({placeholders})", (tx_hash, nonce, now, *entry_ids))
+
+    def inflight(self) -> list[TxRecord]:
+        return self._txs("status = 'sent'")
+
+    def transaction_record(self, tx_hash: str) -> TxRecord | None:
+        got = self._txs("tx_hash = ?", (tx_hash,))
+        return got[0] if got else None
+
+    def transactions(self) -> list[TxRecord]:
+        return self._txs("1")
+
+    def _txs(self, where: str, args: tuple = ()) -> list[TxRecord]:
+        rows = self._read("SELECT tx_hash, nonce, raw, status, reports, gas_limit, attempts, block, gas_used, last_error"
+                          f" FROM transactions WHERE {where} ORDER BY nonce, created_at", args)
+        return [TxRecord(r[0], r[1], bytes(r[2]), *r[3:]) for r in rows]
+
+    def note_resent(self, tx_hash: str) -> None:
+        with self.transaction() as cur:
+            cur.execute("UPDATE transactions SET attempts = attempts + 1, updated_at = ? WHERE tx_hash = ?",
+                        (int(time.time()), tx_hash))
+
+    def mark_mined(self, tx_hash: str, block: int, gas_used: int, indexes: dict[tuple[int, int], int]) -> int:
+        """A successful receipt: the transaction is mined and its entries confirmed at `block`
+        (report indexes from the ReportAccepted events, keyed (facility, period_start))."""
+        now = int(time.time())
+        with self.transaction() as cur:
+            cur.execute("UPDATE transactions SET status = 'mined', block = ?, gas_used = ?, updated_at = ? WHERE tx_hash = ?",
+                        (block, gas_used, now, tx_hash))
+            rows = cur.execute("SELECT id, facility_id, period_start FROM outbox WHERE tx_hash = ? AND status = 'sent'",
+                               (tx_hash,)).fetchall()
+            for entry_id, fid, start in rows:
+                cur.execute("UPDATE outbox SET status = 'confirmed', block = ?, report_index = ?, last_error = NULL,"
+                            " updated_at = ? WHERE id = ?", (block, indexes.get((fid, start)), now, entry_id))
+            return len(rows)
+
+    def mark_tx_failed(self, tx_hash: str, status: str, error: str) -> int:
+        """The transaction reverted, was dropped or is no longer needed: its still-sent entries
+        go back to pending (the nonce is never reused by us: the next send re-reads it)."""
+        if status not in ("reverted", "dropped", "superseded"):
+            raise ValueError(status)
+        now = int(time.time())
+        with self.transaction() as cur:
+            cur.execute("UPDATE transactions SET status = ?, last_error = ?, updated_at = ? WHERE tx_hash = ?",
+                        (status, error, now, tx_hash))
+            cur.execute("UPDATE outbox SET status = 'pending', last_error = ?, updated_at = ?"
+                        " WHERE tx_hash = ? AND status = 'sent'", (error, now, tx_hash))
+            return cur.rowcount
+
+    def confirm_covered(self, facility_id: int, period_end: int, found: dict[int, tuple[int, int]] | None = None) -> int:
+        """Reconciliation: the chain covers every hour of `facility_id` before `period_end`
+        (lastPeriodEnd), so pending or sent originals of those hours are confirmed, not resent.
+        `found` maps period_start -> (block, report index) when known from ReportAccepted events."""
+        now = int(time.time())
+        found = found or {}
+        with self.transaction() as cur:
+            rows = cur.execute("SELECT id, period_start FROM outbox WHERE facility_id = ? AND supersedes = 0"
+                               " AND period_start < ? AND status IN ('pending', 'sent')", (facility_id, period_end)).fetchall()
+            for entry_id, start in rows:
+                block, index = found.get(start, (None, None))
+                cur.execute("UPDATE outbox SET status = 'confirmed', block = ?, report_index = ?, updated_at = ?,"
+                            " last_error = COALESCE(last_error, 'found on chain at reconciliation') WHERE id = ?",
+                            (block, index, now, entry_id))
+            return len(rows)
+
+    def mark_failed(self, entry_id: int, reason: str) -> None:
+        with self.transaction() as cur:
+            cur.execute("UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ?"
+                        " AND status IN ('pending', 'sent')", (reason, int(time.time()), entry_id))
+
+    def note_error(self, entry_ids: Sequence[int], error: str) -> None:
+        with self.transaction() as cur:
+            cur.executemany("UPDATE outbox SET last_error = ?, updated_at = ? WHERE id = ?",
+                            [(error, int(time.time()), i) for i in entry_ids])
+
+    def retry_failed(self, facility_id: int | None = None) -> int:
+        """Operator action: failed entries back to pending."""
+        with self.transaction() as cur:
+            if facility_id is None:
+                cur.execute("UPDATE outbox SET status = 'pending' WHERE status = 'failed'")
+            else:
+                cur.execute("UPDATE outbox SET status = 'pending' WHERE status = 'failed' AND facility_id = ?",
+                            (facility_id,))
+            return cur.rowcount
+
+    # ------------------------------------------------------------ public read API
+
+    def readings(self, facility_id: int, period_start: int) -> list[Reading]:
+        """The exact readings under the hour's Merkle root, in leaf order: build the tree with
+        `greenbond.merkle.MerkleTree.of_readings(readings)` and `.proof(i)` is readings[i]'s proof."""
+        rows = self._read("SELECT meter_id, interval_start, wh, flags, source FROM readings"
+                          " WHERE facility_id = ? AND period_start = ? ORDER BY leaf_index", (facility_id, period_start))
+        return [Reading(facility_id, m, from_unix(ts), wh, flags, src) for m, ts, wh, flags, src in rows]
+
+    def hour(self, facility_id: int, period_start: int) -> HourRow | None:
+        rows = self._read("SELECT * FROM hours WHERE facility_id = ? AND period_start = ?", (facility_id, period_start))
+        return HourRow(*rows[0][:11], bytes(rows[0][11]), *rows[0][12:]) if rows else None
+
+    def hours(self, facility_id: int, start: int | None = None, end: int | None = None) -> list[HourRow]:
+        """The facility's figures with start <= period_start < end, in time order."""
+        rows = self._read("SELECT * FROM hours WHERE facility_id = ? AND period_start >= ? AND period_start < ?"
+                          " ORDER BY period_start", (facility_id, start if start is not None else -2**62,
+                                                     end if end is not None else 2**62))
+        return [HourRow(*r[:11], bytes(r[11]), *r[12:]) for r in rows]
+
+    def quarantine(self, reason: str | None = None, facility_id: int | None = None, acknowledged: bool | None = None,
+                   limit: int = 1000) -> list[QuarantineRow]:
+        where, args = ["1"], []
+        if reason is not None:
+            where.append("reason = ?")
+            args.append(reason)
+        if facility_id is not None:
+            where.append("facility_id = ?")
+            args.append(facility_id)
+        if acknowledged is not None:
+            where.append("acknowledged = ?")
+            args.append(int(acknowledged))
+        rows = self._read("SELECT id, facility_id, meter_id, interval_start, raw, reason, detail, source, created_at,"
+                          f" acknowledged FROM quarantine WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
+                          (*args, int(limit)))
+        return [QuarantineRow(*r[:9], bool(r[9])) for r in rows]
+
+    def acknowledge(self, ids: Sequence[int] | None = None, reason: str | None = None) -> int:
+        """Operator: marks quarantine entries acknowledged (by id, or every one of a reason)."""
+        now = int(time.time())
+        with self.transaction() as cur:
+            if ids:
+                cur.executemany("UPDATE quarantine SET acknowledged = 1, acknowledged_at = ? WHERE id = ? AND acknowledged = 0",
+                                [(now, int(i)) for i in ids])
+            elif reason:
+                cur.execute("UPDATE quarantine SET acknowledged = 1, acknowledged_at = ? WHERE reason = ? AND acknowledged = 0",
+                            (now, reason))
+            else:
+                raise StoreError("say which quarantine entries to acknowledge (ids or a reason)")
+            return cur.rowcount if not ids else sum(1 for _ in ids)
+
+    def status(self) -> dict:
+        """Counts for `feeder status` and the page: last stored / confirmed hour per facility,
+        outbox by status, quarantine by reason (open = not acknowledged), source cursors."""
+        out: dict = {"facilities": {}, "outbox": {s: 0 for s in STATUSES}, "quarantine": {}, "cursors": {},
+                     "transactions": {}}
+        for fid, last, count in self._read("SELECT facility_id, MAX(period_start), COUNT(*) FROM hours GROUP BY facility_id"):
+            out["facilities"][fid] = {"last_stored_hour": last, "hours": count, "last_confirmed_hour": None}
+        for fid, last in self._read("SELECT facility_id, MAX(period_start) FROM outbox WHERE status = 'confirmed'"
+                                    " GROUP BY facility_id"):
+            out["facilities"].setdefault(fid, {"last_stored_hour": None, "hours": 0})["last_confirmed_hour"] = last
+        for status, count in self._read("SELECT status, COUNT(*) FROM outbox GROUP BY status"):
+            out["outbox"][status] = count
+        for reason, total, open_ in self._read("SELECT reason, COUNT(*), SUM(acknowledged = 0) FROM quarantine GROUP BY reason"):
+            out["quarantine"][reason] = {"total": total, "open": open_}
+        for status, count in self._read("SELECT status, COUNT(*) FROM transactions GROUP BY status"):
+            out["transactions"][status] = count
+        for key, value in self._read("SELECT key, value FROM meta WHERE key LIKE 'cursor:%'"):
+            out["cursors"][key[len("cursor:"):]] = value
+        out["chain"] = self.get_meta("chain")
+        return out

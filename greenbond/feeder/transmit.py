@@ -1,0 +1,403 @@
+"""Sends the outbox to the chain: `submitReports` batches as legacy (type 0) transactions signed
+locally with the transmitter key, exactly once per (facility, hour, supersedes).
+
+One transaction in flight at a time. Each `step()`:
+ 1. reconcile: for every facility with pending or sent reports, read `lastPeriodEnd` on chain;
+    hours it already covers are marked confirmed (block and report index from the
+    ReportAccepted events when found), never sent again;
+ 2. the transaction in flight, if any: a receipt confirms its reports (or, reverted, puts them
+    back to pending); still in the pool: wait; vanished from the pool with its nonce still unused
+    on chain: the same signed bytes are sent again (same hash); its nonce used by another
+    transaction: dropped, its reports back to pending;
+ 3. otherwise the next batch: up to `batch_size` pending reports of closed hours (chain time),
+    oldest hour first, fewer if the gas estimate exceeds `max_gas`; a batch the node would
+    revert is bisected to find the report at fault, which is marked failed with the decoded
+    reason (an hour not yet closed, or a stale signer set, is not a fault: it waits or is
+    re-signed). The nonce is re-read from the chain (`eth_getTransactionCount(addr, "pending")`)
+    for every new transaction: a failed send never advances it. The signed transaction (hash,
+    nonce, raw bytes) is recorded BEFORE it is sent.
+A node that does not answer raises `RpcUnavailable`; `drain()` retries with capped exponential
+backoff and carries on where it was when the node returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from eth_abi import decode as abi_decode
+from eth_account import Account
+from eth_utils import keccak
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    ProviderConnectionError,
+    TransactionNotFound,
+    Web3RPCError,
+)
+from web3.logs import DISCARD
+
+from greenbond.feeder.signer import ReportSigner
+from greenbond.feeder.store import FeederStore, OutboxEntry, report_from_json, signatures_from_json
+
+log = logging.getLogger("greenbond.feeder.transmit")
+
+HOUR = 3600
+DEFAULT_BATCH_SIZE = 24
+DEFAULT_RECEIPT_TIMEOUT = 60.0
+TRANSIENT_ERRORS = ("OraclePeriodNotClosed", "OracleWrongSignerSet")
+
+
+class RpcUnavailable(RuntimeError):
+    """The node did not answer (connection refused, reset, timed out)."""
+
+
+class TransmitError(RuntimeError):
+    """Sending cannot go on without a person (e.g. the transmitter lacks the role)."""
+
+
+def rpc_guard(fn: Callable, *args, **kwargs):
+    """Calls fn; a transport failure becomes RpcUnavailable."""
+    try:
+        return fn(*args, **kwargs)
+    except (OSError, ProviderConnectionError, TimeoutError) as exc:
+        raise RpcUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def error_selectors(abi: list) -> dict[bytes, tuple[str, list[str]]]:
+    out = {}
+    for item in abi:
+        if item.get("type") == "error":
+            types = [i["type"] for i in item.get("inputs", [])]
+            out[keccak(text=f"{item['name']}({','.join(types)})")[:4]] = (item["name"], types)
+    return out
+
+
+def decode_revert(exc: Exception, selectors: dict) -> str:
+    """'OracleStaleReport(2, 1702566000, 1702569600)' from a web3 revert exception."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if not isinstance(data, str) or not data.startswith("0x"):
+        text = " ".join(str(a) for a in exc.args)
+        start = text.find("0x")
+        data = text[start:].split()[0].strip("'\",)") if start >= 0 else None
+    if data:
+        try:
+            raw = bytes.fromhex(data[2:])
+        except ValueError:
+            raw = b""
+        if len(raw) >= 4 and raw[:4] in selectors:
+            name, types = selectors[raw[:4]]
+            try:
+                values = abi_decode(types, raw[4:])
+            except Exception:  # noqa: BLE001 - undecodable arguments: the name is enough
+                return name
+            shown = [v.rstrip(b"\0").decode("ascii", "replace") if isinstance(v, bytes) else v for v in values]
+            return f"{name}({', '.join(str(v) for v in shown)})"
+    return " ".join(str(exc).split())[:300]
+
+
+@dataclass
+class StepResult:
+    action: str               # 'idle', 'waiting', 'sent', 'confirmed', 'resent', 'failed', 'nothing_closed'
+    detail: str = ""
+
+
+class Transmitter:
+    def __init__(self, w3, oracle, store: FeederStore, account, signer: ReportSigner | None, *, chain_id: int,
+                 batch_size: int = DEFAULT_BATCH_SIZE, gas_price: int = 0, max_gas: int | None = None,
+                 receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT, from_block: int = 0, metrics=None):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.w3, self.oracle, self.store, self.account = w3, oracle, store, account
+        self.signer = signer
+        self.chain_id = chain_id
+        self.batch_size = batch_size
+        self.gas_price = gas_price
+        self.max_gas = max_gas
+        self.receipt_timeout = receipt_timeout
+        self.from_block = from_block
+        self.metrics = metrics
+        self.selectors = error_selectors(oracle.abi)
+
+    # ------------------------------------------------------------ chain reads
+
+    def chain_now(self) -> int:
+        return int(rpc_guard(self.w3.eth.get_block, "latest")["timestamp"])
+
+    def _call(self, fn):
+        return rpc_guard(fn.call)
+
+    # ------------------------------------------------------------ reconcile
+
+    def reconcile(self) -> int:
+        """Marks confirmed every pending/sent original report whose hour the chain already covers."""
+        open_entries = self.store.entries("pending") + self.store.entries("sent")
+        by_facility: dict[int, list[OutboxEntry]] = {}
+        for e in open_entries:
+            if e.supersedes == 0:
+                by_facility.setdefault(e.facility_id, []).append(e)
+        confirmed = 0
+        for fid, entries in by_facility.items():
+            end = int(self._call(self.oracle.functions.lastPeriodEnd(fid)))
+            covered = [e.period_start for e in entries if e.period_start < end]
+            if not covered:
+                continue
+            found = self._accepted_events(fid, covered)
+            n = self.store.confirm_covered(fid, end, found)
+            if n:
+                confirmed += n
+                log.info("hours already on chain marked confirmed", extra={
+                    "event": "reconciled", "facility_id": fid, "hours": n, "last_period_end": end})
+        return confirmed
+
+    def _accepted_events(self, fid: int, starts: Sequence[int]) -> dict[int, tuple[int, int]]:
+        if len(starts) > 256:
+            return {}
+        event = self.oracle.events.ReportAccepted
+        try:
+            logs = rpc_guard(event.get_logs, from_block=self.from_block, to_block="latest",
+                             argument_filters={"facilityId": fid, "periodStart": list(starts)})
+        except (Web3RPCError, ValueError):
+            return {}
+        return {int(lg["args"]["periodStart"]): (int(lg["blockNumber"]), int(lg["args"]["index"]))
+                for lg in logs if int(lg["args"]["supersedes"]) == 0}
+
+    # ------------------------------------------------------------ the transaction in flight
+
+    def _receipt(self, tx_hash: str):
+        try:
+            return rpc_guard(self.w3.eth.get_transaction_receipt, tx_hash)
+        except TransactionNotFound:
+            return None
+
+    def _in_pool(self, tx_hash: str) -> bool:
+        try:
+            return rpc_guard(self.w3.eth.get_transaction, tx_hash) is not None
+        except TransactionNotFound:
+            return False
+
+    def _settle(self, tx_hash: str, receipt) -> StepResult:
+        if receipt["status"] == 1:
+            events = self.oracle.events.ReportAccepted().process_receipt(receipt, errors=DISCARD)
+            indexes = {(int(e["args"]["facilityId"]), int(e["args"]["periodStart"])): int(e["args"]["index"])
+                       for e in events}
+            n = self.store.mark_mined(tx_hash, int(receipt["blockNumber"]), int(receipt["gasUsed"]), indexes)
+            log.info("transaction mined, reports confirmed", extra={
+                "event": "confirmed", "tx": tx_hash, "block": int(receipt["blockNumber"]), "reports": n,
+                "gas_used": int(receipt["gasUsed"])})
+            if self.metrics:
+                self.metrics.confirmed(n, int(receipt["gasUsed"]))
+            return StepResult("confirmed", tx_hash)
+        n = self.store.mark_tx_failed(tx_hash, "reverted", f"transaction {tx_hash} reverted in block {receipt['blockNumber']}")
+        log.warning("transaction reverted; its reports go back to pending", extra={
+            "event": "reverted", "tx": tx_hash, "block": int(receipt["blockNumber"]), "reports": n})
+        return StepResult("failed", tx_hash)
+
+    def _check_inflight(self, record) -> StepResult:
+        receipt = self._receipt(record.tx_hash)
+        if receipt is not None:
+            return self._settle(record.tx_hash, receipt)
+        if not self.store.entries_of_tx(record.tx_hash):
+            # reconciliation confirmed all its hours (another transaction carried them)
+            self.store.mark_tx_failed(record.tx_hash, "superseded", "its hours are on chain already")
+            log.info("transaction no longer needed", extra={"event": "superseded", "tx": record.tx_hash})
+            return StepResult("idle")
+        if self._in_pool(record.tx_hash):
+            return self._wait_receipt(record.tx_hash)
+        mined_nonce = int(rpc_guard(self.w3.eth.get_transaction_count, self.account.address, "latest"))
+        if mined_nonce > record.nonce:
+            receipt = self._receipt(record.tx_hash)  # mined between the two reads?
+            if receipt is not None:
+                return self._settle(record.tx_hash, receipt)
+            n = self.store.mark_tx_failed(record.tx_hash, "dropped",
+                                          f"nonce {record.nonce} was used by another transaction")
+            log.warning("transaction replaced: its nonce was used by another one; reports back to pending",
+                        extra={"event": "dropped", "tx": record.tx_hash, "nonce": record.nonce, "reports": n})
+            return StepResult("failed", record.tx_hash)
+        # vanished from the pool, nonce unused: send the very same bytes again
+        self._send_raw(record.raw, record.tx_hash)
+        self.store.note_resent(record.tx_hash)
+        log.warning("transaction vanished from the pool; sent again", extra={
+            "event": "resent", "tx": record.tx_hash, "nonce": record.nonce, "attempts": record.attempts + 1})
+        if self.metrics:
+            self.metrics.resent()
+        return self._wait_receipt(record.tx_hash, resent=True)
+
+    def _wait_receipt(self, tx_hash: str, resent: bool = False) -> StepResult:
+        """Polls for the receipt until `receipt_timeout`; still nothing: 'waiting' (the next step
+        looks again: in the pool, vanished, or replaced)."""
+        deadline = time.monotonic() + self.receipt_timeout
+        while True:
+            receipt = self._receipt(tx_hash)
+            if receipt is not None:
+                return self._settle(tx_hash, receipt)
+            if time.monotonic() >= deadline:
+                return StepResult("resent" if resent else "waiting", tx_hash)
+            time.sleep(0.2)  # polling the node for a condition (the receipt), bounded by the deadline
+
+    # ------------------------------------------------------------ sending
+
+    def _send_raw(self, raw: bytes, tx_hash: str) -> None:
+        try:
+            rpc_guard(self.w3.eth.send_raw_transaction, raw)
+        except Web3RPCError as exc:
+            text = str(exc).lower()
+            if "already known" in text or "already imported" in text or "known transaction" in text:
+                return
+            if "nonce too low" in text:
+                return  # the next step finds it mined or replaced
+            raise
+
+    def _estimate(self, entries: Sequence[OutboxEntry]) -> int:
+        reports = [report_from_json(e.report).as_tuple() for e in entries]
+        sigs = [signatures_from_json(e.signatures) for e in entries]
+        fn = self.oracle.functions.submitReports(reports, sigs)
+        return int(rpc_guard(fn.estimate_gas, {"from": self.account.address, "gasPrice": self.gas_price}))
+
+    def _try_estimate(self, entries) -> tuple[int | None, str | None]:
+        try:
+            return self._estimate(entries), None
+        except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
+            return None, decode_revert(exc, self.selectors)
+
+    def _find_fault(self, entries: list[OutboxEntry]) -> tuple[OutboxEntry, str]:
+        """Bisects a reverting batch down to one report and its revert reason."""
+        while len(entries) > 1:
+            half = entries[: len(entries) // 2]
+            gas, reason = self._try_estimate(half)
+            entries = half if gas is None else entries[len(entries) // 2:]
+        gas, reason = self._try_estimate(entries)
+        return entries[0], reason or "reverts only in a batch"
+
+    def _resign(self, entries: list[OutboxEntry], version: int) -> list[OutboxEntry]:
+        """Re-signs pending reports for signer set `version` (after a signer set change)."""
+        if self.signer is None:
+            raise TransmitError("reports must be re-signed for a new signer set, but no signer keys are loaded")
+        from dataclasses import replace
+
+        for e in entries:
+            if e.report["signerSetVersion"] != version:
+                report = replace(report_from_json(e.report), signerSetVersion=version)
+                self.store.resign(e.id, report, self.signer.sign(report))
+        return [self.store.entry(e.facility_id, e.period_start, e.supersedes) for e in entries]
+
+    def _gas_cap(self) -> int:
+        block_limit = int(rpc_guard(self.w3.eth.get_block, "latest")["gasLimit"])
+        cap = block_limit * 9 // 10
+        return min(cap, self.max_gas) if self.max_gas else cap
+
+    def _next_batch(self) -> tuple[list[OutboxEntry], int] | StepResult:
+        now = self.chain_now()
+        entries = [e for e in self.store.pending(limit=self.batch_size) if e.period_start + HOUR <= now]
+        if not entries:
+            return StepResult("idle" if not self.store.pending(limit=1) else "nothing_closed")
+        version = int(self._call(self.oracle.functions.signerSetVersion()))
+        if any(e.report["signerSetVersion"] != version for e in entries):
+            entries = self._resign(entries, version)
+        cap = self._gas_cap()
+        while True:
+            gas, reason = self._try_estimate(entries)
+            if gas is None:
+                bad, why = self._find_fault(entries)
+                if why.split("(")[0] in TRANSIENT_ERRORS:
+                    # not the report's fault: wait (hour not closed yet) or re-sign (signer set)
+                    entries = entries[: entries.index(bad)]
+                    if not entries:
+                        self.store.note_error([bad.id], why)
+                        return StepResult("waiting", why)
+                    continue
+                if why.startswith("OracleStaleReport"):
+                    self.reconcile()
+                    still = self.store.entry(bad.facility_id, bad.period_start, bad.supersedes)
+                    if still is not None and still.status != "pending":
+                        return StepResult("idle", "reconciled")
+                    why = f"{why}: a later hour of this facility is already on chain"
+                self.store.mark_failed(bad.id, why)
+                log.error("report rejected by the oracle; marked failed", extra={
+                    "event": "report_failed", "facility_id": bad.facility_id, "period_start": bad.period_start,
+                    "reason": why})
+                if self.metrics:
+                    self.metrics.failed()
+                return StepResult("failed", why)
+            if gas > cap and len(entries) > 1:
+                entries = entries[: max(1, len(entries) // 2)]
+                continue
+            return entries, gas
+
+    def step(self) -> StepResult:
+        """One move of the state machine (see module doc). Raises RpcUnavailable."""
+        self.reconcile()
+        inflight = self.store.inflight()
+        if inflight:
+            return self._check_inflight(inflight[0])
+        got = self._next_batch()
+        if isinstance(got, StepResult):
+            return got
+        entries, gas = got
+        block_limit = int(rpc_guard(self.w3.eth.get_block, "latest")["gasLimit"])
+        gas_limit = min(block_limit, gas + gas // 5 + 10_000)
+        nonce = int(rpc_guard(self.w3.eth.get_transaction_count, self.account.address, "pending"))
+        reports = [report_from_json(e.report).as_tuple() for e in entries]
+        sigs = [signatures_from_json(e.signatures) for e in entries]
+        tx = self.oracle.functions.submitReports(reports, sigs).build_transaction({
+            "from": self.account.address, "nonce": nonce, "gas": gas_limit, "gasPrice": self.gas_price,
+            "chainId": self.chain_id})
+        signed = Account.sign_transaction(tx, self.account.key)
+        raw = bytes(signed.raw_transaction)
+        tx_hash = "0x" + keccak(raw).hex()
+        self.store.record_sent(tx_hash, nonce, raw, gas_limit, [e.id for e in entries])
+        try:
+            self._send_raw(raw, tx_hash)
+        except Web3RPCError as exc:
+            why = " ".join(str(exc).split())[:300]
+            self.store.mark_tx_failed(tx_hash, "dropped", f"the node refused the transaction: {why}")
+            log.error("the node refused the transaction; reports back to pending", extra={
+                "event": "send_refused", "tx": tx_hash, "nonce": nonce, "reason": why})
+            raise TransmitError(f"the node refused the transaction: {why}") from None
+        log.info("transaction sent", extra={
+            "event": "sent", "tx": tx_hash, "nonce": nonce, "reports": len(entries), "gas_limit": gas_limit,
+            "first_hour": entries[0].period_start, "last_hour": entries[-1].period_start})
+        if self.metrics:
+            self.metrics.sent(len(entries))
+        return self._wait_receipt(tx_hash)
+
+    def drain(self, stop_event: threading.Event | None = None, *, backoff_start: float = 0.5, backoff_cap: float = 30.0,
+              until_idle: bool = True, on_outage: Callable[[float], None] | None = None) -> str:
+        """Steps until nothing is left to send ('idle'), nothing more can be sent now
+        ('nothing_closed'/'waiting'), or stop is set ('stopped'). Node outages are retried with
+        exponential backoff, capped; refusals by the node too (the transmitter may be out of gas
+        money, or a node restarting)."""
+        stop_event = stop_event or threading.Event()
+        delay = backoff_start
+        while not stop_event.is_set():
+            try:
+                result = self.step()
+                delay = backoff_start
+            except RpcUnavailable as exc:
+                log.warning("the RPC node does not answer; retrying", extra={
+                    "event": "rpc_unavailable", "retry_in_s": delay, "reason": str(exc)})
+                if self.metrics:
+                    self.metrics.rpc_error()
+                if on_outage:
+                    on_outage(delay)
+                stop_event.wait(delay)  # backoff (not synchronisation): wake early on stop
+                delay = min(delay * 2, backoff_cap)
+                continue
+            except TransmitError:
+                stop_event.wait(delay)
+                delay = min(delay * 2, backoff_cap)
+                continue
+            if result.action in ("idle", "nothing_closed"):
+                return result.action
+            if result.action == "waiting" and not until_idle:
+                return result.action
+            if result.action == "waiting" and not self.store.inflight():
+                # the oracle is not ready (hour not closed on chain yet): back off
+                stop_event.wait(delay)
+                delay = min(delay * 2, backoff_cap)
+        return "stopped"
