@@ -1,0 +1,69 @@
+"""The bond: terms, status, coupon schedule, documents (hash-checked) and use of proceeds."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: greenbond and app
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from app import ui  # noqa: E402
+
+settings = ui.setup("Bond")
+st.title("Digital green bond")
+b = ui.run(ui.bond_overview, settings.rpc_url, settings.deployments_dir)
+
+st.subheader(f"{b.name} ({b.symbol})")
+st.markdown(
+    f"**Issuer:** {b.issuer} &nbsp;·&nbsp; **ISIN:** `{b.isin}`"
+    + (" *(placeholder: the real ISIN is not in our sources)*" if b.isin_placeholder else "")
+)
+c = st.columns(4)
+c[0].metric("Amount issued", ui.yen(b.issue_volume, b.currency))
+c[1].metric("Denomination", ui.yen(b.denomination, b.currency))
+c[2].metric("Coupon rate", b.coupon_rate_text, help=f"{b.coupon_rate_ppm:,} ppm, {b.coupon_frequency} payments a year, {b.day_count}")
+c[3].metric("Status", b.status)
+c = st.columns(4)
+c[0].metric("Issue date", b.issue_date.isoformat())
+c[1].metric("Maturity date", b.maturity_date.isoformat())
+c[2].metric("Outstanding units", f"{b.outstanding_units:,}", help=f"of {b.max_units:,} units issued")
+if b.next_coupon:
+    c[3].metric("Next coupon", b.next_coupon.isoformat(), f"in {b.days_to_next_coupon} days", delta_color="off")
+else:
+    c[3].metric("Next coupon", "none")
+
+st.subheader("Coupon schedule")
+st.dataframe(
+    pd.DataFrame([{
+        "#": r.number, "payment date": r.payment_date.isoformat(), "record date": r.record_date.isoformat(),
+        f"per unit ({b.currency})": r.per_unit, f"total ({b.currency})": r.total, "state": r.status,
+    } for r in b.coupons]),
+    hide_index=True, width="stretch",
+)
+
+st.subheader("Documents")
+for d in b.documents:
+    (st.success if d.ok else st.error)(
+        f"**{d.name}** ({d.uri}): the file's keccak256 {('matches the hash on chain' if d.ok else d.check)}"
+    )
+st.dataframe(
+    pd.DataFrame([{"document": d.name, "file": d.uri, "hash on chain": d.chain_hash, "hash of the file": d.file_hash,
+                   "check": d.check} for d in b.documents]),
+    hide_index=True, width="stretch",
+)
+
+st.subheader("Use of proceeds")
+st.write(b.use_of_proceeds)
+st.dataframe(
+    pd.DataFrame([{
+        "facility": f.name, "kind": f.kind, f"allocated ({b.currency})": f.allocated_proceeds,
+        "share of the issue": f"{f.share_of_issue:.1%}", "active": f.active, "details": f.metadata_uri,
+    } for f in b.facilities]),
+    hide_index=True, width="stretch",
+)
+st.caption(
+    f"Chain {b.chain_id}, block {b.block:,} ({b.block_time}). Bond at {b.addresses.get('GreenBond', '')}; "
+    f"impact oracle at {b.addresses.get('ImpactOracle', '')}."
+)
+ui.footer()

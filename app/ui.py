@@ -1,0 +1,105 @@
+"""What every page shares: the sidebar settings, cached calls into greenbond.pageview, errors as
+sentences, and the count of JSON-RPC calls a render made. No chain logic lives here."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from greenbond import pageview as pv
+
+TTL = 30  # seconds a chain read is reused
+
+
+def setup(title: str) -> pv.PageSettings:
+    """Page config, the sidebar (RPC URL, feeder DB), and the RPC counter for this render."""
+    st.set_page_config(page_title=f"{title} · Digital Green Bond", page_icon="🌱", layout="wide")
+    env = pv.settings_from_env()
+    for key, default in (("rpc_url", env.rpc_url), ("feeder_db", env.feeder_db)):
+        st.session_state.setdefault(f"_{key}", default)
+
+    def keep(key: str):
+        st.session_state[f"_{key}"] = st.session_state[key].strip()
+
+    with st.sidebar:
+        st.text_input("RPC URL", value=st.session_state["_rpc_url"], key="rpc_url", on_change=keep, args=("rpc_url",),
+                      help="JSON-RPC endpoint of the chain (GREENBOND_RPC_URL)")
+        st.text_input("Feeder database", value=st.session_state["_feeder_db"], key="feeder_db", on_change=keep,
+                      args=("feeder_db",), help="SQLite file of the feeder's raw readings (GREENBOND_FEEDER_DB)")
+        if st.button("Reload from the chain"):
+            st.cache_data.clear()
+    st.session_state["_rpc_before"] = pv.rpc_stats()
+    return dataclasses.replace(env, rpc_url=st.session_state["_rpc_url"], feeder_db=st.session_state["_feeder_db"])
+
+
+def fail(exc: BaseException) -> None:
+    """Shows an error as a sentence and stops the page."""
+    if isinstance(exc, pv.PageError):
+        st.error(str(exc))
+    else:
+        st.error(f"The page could not read the chain: {type(exc).__name__}: {exc}")
+    footer()
+    st.stop()
+
+
+def run(fn, *args, **kwargs):
+    """Calls `fn`; an error becomes a sentence on the page."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 -- every failure is shown as a sentence, never a traceback
+        if type(exc).__name__ in ("StopException", "RerunException"):
+            raise
+        fail(exc)
+
+
+def footer() -> None:
+    d = pv.rpc_delta(st.session_state.get("_rpc_before", pv.rpc_stats()))
+    st.caption(
+        f"This render made {d['calls']} JSON-RPC calls in {d['requests']} HTTP requests "
+        f"(chain reads are cached for {TTL} s)."
+    )
+
+
+def _s(rpc_url, deployments_dir, feeder_db="", issuer_key="") -> pv.PageSettings:
+    return pv.PageSettings(rpc_url=rpc_url, deployments_dir=deployments_dir, feeder_db=feeder_db, issuer_key=issuer_key)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Reading the bond from the chain ...")
+def bond_overview(rpc_url: str, deployments_dir: str):
+    return pv.bond_overview(_s(rpc_url, deployments_dir))
+
+
+@st.cache_data(ttl=TTL, show_spinner="Reading the impact reports from the chain ...")
+def impact_view(rpc_url: str, deployments_dir: str):
+    return pv.impact_view(_s(rpc_url, deployments_dir))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def facility_names(rpc_url: str, deployments_dir: str):
+    return pv.facility_names(_s(rpc_url, deployments_dir))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def report_hours(rpc_url: str, deployments_dir: str, facility_id: int):
+    return pv.report_hours(_s(rpc_url, deployments_dir), facility_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Checking the readings on chain ...")
+def verify_report(rpc_url: str, deployments_dir: str, feeder_db: str, facility_id: int, index: int,
+                  only: int | None, tamper: tuple[int, int] | None):
+    return pv.verify_report(_s(rpc_url, deployments_dir, feeder_db), facility_id, index, only=only, tamper=tamper)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Reading the holding from the chain ...")
+def holding(rpc_url: str, deployments_dir: str, address: str):
+    return pv.holding(_s(rpc_url, deployments_dir), address)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Rebuilding the register from the chain ...")
+def register_view(rpc_url: str, deployments_dir: str, issuer_key: str, at_text: str, details: bool):
+    return pv.register_view(_s(rpc_url, deployments_dir, issuer_key=issuer_key), at_text, details)
+
+
+def yen(amount: int | None, currency: str = "JPY") -> str:
+    return "" if amount is None else f"{currency} {amount:,}"

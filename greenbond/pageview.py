@@ -1,0 +1,1218 @@
+"""The investor page's data layer: everything the Streamlit pages in app/ show, read from the
+chain (and the feeder's readings store) and returned as plain dataclasses and DataFrames.
+
+The pages only parse input, call the functions here and render; they never compute money or
+impact. Reads are few and batched:
+- contract views go out as JSON-RPC batches of eth_call (`call_many`): one HTTP request for a
+  whole table (every coupon, every facility, the last 24 reports of each facility);
+- event logs are read once, in block ranges, and cached incrementally per session (`LogCache`):
+  a later read asks only for the blocks after the last one read (and re-reads from the start if
+  the chain was reset under it); ReportAccepted logs are decoded by hand, not one by one
+  through web3's event machinery, so a year of hourly reports decodes in milliseconds;
+- every JSON-RPC call is counted (`CountingHTTPProvider`, `rpc_stats`) so a page can say, and
+  the benchmark can report, how many calls a render made.
+
+Errors the user can meet (node down, no deployment on the chain, a malformed or unknown address,
+no readings for an hour) are PageError with a sentence for a person.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import math
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Protocol, Sequence
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from eth_utils import is_checksum_address, keccak, to_checksum_address
+from eth_utils.abi import get_abi_output_types
+from web3 import Web3
+from web3.providers.rpc import HTTPProvider
+
+from greenbond.chain import DEFAULT_LOG_CHUNK, DEFAULT_RPC_URL, ChainError, Suite, open_suite
+from greenbond.config import DAY_COUNTS, DEFAULT_BOND_CONFIG, REPO_ROOT, BondTerms, ConfigError, load_terms
+from greenbond.deployments import DEPLOYMENTS_DIR
+from greenbond.meters.model import Reading
+
+DEFAULT_FEEDER_DB = REPO_ROOT / ".demo" / "feeder.sqlite"
+HOUR = 3600
+DAY = 86_400
+COUPON_STATES = ("scheduled", "funded", "paying", "paid", "late")
+BOND_STATES = ("active", "matured", "redeemed")
+PAYMENTS = ("none", "on chain", "off chain")
+KINDS = ("building", "solar")
+DAY_COUNT_NAMES = {v: k for k, v in DAY_COUNTS.items()}
+REPORT_ACCEPTED_TOPIC = "0x" + keccak(
+    text="ReportAccepted(uint32,uint256,uint64,int64,int64,bytes32,uint32,uint32)"
+).hex()
+GRID_FACTOR_TOPIC = "0x" + keccak(text="GridFactorRecorded(uint32,uint16,uint32,bool,string)").hex()
+COUPON_PAID_TOPIC = "0x" + keccak(text="CouponPaid(uint256,address,uint256,uint256,address)").hex()
+
+
+class PageError(RuntimeError):
+    """Something stops a page; the message is a sentence for a person."""
+
+
+# ---------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    rpc_url: str = DEFAULT_RPC_URL
+    feeder_db: str = str(DEFAULT_FEEDER_DB)
+    deployments_dir: str = str(DEPLOYMENTS_DIR)
+    issuer_key: str = ""       # the issuer's key file, to open holders' details on the register
+
+
+def settings_from_env(env: dict | None = None) -> PageSettings:
+    """GREENBOND_RPC_URL, GREENBOND_FEEDER_DB, GREENBOND_DEPLOYMENTS and GREENBOND_ISSUER_KEY, or the defaults."""
+    env = os.environ if env is None else env
+    return PageSettings(
+        rpc_url=env.get("GREENBOND_RPC_URL") or DEFAULT_RPC_URL,
+        feeder_db=env.get("GREENBOND_FEEDER_DB") or str(DEFAULT_FEEDER_DB),
+        deployments_dir=env.get("GREENBOND_DEPLOYMENTS") or str(DEPLOYMENTS_DIR),
+        issuer_key=env.get("GREENBOND_ISSUER_KEY") or "",
+    )
+
+
+# ---------------------------------------------------------------- counted RPC
+
+
+class RpcStats:
+    """JSON-RPC calls and HTTP requests made through CountingHTTPProvider (all sessions)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.calls = 0
+        self.requests = 0
+        self.by_method: dict[str, int] = {}
+
+    def add(self, methods: Sequence[str]) -> None:
+        with self._lock:
+            self.requests += 1
+            self.calls += len(methods)
+            for m in methods:
+                self.by_method[m] = self.by_method.get(m, 0) + 1
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {"calls": self.calls, "requests": self.requests, "by_method": dict(self.by_method)}
+
+
+RPC_STATS = RpcStats()
+
+
+def rpc_stats() -> dict:
+    """Totals since the process started: {"calls", "requests", "by_method"}."""
+    return RPC_STATS.snapshot()
+
+
+def rpc_delta(before: dict, after: dict | None = None) -> dict:
+    after = after or rpc_stats()
+    methods = {m: n - before["by_method"].get(m, 0) for m, n in after["by_method"].items()}
+    return {
+        "calls": after["calls"] - before["calls"],
+        "requests": after["requests"] - before["requests"],
+        "by_method": {m: n for m, n in methods.items() if n},
+    }
+
+
+class CountingHTTPProvider(HTTPProvider):
+    """An HTTPProvider that counts every JSON-RPC call (a batch is one request of many calls)."""
+
+    def make_request(self, method, params):
+        RPC_STATS.add([str(method)])
+        return super().make_request(method, params)
+
+    def make_batch_request(self, batch_requests):
+        RPC_STATS.add([str(m) for m, _ in batch_requests])
+        return super().make_batch_request(batch_requests)
+
+
+def _connection_error(url: str, exc: BaseException) -> PageError:
+    return PageError(
+        f"The RPC node at {url} is unreachable ({type(exc).__name__}). Start it (`make demo` serves the demo "
+        "chain) or give another RPC URL in the sidebar."
+    )
+
+
+def connect(rpc_url: str, timeout: float = 30.0) -> Web3:
+    """A counted web3 connection to `rpc_url` that is known to answer."""
+    url = (rpc_url or "").strip()
+    if not url.startswith(("http://", "https://")):
+        raise PageError(f"{rpc_url!r} is not an RPC URL: give one like http://127.0.0.1:8546.")
+    w3 = Web3(CountingHTTPProvider(url, request_kwargs={"timeout": timeout}))
+    try:
+        w3.eth.chain_id
+    except Exception as exc:  # noqa: BLE001 -- requests, web3 and ValueError all mean "not answering"
+        raise _connection_error(url, exc) from None
+    return w3
+
+
+# ---------------------------------------------------------------- batched calls
+
+
+class CallFailed:
+    """The result of a call in a batch that reverted or failed; falsy."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"CallFailed({self.message!r})"
+
+
+def _fn_call(contract, name: str, *args) -> tuple:
+    fn_abi = next(a for a in contract.abi if a.get("type") == "function" and a["name"] == name
+                  and len(a.get("inputs", [])) == len(args))
+    return ("call", contract.address, contract.encode_abi(name, args=list(args)), get_abi_output_types(fn_abi))
+
+
+def call(contract, name: str, *args) -> tuple:
+    """A contract view call for `call_many`."""
+    return _fn_call(contract, name, *args)
+
+
+def rpc(method: str, *params) -> tuple:
+    """A raw JSON-RPC call for `call_many`."""
+    return ("rpc", method, list(params))
+
+
+def call_many(w3: Web3, items: Sequence[tuple], block: int | str = "latest", chunk: int = 1000) -> list:
+    """Runs `call(...)` and `rpc(...)` items as JSON-RPC batches (at most `chunk` a request) and
+    returns their decoded results in order; a call that reverts gives a CallFailed. A single
+    output is returned bare, several as a tuple."""
+    block_id = hex(block) if isinstance(block, int) else block
+    out: list = []
+    for k in range(0, len(items), chunk):
+        part = items[k:k + chunk]
+        requests = []
+        for it in part:
+            if it[0] == "call":
+                requests.append(("eth_call", [{"to": it[1], "data": it[2]}, block_id]))
+            else:
+                requests.append((it[1], it[2]))
+        responses = w3.provider.make_batch_request(requests)
+        if not isinstance(responses, list):
+            raise PageError(f"the node refused a batch of {len(requests)} calls: {responses.get('error')}")
+        for it, resp in zip(part, responses):
+            if "error" in resp and resp["error"]:
+                err = resp["error"]
+                out.append(CallFailed(err.get("message", str(err)) if isinstance(err, dict) else str(err)))
+                continue
+            result = resp.get("result")
+            if it[0] == "call":
+                values = w3.codec.decode(it[3], bytes.fromhex(result[2:]))
+                out.append(values[0] if len(values) == 1 else tuple(values))
+            else:
+                out.append(result)
+    return out
+
+
+# ---------------------------------------------------------------- logs, read once and cached
+
+
+class LogCache:
+    """Raw logs of one event of one contract, read in block ranges from `start_block` and kept;
+    `refresh` reads only blocks after the last one read. If the block last read has changed hash
+    (the chain was reset or reorganised), everything is read again."""
+
+    def __init__(self, w3: Web3, address: str, topic0: str, start_block: int, decode: Callable[[dict], Any],
+                 chunk: int = DEFAULT_LOG_CHUNK * 20):
+        self.w3, self.address, self.topic0, self.start = w3, address, topic0, start_block
+        self.decode, self.chunk = decode, chunk
+        self.items: list = []
+        self.tip = start_block - 1
+        self.tip_hash: str | None = None
+        self._lock = threading.Lock()
+
+    def refresh(self, latest: int | None = None) -> list:
+        with self._lock:
+            if latest is None or self.tip_hash is not None:
+                reqs = [rpc("eth_blockNumber")]
+                if self.tip_hash is not None:
+                    reqs.append(rpc("eth_getBlockByNumber", hex(self.tip), False))
+                res = call_many(self.w3, reqs)
+                latest = int(res[0], 16) if latest is None else latest
+                if self.tip_hash is not None and (not res[1] or res[1].get("hash") != self.tip_hash):
+                    self.items, self.tip, self.tip_hash = [], self.start - 1, None
+            if latest <= self.tip:
+                return self.items
+            start, size = self.tip + 1, self.chunk
+            while start <= latest:
+                end = min(latest, start + size - 1)
+                resp = self.w3.provider.make_request(
+                    "eth_getLogs",
+                    [{"address": self.address, "topics": [self.topic0], "fromBlock": hex(start), "toBlock": hex(end)}],
+                )
+                if resp.get("error"):
+                    if size == 1:
+                        raise PageError(f"the node refused logs for block {start}: {resp['error']}")
+                    size = max(1, size // 2)
+                    continue
+                logs = sorted(resp["result"], key=lambda l: (int(l["blockNumber"], 16), int(l["logIndex"], 16)))
+                self.items.extend(self.decode(l) for l in logs)
+                start = end + 1
+            self.tip = latest
+            block = call_many(self.w3, [rpc("eth_getBlockByNumber", hex(latest), False)])[0]
+            self.tip_hash = block.get("hash") if block else None
+            return self.items
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLog:
+    """One ReportAccepted event."""
+
+    facility_id: int
+    index: int
+    period_start: int
+    energy_reduction_j: int
+    co2_avoided_mg: int
+    readings_root: str
+    methodology_version: int
+    supersedes: int
+    block: int
+    tx_hash: str
+
+
+def _word_int(data: str, i: int, signed: bool = False) -> int:
+    return int.from_bytes(bytes.fromhex(data[2 + 64 * i: 2 + 64 * (i + 1)]), "big", signed=signed)
+
+
+def decode_report_accepted(log: dict) -> ReportLog:
+    """ReportAccepted(facilityId indexed, index indexed, periodStart indexed, energyReductionJ,
+    co2AvoidedMg, readingsRoot, methodologyVersion, supersedes), decoded by hand."""
+    t, data = log["topics"], log["data"]
+    return ReportLog(
+        facility_id=int(t[1], 16), index=int(t[2], 16), period_start=int(t[3], 16),
+        energy_reduction_j=_word_int(data, 0, True), co2_avoided_mg=_word_int(data, 1, True),
+        readings_root="0x" + data[2 + 128: 2 + 192], methodology_version=_word_int(data, 3),
+        supersedes=_word_int(data, 4), block=int(log["blockNumber"], 16), tx_hash=log["transactionHash"],
+    )
+
+
+# ---------------------------------------------------------------- the session
+
+
+@dataclass
+class Session:
+    url: str
+    w3: Web3
+    suite: Suite
+    terms: BondTerms
+    deployments_dir: Path
+    reports: LogCache | None
+    factors: LogCache | None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.terms.timezone)
+
+
+_SESSIONS: dict[tuple[str, str], Session] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def _terms_for(deployment) -> BondTerms:
+    path = REPO_ROOT / deployment.bond_config if deployment.bond_config else DEFAULT_BOND_CONFIG
+    try:
+        return load_terms(path)
+    except ConfigError as exc:
+        raise PageError(f"The bond's terms could not be read: {exc}.") from None
+
+
+def session(rpc_url: str, deployments_dir: str | Path | None = None) -> Session:
+    """The connection, contract handles and log caches for one RPC URL (kept for the process)."""
+    directory = Path(deployments_dir or DEPLOYMENTS_DIR)
+    key = (rpc_url, str(directory))
+    with _SESSIONS_LOCK:
+        s = _SESSIONS.get(key)
+    if s is not None:
+        return s
+    w3 = connect(rpc_url)
+    try:
+        suite = open_suite(w3, directory)
+    except ChainError as exc:
+        msg = str(exc)
+        raise PageError(msg[0].upper() + msg[1:] + ("" if msg.endswith(".") else ".")) from None
+    except Exception as exc:  # noqa: BLE001
+        raise _connection_error(rpc_url, exc) from None
+    terms = _terms_for(suite.deployment)
+    oracle = suite.oracle
+    start = suite.start_block()
+    if oracle is not None:
+        ostart = suite.deployment.contracts["ImpactOracle"].block
+        reports = LogCache(w3, oracle.address, REPORT_ACCEPTED_TOPIC, ostart, decode_report_accepted)
+        event = oracle.events.GridFactorRecorded()
+        factors = LogCache(w3, oracle.address, GRID_FACTOR_TOPIC, ostart, lambda l: _web3_log(event, l))
+    else:
+        reports = factors = None
+    s = Session(rpc_url, w3, suite, terms, directory, reports, factors)
+    with _SESSIONS_LOCK:
+        _SESSIONS[key] = s
+    return s
+
+
+def forget_sessions() -> None:
+    with _SESSIONS_LOCK:
+        _SESSIONS.clear()
+
+
+def _web3_log(event, raw: dict) -> dict:
+    from hexbytes import HexBytes
+
+    log = {
+        "address": to_checksum_address(raw["address"]),
+        "topics": [HexBytes(t) for t in raw["topics"]],
+        "data": HexBytes(raw["data"]),
+        "blockNumber": int(raw["blockNumber"], 16),
+        "transactionHash": HexBytes(raw["transactionHash"]),
+        "transactionIndex": int(raw["transactionIndex"], 16),
+        "blockHash": HexBytes(raw["blockHash"]),
+        "logIndex": int(raw["logIndex"], 16),
+        "removed": False,
+    }
+    return dict(event.process_log(log)["args"])
+
+
+def guarded(fn):
+    """Turns a node that stops answering mid-read into a PageError (and drops its session)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(settings: PageSettings, *args, **kwargs):
+        try:
+            return fn(settings, *args, **kwargs)
+        except PageError:
+            raise
+        except ChainError as exc:
+            raise PageError(str(exc)) from None
+        except (OSError, ConnectionError) as exc:
+            forget_sessions()
+            raise _connection_error(settings.rpc_url, exc) from None
+        except Exception as exc:  # noqa: BLE001
+            if "Connection" in type(exc).__name__ or "Timeout" in type(exc).__name__:
+                forget_sessions()
+                raise _connection_error(settings.rpc_url, exc) from None
+            raise
+
+    return wrapper
+
+
+def _chain_now(w3: Web3) -> tuple[int, int]:
+    block = w3.eth.get_block("latest")
+    return block["number"], block["timestamp"]
+
+
+def local_date(ts: int, tz: ZoneInfo) -> dt.date:
+    return dt.datetime.fromtimestamp(ts, tz).date()
+
+
+def local_time(ts: int, tz: ZoneInfo) -> str:
+    return dt.datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+# ---------------------------------------------------------------- the bond (home page)
+
+
+@dataclass
+class CouponRow:
+    number: int
+    payment_date: dt.date
+    record_date: dt.date
+    per_unit: int
+    total: int | None          # units at the record date x per unit; None before the record date
+    status: str
+
+
+@dataclass
+class DocumentRow:
+    name: str
+    uri: str
+    chain_hash: str
+    file_hash: str             # "" when the file could not be hashed
+    check: str                 # "matches", "DIFFERS", "file missing", "not a repository file"
+
+    @property
+    def ok(self) -> bool:
+        return self.check == "matches"
+
+
+@dataclass
+class FacilityRow:
+    facility_id: int
+    name: str
+    kind: str
+    active: bool
+    allocated_proceeds: int
+    share_of_issue: float
+    metadata_uri: str
+
+
+@dataclass
+class BondOverview:
+    name: str
+    symbol: str
+    isin: str
+    isin_placeholder: bool
+    issuer: str
+    currency: str
+    issue_volume: int
+    denomination: int
+    max_units: int
+    coupon_rate_ppm: int
+    coupon_frequency: int
+    day_count: str
+    issue_date: dt.date
+    maturity_date: dt.date
+    status: str
+    outstanding_units: int
+    next_coupon: dt.date | None
+    days_to_next_coupon: int | None
+    coupons: list[CouponRow]
+    documents: list[DocumentRow]
+    facilities: list[FacilityRow]
+    use_of_proceeds: str
+    chain_id: int
+    block: int
+    block_time: str
+    addresses: dict[str, str]
+
+    @property
+    def coupon_rate_text(self) -> str:
+        return f"{self.coupon_rate_ppm / 10_000:.3f}% a year"
+
+
+@guarded
+def bond_overview(settings: PageSettings, now: int | None = None) -> BondOverview:
+    s = session(settings.rpc_url, settings.deployments_dir)
+    bond, sched, oracle, tz = s.suite.bond, s.suite.schedule, s.suite.oracle, s.tz
+    first = call_many(s.w3, [
+        call(bond, "name"), call(bond, "symbol"), call(bond, "isin"), call(bond, "denomination"),
+        call(bond, "issueVolume"), call(bond, "couponRate"), call(bond, "couponFrequency"), call(bond, "issueDate"),
+        call(bond, "maturityDate"), call(bond, "dayCountBasis"), call(bond, "totalSupply"), call(bond, "maxSupply"),
+        call(sched, "couponCount"), call(sched, "bondStatus"), call(bond, "getAllDocuments"),
+        call(oracle, "facilityCount") if oracle is not None else rpc("eth_chainId"),
+        rpc("eth_getBlockByNumber", "latest", False),
+    ])
+    (name, symbol, isin, denomination, volume, rate, freq, issue, maturity, basis, supply, max_units,
+     ncoupons, bstatus, doc_names, nfac, block) = first
+    nfac = nfac if oracle is not None else 0
+    block_no, block_ts = int(block["number"], 16), int(block["timestamp"], 16)
+    now = int(time.time()) if now is None else now
+    items = []
+    for i in range(ncoupons):
+        items += [call(sched, "couponDate", i), call(sched, "recordDate", i), call(sched, "couponPerUnit", i),
+                  call(sched, "couponTotal", i), call(sched, "couponStatus", i)]
+    for d in doc_names:
+        items.append(call(bond, "getDocument", d))
+    for f in range(1, nfac + 1):
+        items.append(call(oracle, "facility", f))
+    res = call_many(s.w3, items)
+    coupons = []
+    for i in range(ncoupons):
+        date, record, per_unit, total, status = res[5 * i: 5 * i + 5]
+        coupons.append(CouponRow(i + 1, local_date(date, tz), local_date(record, tz), per_unit,
+                                 total if not isinstance(total, CallFailed) else None, COUPON_STATES[status]))
+    k = 5 * ncoupons
+    documents = [_document_row(d, res[k + j]) for j, d in enumerate(doc_names)]
+    k += len(doc_names)
+    facilities = []
+    for j in range(nfac):
+        f = res[k + j]
+        kind, active, _max, _start, allocated, _mhash, fname, uri = f
+        facilities.append(FacilityRow(j + 1, fname, KINDS[kind], active, allocated,
+                                      allocated / volume if volume else 0.0, uri))
+    upcoming = [c for c, raw in zip(coupons, range(ncoupons)) if s.terms.timestamp(c.payment_date) > now]
+    today = local_date(now, tz)
+    nxt = upcoming[0].payment_date if upcoming else None
+    return BondOverview(
+        name=name, symbol=symbol, isin=isin, isin_placeholder=_is_placeholder_isin(isin), issuer=s.terms.issuer,
+        currency=s.terms.currency, issue_volume=volume, denomination=denomination, max_units=max_units,
+        coupon_rate_ppm=rate, coupon_frequency=freq, day_count=DAY_COUNT_NAMES.get(basis, str(basis)),
+        issue_date=local_date(issue, tz), maturity_date=local_date(maturity, tz), status=BOND_STATES[bstatus],
+        outstanding_units=supply, next_coupon=nxt, days_to_next_coupon=(nxt - today).days if nxt else None,
+        coupons=coupons, documents=documents, facilities=facilities, use_of_proceeds=s.terms.use_of_proceeds,
+        chain_id=s.suite.deployment.chain_id, block=block_no, block_time=local_time(block_ts, tz),
+        addresses={n: r.address for n, r in s.suite.deployment.contracts.items()},
+    )
+
+
+def _is_placeholder_isin(isin: str) -> bool:
+    """A real ISIN is 12 characters: 2 letters, 9 alphanumerics, a check digit."""
+    import re
+
+    return "PLACEHOLDER" in isin.upper() or not re.fullmatch(r"[A-Z]{2}[A-Z0-9]{9}[0-9]", isin)
+
+
+def _document_row(name32: bytes, got) -> DocumentRow:
+    from greenbond.deploy import document_hash
+
+    name = bytes(name32).rstrip(b"\0").decode("ascii", "replace")
+    if isinstance(got, CallFailed):
+        return DocumentRow(name, "", "", "", f"unreadable on chain ({got.message})")
+    uri, digest, _ts = got
+    chain_hash = "0x" + bytes(digest).hex()
+    if "://" in uri:
+        return DocumentRow(name, uri, chain_hash, "", "not a repository file")
+    path = (REPO_ROOT / uri).resolve()
+    if not path.is_relative_to(REPO_ROOT) or not path.is_file():
+        return DocumentRow(name, uri, chain_hash, "", "file missing")
+    file_hash = "0x" + document_hash(path).hex()
+    return DocumentRow(name, uri, chain_hash, file_hash, "matches" if file_hash == chain_hash else "DIFFERS")
+
+
+# ---------------------------------------------------------------- impact
+
+
+@dataclass
+class FactorRow:
+    methodology_version: int
+    fiscal_year: int
+    grams_per_kwh: int
+    final: bool
+    source: str
+
+
+@dataclass
+class MethodologyRow:
+    version: int
+    benchmark_model: str
+    benchmark_model_version: int
+    primary_energy_factor_kj_per_kwh: int
+    source_uri: str
+    source_hash: str
+    created: str
+    in_force: bool
+    factors: list[FactorRow]
+
+
+@dataclass
+class Freshness:
+    facility_id: int
+    name: str
+    last_period_end: int         # 0: nothing reported yet
+    last_hour: str               # the latest reported hour, local time
+    age_s: int | None
+    heartbeat_s: int
+    stale: bool
+
+    @property
+    def age_text(self) -> str:
+        if self.age_s is None:
+            return "no report yet"
+        h, rem = divmod(max(0, self.age_s), 3600)
+        return f"{h} h {rem // 60:02d} min"
+
+
+@dataclass
+class FacilityImpact:
+    facility_id: int
+    name: str
+    kind: str
+    report_count: int
+    energy_reduction_j: int      # since issuance, from facilityTotals (corrections applied)
+    co2_avoided_mg: int
+    last24_energy_j: int
+    last24_co2_mg: int
+
+
+@dataclass
+class ImpactView:
+    energy_reduction_j: int      # bondTotals: since issuance
+    co2_avoided_mg: int
+    last24_energy_j: int
+    last24_co2_mg: int
+    window_start: int            # the last 24 reported hours: [window_start, window_end)
+    window_end: int
+    window_text: str
+    facilities: list[FacilityImpact]
+    hourly: pd.DataFrame         # the window: facility, hour, actual_kwh, benchmark_kwh, energy_mj, co2_kg
+    daily: pd.DataFrame          # facility, day, energy_mj, co2_t
+    monthly: pd.DataFrame        # facility, month, energy_mj, co2_t
+    methodologies: list[MethodologyRow]
+    freshness: list[Freshness]
+    heartbeat_s: int
+    report_count: int            # effective hourly reports (corrections applied)
+    timezone: str
+    csv: str                     # every effective hourly report
+
+    @property
+    def energy_mj(self) -> float:
+        return self.energy_reduction_j / 1e6
+
+    @property
+    def co2_t(self) -> float:
+        return self.co2_avoided_mg / 1e9
+
+    @property
+    def last24_energy_mj(self) -> float:
+        return self.last24_energy_j / 1e6
+
+    @property
+    def last24_co2_t(self) -> float:
+        return self.last24_co2_mg / 1e9
+
+    @property
+    def any_stale(self) -> bool:
+        return any(f.stale for f in self.freshness)
+
+
+def effective_reports(logs: Iterable[ReportLog]) -> list[ReportLog]:
+    """The reports in force: every report except those a later correction superseded."""
+    logs = list(logs)
+    superseded = {(l.facility_id, l.supersedes - 1) for l in logs if l.supersedes}
+    return [l for l in logs if (l.facility_id, l.index) not in superseded]
+
+
+def _frame(logs: Sequence[ReportLog]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "facility_id": [l.facility_id for l in logs],
+        "period_start": [l.period_start for l in logs],
+        "energy_j": [l.energy_reduction_j for l in logs],
+        "co2_mg": [l.co2_avoided_mg for l in logs],
+    })
+
+
+def _rollups(frame: pd.DataFrame, names: dict[int, str], offset_s: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if frame.empty:
+        empty = pd.DataFrame(columns=["facility", "day", "energy_mj", "co2_t"])
+        return empty, empty.rename(columns={"day": "month"})
+    local_day = (frame["period_start"] + offset_s) // DAY
+    day = pd.to_datetime(local_day * DAY, unit="s")
+    g = frame.assign(day=day).groupby(["facility_id", "day"], as_index=False)[["energy_j", "co2_mg"]].sum()
+    daily = pd.DataFrame({
+        "facility": g["facility_id"].map(names), "day": g["day"],
+        "energy_mj": g["energy_j"] / 1e6, "co2_t": g["co2_mg"] / 1e9,
+    })
+    m = g.assign(month=g["day"].dt.to_period("M").dt.to_timestamp()).groupby(
+        ["facility_id", "month"], as_index=False)[["energy_j", "co2_mg"]].sum()
+    monthly = pd.DataFrame({
+        "facility": m["facility_id"].map(names), "month": m["month"],
+        "energy_mj": m["energy_j"] / 1e6, "co2_t": m["co2_mg"] / 1e9,
+    })
+    return daily, monthly
+
+
+@guarded
+def impact_view(settings: PageSettings, now: int | None = None) -> ImpactView:
+    s = session(settings.rpc_url, settings.deployments_dir)
+    oracle, tz = s.suite.oracle, s.tz
+    if oracle is None:
+        raise PageError("This deployment has no ImpactOracle, so there are no impact figures to show.")
+    nfac, nmeth, heartbeat, totals, latest_hex = call_many(s.w3, [
+        call(oracle, "facilityCount"), call(oracle, "methodologyCount"), call(oracle, "heartbeat"),
+        call(oracle, "bondTotals"), rpc("eth_blockNumber"),
+    ])
+    latest = int(latest_hex, 16)
+    logs = s.reports.refresh(latest)
+    factor_logs = s.factors.refresh(latest)
+    items = []
+    for f in range(1, nfac + 1):
+        items += [call(oracle, "facility", f), call(oracle, "facilityTotals", f), call(oracle, "lastPeriodEnd", f),
+                  call(oracle, "reportCount", f)]
+    for v in range(1, nmeth + 1):
+        items.append(call(oracle, "methodology", v))
+    res = call_many(s.w3, items, block=latest)
+    facilities, names, lpe = [], {}, {}
+    for j in range(nfac):
+        f, ftot, last_end, count = res[4 * j: 4 * j + 4]
+        names[j + 1] = f[6]
+        lpe[j + 1] = last_end
+        facilities.append(FacilityImpact(j + 1, f[6], KINDS[f[0]], count, ftot[2], ftot[3], 0, 0))
+    methodologies = []
+    for v in range(1, nmeth + 1):
+        m = res[4 * nfac + v - 1]
+        model_id, model_version, pef, created, uri, shash = m
+        factors = [FactorRow(int(x["version"]), int(x["year"]), int(x["gramsPerKWh"]), bool(x["isFinal"]), x["source"])
+                   for x in factor_logs if int(x["version"]) == v]
+        methodologies.append(MethodologyRow(
+            v, bytes(model_id).rstrip(b"\0").decode("ascii", "replace"), model_version, pef, uri,
+            "0x" + bytes(shash).hex(), local_time(created, tz) if created else "", v == nmeth,
+            sorted(factors, key=lambda x: x.fiscal_year),
+        ))
+
+    effective = effective_reports(logs)
+    window_end = max(lpe.values(), default=0)
+    window_start = window_end - 24 * HOUR
+    in_window = [l for l in effective if window_start <= l.period_start < window_end]
+    stored = call_many(s.w3, [call(oracle, "report", l.facility_id, l.index) for l in in_window], block=latest)
+    hourly = pd.DataFrame({
+        "facility": [names.get(l.facility_id, str(l.facility_id)) for l in in_window],
+        "facility_id": [l.facility_id for l in in_window],
+        "hour": pd.to_datetime([l.period_start for l in in_window], unit="s", utc=True).tz_convert(s.terms.timezone),
+        "actual_kwh": [r[1] / 1000 for r in stored],
+        "benchmark_kwh": [r[2] / 1000 for r in stored],
+        "energy_mj": [l.energy_reduction_j / 1e6 for l in in_window],
+        "co2_kg": [l.co2_avoided_mg / 1e6 for l in in_window],
+    })
+    for fi in facilities:
+        mine = [l for l in in_window if l.facility_id == fi.facility_id]
+        fi.last24_energy_j = sum(l.energy_reduction_j for l in mine)
+        fi.last24_co2_mg = sum(l.co2_avoided_mg for l in mine)
+    offset = s.terms.utc_offset_seconds
+    daily, monthly = _rollups(_frame(effective), names, offset)
+    now = int(time.time()) if now is None else now
+    freshness = []
+    for fid, end in lpe.items():
+        age = now - end if end else None
+        freshness.append(Freshness(fid, names[fid], end, local_time(end - HOUR, tz) if end else "",
+                                   age, heartbeat, age is None or age > heartbeat))
+    return ImpactView(
+        energy_reduction_j=totals[2], co2_avoided_mg=totals[3],
+        last24_energy_j=sum(l.energy_reduction_j for l in in_window),
+        last24_co2_mg=sum(l.co2_avoided_mg for l in in_window),
+        window_start=window_start, window_end=window_end,
+        window_text=(f"{local_time(window_start, tz)} to {local_time(window_end, tz)}" if window_end else "no reports yet"),
+        facilities=facilities, hourly=hourly, daily=daily, monthly=monthly, methodologies=methodologies,
+        freshness=freshness, heartbeat_s=heartbeat, report_count=len(effective), timezone=s.terms.timezone,
+        csv=impact_csv(effective, names, tz),
+    )
+
+
+def impact_csv(logs: Sequence[ReportLog], names: dict[int, str], tz: ZoneInfo) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["facility_id", "facility", "report_index", "hour_start_utc", "hour_start_local",
+                "energy_reduction_j", "energy_reduction_mj", "co2_avoided_mg", "co2_avoided_t",
+                "methodology_version", "readings_root", "supersedes_index", "tx_hash"])
+    for l in sorted(logs, key=lambda x: (x.period_start, x.facility_id)):
+        utc = dt.datetime.fromtimestamp(l.period_start, dt.timezone.utc)
+        w.writerow([l.facility_id, names.get(l.facility_id, ""), l.index, utc.strftime("%Y-%m-%dT%H:%MZ"),
+                    utc.astimezone(tz).strftime("%Y-%m-%d %H:%M"), l.energy_reduction_j,
+                    f"{l.energy_reduction_j / 1e6:.6f}", l.co2_avoided_mg, f"{l.co2_avoided_mg / 1e9:.9f}",
+                    l.methodology_version, l.readings_root, l.supersedes - 1 if l.supersedes else "", l.tx_hash])
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- verify a reading
+
+
+class ReadingSource(Protocol):
+    def readings(self, facility_id: int, period_start: int) -> list[Reading]: ...
+
+
+class FixtureReadings:
+    """Readings kept by greenbond.pageview_fixture (tests and the benchmark)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def readings(self, facility_id: int, period_start: int) -> list[Reading]:
+        from greenbond.meters.model import from_unix
+
+        uri = f"file:{self.path}?mode=ro"
+        with sqlite3.connect(uri, uri=True) as db:
+            rows = db.execute(
+                "SELECT meter_id, interval_start, wh, flags FROM pageview_readings"
+                " WHERE facility_id = ? AND period_start = ? ORDER BY position", (facility_id, period_start),
+            ).fetchall()
+        return [Reading(facility_id, m, from_unix(ts), wh, flags, "store") for m, ts, wh, flags in rows]
+
+
+def _has_table(path: Path, table: str) -> bool:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
+def open_readings(path: str | Path) -> ReadingSource:
+    """The raw readings behind each hour's Merkle root: the feeder's store
+    (greenbond.feeder.store.FeederStore, read-only), or a test fixture's store."""
+    path = Path(path)
+    if not path.is_file():
+        raise PageError(
+            f"There is no feeder database at {path}: the raw readings are kept by the feeder "
+            "(set GREENBOND_FEEDER_DB or the sidebar field to its SQLite file)."
+        )
+    if _has_table(path, "pageview_readings"):
+        return FixtureReadings(path)
+    try:
+        from greenbond.feeder.store import FeederStore
+    except ImportError:
+        raise PageError(f"{path} is not a readings store this page can read (the feeder's store module is missing).") from None
+    try:
+        return FeederStore(path, readonly=True)
+    except Exception as exc:  # noqa: BLE001
+        raise PageError(f"The feeder database at {path} could not be opened: {exc}.") from None
+
+
+@dataclass
+class HourOption:
+    facility_id: int
+    index: int
+    period_start: int
+    label: str
+
+
+@guarded
+def report_hours(settings: PageSettings, facility_id: int, limit: int = 24 * 14) -> list[HourOption]:
+    """The facility's reports in force, newest first (at most `limit`)."""
+    s = session(settings.rpc_url, settings.deployments_dir)
+    if s.reports is None:
+        return []
+    logs = [l for l in effective_reports(s.reports.refresh()) if l.facility_id == facility_id]
+    logs.sort(key=lambda l: l.period_start, reverse=True)
+    return [HourOption(l.facility_id, l.index, l.period_start,
+                       f"{local_time(l.period_start, s.tz)} (report #{l.index})") for l in logs[:limit]]
+
+
+@guarded
+def facility_names(settings: PageSettings) -> dict[int, str]:
+    s = session(settings.rpc_url, settings.deployments_dir)
+    oracle = s.suite.oracle
+    if oracle is None:
+        return {}
+    n = call_many(s.w3, [call(oracle, "facilityCount")])[0]
+    res = call_many(s.w3, [call(oracle, "facility", f) for f in range(1, n + 1)])
+    return {f: r[6] for f, r in zip(range(1, n + 1), res)}
+
+
+@dataclass
+class ReadingCheck:
+    position: int
+    meter_id: str
+    interval_start: str
+    wh: int
+    flags: int
+    tampered: bool
+    on_chain: bool | None         # verifyReading's answer; None when not checked
+
+
+@dataclass
+class SignerCheck:
+    address: str
+    in_signer_set: bool
+
+
+@dataclass
+class VerifyResult:
+    facility_id: int
+    facility: str
+    index: int
+    period_start: int
+    hour_text: str
+    actual_wh: int
+    benchmark_wh: int
+    reading_count: int
+    energy_reduction_j: int
+    co2_avoided_mg: int
+    methodology_version: int
+    factor_year: int
+    signer_set_version: int
+    superseded: bool
+    chain_root: str
+    local_root: str
+    readings: list[ReadingCheck]
+    signers: list[SignerCheck]
+    threshold: int
+    digest: str
+    digest_matches_chain: bool
+    tx_hash: str
+    block: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def roots_match(self) -> bool:
+        return self.chain_root == self.local_root
+
+    @property
+    def checked(self) -> list[ReadingCheck]:
+        return [r for r in self.readings if r.on_chain is not None]
+
+    @property
+    def all_verified(self) -> bool:
+        return bool(self.checked) and all(r.on_chain for r in self.checked)
+
+    @property
+    def signatures_ok(self) -> bool:
+        return self.digest_matches_chain and sum(s.in_signer_set for s in self.signers) >= self.threshold
+
+
+@guarded
+def verify_report(settings: PageSettings, facility_id: int, index: int, *, only: int | None = None,
+                  tamper: tuple[int, int] | None = None, source: ReadingSource | None = None) -> VerifyResult:
+    """Checks the hour's raw readings against report `index` of `facility_id`: each (or only
+    position `only`) with the oracle's verifyReading and a proof from the tree of the stored
+    readings; `tamper=(position, wh)` changes one reading's value first, so the check fails.
+    Recovers the signers from the submitReports transaction that carried the report."""
+    from greenbond.merkle import MerkleTree
+    from greenbond.oracle.signing import HourlyReport, report_digest
+
+    s = session(settings.rpc_url, settings.deployments_dir)
+    oracle = s.suite.oracle
+    if oracle is None:
+        raise PageError("This deployment has no ImpactOracle.")
+    stored, fac = call_many(s.w3, [call(oracle, "report", facility_id, index), call(oracle, "facility", facility_id)])
+    if isinstance(stored, CallFailed):
+        raise PageError(f"Facility {facility_id} has no report #{index} on chain.")
+    (period_start, actual, benchmark, count, qflags, energy_j, co2_mg, mversion, fyear, sversion,
+     supersedes, superseded_by, root) = stored
+    chain_root = "0x" + bytes(root).hex()
+    src = source or open_readings(settings.feeder_db)
+    readings = list(src.readings(facility_id, period_start))
+    if not readings:
+        raise PageError(
+            f"The feeder database has no readings for facility {facility_id} in the hour starting "
+            f"{local_time(period_start, s.tz)}."
+        )
+    tree = MerkleTree.of_readings(readings)
+    checked = list(range(len(readings))) if only is None else [only]
+    if tamper is not None:
+        pos, wh = tamper
+        if not 0 <= pos < len(readings):
+            raise PageError(f"There is no reading #{pos + 1} in this hour (it has {len(readings)}).")
+        readings[pos] = dataclasses.replace(readings[pos], wh=int(wh))
+    for pos in checked:
+        if not 0 <= pos < len(readings):
+            raise PageError(f"There is no reading #{pos + 1} in this hour (it has {len(readings)}).")
+    local_root = "0x" + MerkleTree.of_readings(readings).root.hex()
+    answers = call_many(s.w3, [
+        call(oracle, "verifyReading", facility_id, index, readings[p].leaf_values(), tree.proof(p)) for p in checked
+    ])
+    rows = []
+    for p, r in enumerate(readings):
+        ans = answers[checked.index(p)] if p in checked else None
+        rows.append(ReadingCheck(p, r.meter_id, local_time(r.ts, s.tz), r.wh, r.flags,
+                                 tamper is not None and tamper[0] == p,
+                                 None if ans is None else (ans is True)))
+    # signers: from the transaction that carried the report
+    log = next((l for l in s.reports.refresh() if l.facility_id == facility_id and l.index == index), None)
+    problems = []
+    signers: list[SignerCheck] = []
+    digest_hex, digest_ok, tx_hash, block = "", False, "", 0
+    members, threshold = call_many(s.w3, [call(oracle, "signerSet", sversion)])[0]
+    members_l = {a.lower() for a in members}
+    if log is None:
+        problems.append("the ReportAccepted event of this report was not found")
+    else:
+        tx_hash, block = log.tx_hash, log.block
+        tx = s.w3.eth.get_transaction(tx_hash)
+        fn, args = oracle.decode_function_input(tx["input"])
+        found = None
+        for rep, sigs in zip(args["reports"], args["signatures"]):
+            rep = dict(rep) if isinstance(rep, dict) else dict(zip([n for n, _ in _REPORT_FIELDS], rep))
+            if rep["facilityId"] == facility_id and rep["periodStart"] == period_start and rep["supersedes"] == supersedes:
+                found = (rep, sigs)
+        if found is None:
+            problems.append(f"transaction {tx_hash} does not carry this report")
+        else:
+            rep, sigs = found
+            hr = HourlyReport(**{n: (bytes(rep[n]) if n == "readingsRoot" else int(rep[n])) for n, _ in _REPORT_FIELDS})
+            digest = report_digest(hr, s.w3.eth.chain_id, oracle.address)
+            digest_hex = "0x" + digest.hex()
+            onchain_digest = call_many(s.w3, [call(oracle, "reportDigest", hr.as_tuple())])[0]
+            digest_ok = bytes(onchain_digest) == digest
+            for sig in sigs:
+                sig = dict(sig) if isinstance(sig, dict) else {"r": sig[0], "vs": sig[1]}
+                addr = recover_compact(digest, bytes(sig["r"]), bytes(sig["vs"]))
+                signers.append(SignerCheck(addr, addr.lower() in members_l))
+    return VerifyResult(
+        facility_id=facility_id, facility=fac[6] if not isinstance(fac, CallFailed) else str(facility_id),
+        index=index, period_start=period_start,
+        hour_text=f"{local_time(period_start, s.tz)} to {local_time(period_start + HOUR, s.tz)}",
+        actual_wh=actual, benchmark_wh=benchmark, reading_count=count, energy_reduction_j=energy_j,
+        co2_avoided_mg=co2_mg, methodology_version=mversion, factor_year=fyear, signer_set_version=sversion,
+        superseded=bool(superseded_by), chain_root=chain_root, local_root=local_root, readings=rows,
+        signers=signers, threshold=threshold, digest=digest_hex, digest_matches_chain=digest_ok,
+        tx_hash=tx_hash, block=block, problems=problems,
+    )
+
+
+_REPORT_FIELDS = (
+    ("facilityId", 0), ("periodStart", 0), ("actualWh", 0), ("benchmarkWh", 0), ("readingCount", 0),
+    ("qualityFlags", 0), ("readingsRoot", 0), ("methodologyVersion", 0), ("factorYear", 0),
+    ("signerSetVersion", 0), ("supersedes", 0),
+)
+
+
+def recover_compact(digest: bytes, r: bytes, vs: bytes) -> str:
+    """The signer of an EIP-2098 compact signature (r, vs) over `digest` (ECDSA.recover)."""
+    from eth_keys import keys
+
+    vs_int = int.from_bytes(vs, "big")
+    s_int = vs_int & ((1 << 255) - 1)
+    v = vs_int >> 255
+    pub = keys.Signature(vrs=(v, int.from_bytes(r, "big"), s_int)).recover_public_key_from_msg_hash(digest)
+    return to_checksum_address(pub.to_canonical_address())
+
+
+# ---------------------------------------------------------------- my holding
+
+
+def parse_address(text: str) -> str:
+    """A wallet address from user input, checksummed; PageError with a sentence otherwise."""
+    import re
+
+    value = (text or "").strip()
+    if not value:
+        raise PageError("Enter a wallet address (0x followed by 40 hexadecimal digits).")
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", value):
+        raise PageError(f"{value!r} is not a wallet address: an address is 0x followed by 40 hexadecimal digits.")
+    digits = value[2:]
+    if not (digits.islower() or digits.isupper() or digits.isdigit()) and not is_checksum_address(value):
+        raise PageError(f"{value} has a wrong checksum (the mix of capital letters): check for a typing mistake.")
+    return to_checksum_address(value)
+
+
+@dataclass
+class HolderCoupon:
+    number: int
+    payment_date: dt.date
+    units_at_record: int
+    amount: int
+    payment: str                  # none / on chain / off chain
+    coupon_status: str
+    state: str                    # received, paid off chain, claimable, not yet due, not funded, nothing owed, ...
+
+
+@dataclass
+class Holding:
+    address: str
+    units: int
+    face_value: int
+    eligible: bool
+    registered: bool
+    investor_id: str
+    currency: str
+    coupons: list[HolderCoupon]
+    received_on_chain: int        # from CouponPaid events to this holder
+    paid_off_chain: int
+    claimable: int
+    redemption_amount: int        # units x redemption per unit
+    redemption_date: dt.date
+    frozen: bool
+
+    @property
+    def claimable_coupons(self) -> list[HolderCoupon]:
+        return [c for c in self.coupons if c.state == "claimable"]
+
+
+@guarded
+def holding(settings: PageSettings, address_text: str, now: int | None = None) -> Holding:
+    address = parse_address(address_text)
+    s = session(settings.rpc_url, settings.deployments_dir)
+    bond, reg, sched, tz = s.suite.bond, s.suite.registry, s.suite.schedule, s.tz
+    units, face, eligible, iid, ncoupons, per_unit_redeem, rdate, frozen, latest = call_many(s.w3, [
+        call(bond, "balanceOf", address), call(bond, "principalOf", address), call(reg, "isEligible", address),
+        call(reg, "investorOf", address), call(sched, "couponCount"), call(sched, "redemptionPerUnit"),
+        call(sched, "redemptionDate"), call(bond, "isFrozen", address), rpc("eth_blockNumber"),
+    ])
+    latest = int(latest, 16)
+    items = []
+    for i in range(ncoupons):
+        items += [call(sched, "couponDate", i), call(sched, "couponOf", address, i), call(sched, "couponPerUnit", i),
+                  call(sched, "paymentOf", address, i), call(sched, "couponStatus", i)]
+    res = call_many(s.w3, items, block=latest)
+    paid_logs = s.w3.provider.make_request("eth_getLogs", [{
+        "address": sched.address, "fromBlock": hex(s.suite.start_block()), "toBlock": hex(latest),
+        "topics": [COUPON_PAID_TOPIC, None, "0x" + "00" * 12 + address[2:].lower()],
+    }])
+    if paid_logs.get("error"):
+        raise PageError(f"The node refused the coupon payment logs: {paid_logs['error']}.")
+    received: dict[int, int] = {}
+    for l in paid_logs["result"]:
+        received[int(l["topics"][1], 16)] = received.get(int(l["topics"][1], 16), 0) + _word_int(l["data"], 1)
+    now = int(time.time()) if now is None else now
+    coupons, claimable, offchain = [], 0, 0
+    for i in range(ncoupons):
+        date, owed, per_unit, payment, status = res[5 * i: 5 * i + 5]
+        owed = 0 if isinstance(owed, CallFailed) else owed
+        units_at = owed // per_unit if per_unit else 0
+        st = COUPON_STATES[status]
+        if payment == 1:
+            state = "received"
+        elif payment == 2:
+            state, offchain = "paid off chain", offchain + owed
+        elif owed == 0:
+            state = "nothing owed" if date <= now or st != "scheduled" else "not yet due"
+        elif st == "paying":
+            state, claimable = "claimable", claimable + owed
+        elif st == "funded":
+            state = "funded, not yet due"
+        elif st == "late":
+            state = "late: not funded"
+        else:
+            state = "not yet due"
+        coupons.append(HolderCoupon(i + 1, local_date(date, tz), units_at, received.get(i, owed), PAYMENTS[payment], st, state))
+    has_history = any(c.state in ("received", "paid off chain", "claimable") for c in coupons)
+    if units == 0 and not has_history and not eligible:
+        raise PageError(f"{address} is not a holder of this bond: it holds no units, has no coupons and is not registered.")
+    registered = int.from_bytes(bytes(iid), "big") != 0
+    return Holding(
+        address=address, units=units, face_value=face, eligible=eligible, registered=registered,
+        investor_id="0x" + bytes(iid).hex() if registered else "", currency=s.terms.currency, coupons=coupons,
+        received_on_chain=sum(received.values()), paid_off_chain=offchain, claimable=claimable,
+        redemption_amount=units * per_unit_redeem, redemption_date=local_date(rdate, tz), frozen=frozen,
+    )
+
+
+# ---------------------------------------------------------------- issuer: the register
+
+
+@dataclass
+class RegisterView:
+    title: str
+    at_description: str
+    holders: int
+    total_units: int
+    total_face: int
+    currency: str
+    personal_details: bool
+    key_note: str
+    table: pd.DataFrame
+    csv: str
+    checks: list[str]
+
+
+@guarded
+def register_view(settings: PageSettings, at_text: str, details: bool = True) -> RegisterView:
+    """The bond register at a date (YYYY-MM-DD), a block number or 'latest', from greenbond.register."""
+    from greenbond.register import RegisterError, build_register, load_private_key, parse_at, render_csv
+
+    try:
+        at = parse_at(at_text)
+    except ValueError as exc:
+        raise PageError(f"{exc}.") from None
+    s = session(settings.rpc_url, settings.deployments_dir)
+    try:
+        key, path = (load_private_key(Path(settings.issuer_key) if settings.issuer_key else None, required=False)
+                     if details else (None, None))
+        if not details:
+            note = "Personal details not included (not asked for)."
+        else:
+            note = f"Personal details not included: no issuer key at {path} (set GREENBOND_ISSUER_KEY)."
+        reg = build_register(s.w3, s.terms, at, deployments_dir=s.deployments_dir, private_key=key,
+                             key_note="" if key else note)
+    except RegisterError as exc:
+        msg = str(exc)
+        raise PageError(msg[0].upper() + msg[1:] + ("" if msg.endswith(".") else ".")) from None
+    table = pd.DataFrame([{
+        "wallet": r.wallet, "investor id": r.investor_id, "name": r.name, "units": r.units,
+        "face amount": r.face_amount, "acquired": r.acquisition_text,
+        "coupons paid": r.coupons_text(reg.currency, paid=True), "coupons unpaid": r.coupons_text(reg.currency, paid=False),
+    } for r in reg.holders])
+    return RegisterView(
+        title=f"Bond register: {reg.bond_name} at {reg.at.text}", at_description=reg.at_description,
+        holders=len(reg.holders), total_units=reg.total_units, total_face=reg.total_face, currency=reg.currency,
+        personal_details=reg.personal_details, key_note=reg.key_note, table=table, csv=render_csv(reg),
+        checks=list(reg.checks),
+    )
+
+
+def format_yen(amount: int, currency: str = "JPY") -> str:
+    return f"{currency} {amount:,}"

@@ -1,0 +1,353 @@
+"""A demo-like chain for the investor page's tests and benchmark, on a private Anvil.
+
+`DemoLikeChain.build(tmp_dir)` starts Anvil on a free port with its clock at the day before the
+default bond's issue date, deploys the suite with `greenbond.deploy.deploy_suite` (Brownie, in a
+subprocess: `python -m greenbond.pageview_fixture deploy`), and then, with web3 and Anvil's
+unlocked accounts, does what `make demo` does: registers five investors (details sealed to a
+fresh issuer key), allots the issue on its issue date, trades before record dates, pays every
+coupon that fell due before the present (one investor off chain, one pushed, the others claim),
+and brings the clock to the present. `report_hours` simulates meter readings
+(greenbond.meters.simulator), computes the hourly figures (greenbond.impact.hourly), signs them
+with the dev signer keys and submits them in batches; the raw readings go to a readings store
+the Verify page reads through `greenbond.pageview.open_readings`.
+
+Nothing here is used by the page itself; it exists so the page can be tested on a real chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from web3 import Web3
+
+from greenbond.config import DEFAULT_BOND_CONFIG, REPO_ROOT, load_terms
+from greenbond.localchain import is_serving
+
+HOUR = 3600
+DAY = 86_400
+JAPAN = 392
+
+# (account index, customer id, name, units): the demo's five investors (fictitious)
+INVESTORS = (
+    (1, "CUST-0001", "Sakura Life Insurance Co. (fictitious)", 4_000),
+    (2, "CUST-0002", "Midori Asset Management (fictitious)", 3_000),
+    (3, "CUST-0003", "Kobe Regional Bank (fictitious)", 2_000),
+    (4, "CUST-0004", "Hanako Yamada (fictitious)", 600),
+    (5, "CUST-0005", "Taro Suzuki (fictitious)", 400),
+)
+TRADES = ((0, 1, 4, 250), (2, 2, 5, 100), (3, 3, 1, 500))   # (coupon index, seller, buyer, units)
+OFFCHAIN_INVESTOR = 5
+PUSHED_INVESTOR = 4
+
+
+class FixtureError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, timeout: float, what: str, poll: float = 0.05):
+    """Polls `condition` until it returns a true value (returned) or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise FixtureError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(poll)  # polling a condition, not synchronising on time
+
+
+@dataclass
+class Anvil:
+    url: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_anvil(*, timestamp: int | None, chain_id: int = 31337, port: int | None = None,
+                gas_limit: int = 30_000_000, log_path: Path | None = None) -> Anvil:
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = ["anvil", "--port", str(port), "--chain-id", str(chain_id), "--hardfork", "berlin",
+           "--gas-limit", str(gas_limit), "--gas-price", "0", "--accounts", "10", "--silent"]
+    if timestamp is not None:
+        cmd += ["--timestamp", str(timestamp)]
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: proc.poll() is not None or is_serving(url), 30, f"anvil at {url}")
+    except FixtureError:
+        proc.kill()
+        raise
+    if proc.poll() is not None:
+        raise FixtureError(f"anvil exited with code {proc.returncode}")
+    return Anvil(url, proc)
+
+
+# ---------------------------------------------------------------- the Brownie deploy (subprocess)
+
+
+def deploy(rpc_url: str, deployments_dir: Path, bond_config: Path = DEFAULT_BOND_CONFIG, timeout: float = 600) -> dict:
+    """Deploys the suite with greenbond.deploy.deploy_suite through Brownie, in a subprocess."""
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run(
+        [sys.executable, "-m", "greenbond.pageview_fixture", "deploy", "--rpc", rpc_url,
+         "--deployments", str(deployments_dir), "--config", str(bond_config)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        raise FixtureError(f"deploy failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return json.loads(lines[-1])
+
+
+def _deploy_main(rpc_url: str, deployments_dir: Path, config: Path) -> int:
+    import contextlib
+    import io
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    out = sys.stdout
+    with contextlib.redirect_stdout(io.StringIO()):
+        import brownie
+        from brownie import accounts, network, project, web3
+        from brownie._config import CONFIG
+
+        from greenbond.deploy import deploy_suite
+
+        proj = project.load(REPO_ROOT, name="GreenBondPageFixture")
+        proj.load_config()
+        CONFIG.networks["development"]["host"] = rpc_url
+        network.connect("development")
+        brownie.network.gas_price(0)
+        terms = load_terms(config)
+        suite = deploy_suite(
+            proj, web3, accounts[0], terms, network_name="development", development=True,
+            bond_config=os.path.relpath(config, REPO_ROOT), log=lambda _m: None, directory=deployments_dir,
+        )
+        result = {name: rec.address for name, rec in suite.deployment.contracts.items()}
+        network.disconnect(kill_rpc=False)
+    print(json.dumps(result), file=out, flush=True)
+    return 0
+
+
+# ---------------------------------------------------------------- a readings store for the Verify page
+
+
+class FixtureReadingStore:
+    """Raw readings per (facility, hour) in SQLite, as the feeder's store will keep them."""
+
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS pageview_readings (facility_id INTEGER, period_start INTEGER, position INTEGER,"
+        " meter_id TEXT, interval_start INTEGER, wh INTEGER, flags INTEGER,"
+        " PRIMARY KEY (facility_id, period_start, position))"
+    )
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(self.path) as db:
+            db.execute(self.SCHEMA)
+
+    def add(self, facility_id: int, period_start: int, readings) -> None:
+        with sqlite3.connect(self.path) as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO pageview_readings VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(facility_id, period_start, i, r.meter_id, r.ts, r.wh, r.flags) for i, r in enumerate(readings)],
+            )
+
+
+# ---------------------------------------------------------------- the chain
+
+
+@dataclass
+class DemoLikeChain:
+    anvil: Anvil
+    w3: Web3
+    deployments_dir: Path
+    readings_db: Path
+    issuer_key: Path
+    contracts: dict
+    terms: object
+    accounts: list[str]
+    present: int
+    reports: dict = field(default_factory=dict)    # facility id -> list of HourlyFigure submitted
+
+    @classmethod
+    def build(cls, directory: Path, *, present: int | None = None, lifecycle: bool = True,
+              chain_id: int = 31337, gas_limit: int = 30_000_000) -> "DemoLikeChain":
+        from greenbond.holders import (HolderDetails, generate_issuer_key, investor_id, load_investor_id_salt,
+                                       load_issuer_public_key, seal)
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        terms = load_terms(DEFAULT_BOND_CONFIG)
+        present = present or (int(time.time()) // HOUR * HOUR)
+        genesis = terms.timestamp(terms.issue_date) - DAY
+        anvil = start_anvil(timestamp=genesis, chain_id=chain_id, gas_limit=gas_limit, log_path=directory / "anvil.log")
+        try:
+            deployments_dir = directory / "deployments"
+            contracts = deploy(anvil.url, deployments_dir)
+            w3 = Web3(Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 120}))
+            key_path = directory / "keys" / "issuer.key"
+            generate_issuer_key(key_path)
+            self = cls(anvil=anvil, w3=w3, deployments_dir=deployments_dir, readings_db=directory / "feeder.sqlite",
+                       issuer_key=key_path, contracts=contracts, terms=terms, accounts=list(w3.eth.accounts),
+                       present=present)
+            public_key, salt = load_issuer_public_key(key_path), load_investor_id_salt(key_path)
+            reg, bond = self.contract("HolderRegistry"), self.contract("GreenBond")
+            expires = terms.timestamp(terms.maturity_date) + 365 * DAY
+            for idx, cust, name, _units in INVESTORS:
+                blob = seal(HolderDetails(name, "Tokyo", "", "corporation"), public_key)
+                self.send(reg.functions.registerHolder(self.accounts[idx], investor_id(cust, salt), JAPAN, expires, blob))
+            self.goto(terms.timestamp(terms.issue_date) + 10 * HOUR)
+            self.send(bond.functions.batchMint([self.accounts[i] for i, *_ in INVESTORS], [u for *_, u in INVESTORS]))
+            if lifecycle:
+                self._lifecycle()
+            return self
+        except BaseException:
+            anvil.stop()
+            raise
+
+    # -- plumbing
+
+    def contract(self, name: str):
+        from greenbond.chain import load_abi
+
+        abi_name = "SettlementToken" if name == "SettlementToken" else name
+        return self.w3.eth.contract(address=self.contracts[name], abi=load_abi(abi_name))
+
+    def send(self, fn, sender: str | None = None, gas: int | None = None):
+        tx = {"from": sender or self.accounts[0], "gasPrice": 0}
+        if gas:
+            tx["gas"] = gas
+        tx_hash = fn.transact(tx)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] != 1:
+            raise FixtureError(f"transaction {tx_hash.hex()} reverted")
+        return receipt
+
+    def now(self) -> int:
+        return self.w3.eth.get_block("latest")["timestamp"]
+
+    def goto(self, ts: int) -> None:
+        """Mines a block at `ts` when the chain's clock is before it."""
+        if self.now() < ts:
+            self.w3.provider.make_request("evm_mine", [ts])
+
+    def stop(self) -> None:
+        self.anvil.stop()
+
+    # -- the bond's life up to the present
+
+    def _lifecycle(self) -> None:
+        bond, schedule, settlement = self.contract("GreenBond"), self.contract("CouponSchedule"), self.contract("SettlementToken")
+        agent = self.accounts[0]
+        acct = self.accounts
+        for i in range(schedule.functions.couponCount().call()):
+            pay_date = schedule.functions.couponDate(i).call()
+            record = schedule.functions.recordDate(i).call()
+            if pay_date > self.present:
+                break
+            for coupon, seller, buyer, units in TRADES:
+                if coupon == i:
+                    self.goto(record - 10 * DAY)
+                    self.send(bond.functions.transfer(acct[buyer], units), sender=acct[seller])
+            self.goto(record + HOUR)
+            offchain = acct[OFFCHAIN_INVESTOR]
+            ref = Web3.keccak(text=f"BANK-TRANSFER/coupon-{i + 1}/CUST-000{OFFCHAIN_INVESTOR}")
+            self.send(schedule.functions.recordOffchainPayment(i, [offchain], ref))
+            owed = schedule.functions.couponTotal(i).call()
+            self.send(settlement.functions.mint(agent, owed))
+            self.send(settlement.functions.approve(schedule.address, owed))
+            self.send(schedule.functions.fundCoupon(i))
+            self.goto(pay_date + 10 * HOUR)
+            for idx, *_ in INVESTORS:
+                wallet = acct[idx]
+                if idx == OFFCHAIN_INVESTOR or schedule.functions.couponOf(wallet, i).call() == 0:
+                    continue
+                if idx == PUSHED_INVESTOR:
+                    self.send(schedule.functions.distributeCoupon(i, [wallet]))
+                elif idx != 3 or i == 0:      # investor 3 leaves its later coupons to claim: claimable
+                    self.send(schedule.functions.claimCoupon(i), sender=wallet)
+        self.goto(self.present)
+
+    # -- impact reports
+
+    def report_hours(self, start: int, end: int, *, batch: int = 100, threshold: int | None = None,
+                     signer_keys=None, store_readings: bool = True, seed: int = 7) -> int:
+        """Simulates readings for [start, end) (hours), submits each facility's hourly reports
+        signed by the dev signers (`threshold` of them), stores the raw readings; returns the count."""
+        from greenbond.impact.facilities import load_facilities
+        from greenbond.impact.hourly import HourlyAggregator, hourly_report
+        from greenbond.impact.methodology import load_methodology
+        from greenbond.meters.model import UTC
+        from greenbond.meters.simulator import simulate
+        from greenbond.oracle.setup import DEV_THRESHOLD, dev_signer_keys
+        from greenbond.oracle.signing import sign_report
+
+        oracle = self.contract("ImpactOracle")
+        keys = signer_keys or dev_signer_keys()
+        threshold = threshold or DEV_THRESHOLD
+        facilities = load_facilities()
+        methodology = load_methodology()
+        version = oracle.functions.methodologyCount().call()
+        signer_set = oracle.functions.signerSetVersion().call()
+        self.goto(end + 60)
+        store = FixtureReadingStore(self.readings_db) if store_readings else None
+        agg = HourlyAggregator(facilities, methodology)
+        figures = [f for f in agg.run(simulate(facilities, dt.datetime.fromtimestamp(start, UTC),
+                                                dt.datetime.fromtimestamp(end, UTC), seed=seed))
+                   if hasattr(f, "readings_root")]
+        figures.sort(key=lambda f: (f.period_start, f.facility_id))
+        chain_id = self.w3.eth.chain_id
+        pending = []
+        for fig in figures:
+            rep = hourly_report(fig, version, signer_set)
+            sigs = [sign_report(rep, k.key, chain_id, oracle.address) for k in keys[:threshold]]
+            pending.append((rep.as_tuple(), sigs))
+            if store is not None:
+                store.add(fig.facility_id, fig.period_start, fig.readings)
+            self.reports.setdefault(fig.facility_id, []).append(fig)
+        for k in range(0, len(pending), batch):
+            chunk = pending[k:k + batch]
+            self.send(oracle.functions.submitReports([c[0] for c in chunk], [c[1] for c in chunk]), gas=29_000_000)
+        return len(figures)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m greenbond.pageview_fixture")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("deploy", help="deploy the suite with Brownie to a running node")
+    d.add_argument("--rpc", required=True)
+    d.add_argument("--deployments", type=Path, required=True)
+    d.add_argument("--config", type=Path, default=DEFAULT_BOND_CONFIG)
+    args = parser.parse_args(argv)
+    return _deploy_main(args.rpc, args.deployments, args.config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
