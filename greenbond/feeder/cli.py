@@ -59,6 +59,8 @@ def _pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gas-price", type=int, default=0, help="legacy gas price in wei (default 0: consortium/dev chains)")
     p.add_argument("--max-gas", type=int, default=None, help="gas bound per transaction (default 90%% of the block gas limit)")
     p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:PORT")
+    p.add_argument("--receipt-timeout", type=float, default=None,
+                   help="seconds to wait for a receipt before looking at the pool again (default 60)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -119,7 +121,8 @@ def _feeder(args):
         value = getattr(args, attr, None)
         if value:
             kwargs[name] = value
-    for name in ("source", "seed", "batch_size", "gas_price", "max_gas", "metrics_port", "connect_timeout"):
+    for name in ("source", "seed", "batch_size", "gas_price", "max_gas", "metrics_port", "connect_timeout",
+                 "receipt_timeout"):
         if getattr(args, name, None) is not None:
             kwargs[name] = getattr(args, name)
     if getattr(args, "poll", None) is not None:

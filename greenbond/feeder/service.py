@@ -276,7 +276,10 @@ class Feeder:
                 log.warning("prometheus-client is not installed: no metrics endpoint", extra={"event": "no_metrics"})
             else:
                 self.metrics.serve(metrics_port)
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of the feeder database {self.db_path} ({exc.strerror})") from None
         self.store = FeederStore(self.db_path)
         self.w3 = None
         self.context: ChainContext | None = None

@@ -1,0 +1,299 @@
+"""Helpers for the feeder's chain tests: an Anvil of our own on a free port whose clock starts
+just after the facilities' reporting start, the suite deployed on it with deploy_suite through
+Brownie (in a subprocess, into a temporary deployments folder), the feeder as a separate OS
+process, a TCP proxy that can cut the feeder off the node, and an independent recomputation of
+the hourly figures through greenbond.impact (not through the feeder).
+
+Run these tests in a private network namespace (several agents run chains on this machine):
+    unshare -n sh -c 'ip link set lo up; .venv/bin/python -m pytest -p no:pytest-brownie tests/python/...'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from greenbond.config import REPO_ROOT
+from greenbond.localchain import rpc, start_anvil
+
+HOUR = 3600
+DAY = 86_400
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
+    """Polls `condition()` until it returns a truthy value; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)  # polling a condition, not synchronising on time
+
+
+def env() -> dict:
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(REPO_ROOT)
+    e["SOLCX_BINARY_PATH"] = str(REPO_ROOT / "tools" / "solc" / "bin")
+    e["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}:{REPO_ROOT / '.venv' / 'bin'}:{e.get('PATH', '')}"
+    for k in list(e):
+        if k.startswith("GREENBOND_"):
+            del e[k]
+    return e
+
+
+DEPLOY = r"""
+import json, sys, warnings
+warnings.filterwarnings("ignore")
+from brownie import accounts, network, project, web3
+from brownie._config import CONFIG
+from greenbond.config import REPO_ROOT, load_terms
+from greenbond.deploy import deploy_suite
+port, directory = int(sys.argv[1]), sys.argv[2]
+proj = project.load(REPO_ROOT, name="FeederTestProject")
+CONFIG.networks["anvil"]["host"] = "http://127.0.0.1"
+CONFIG.networks["anvil"]["cmd_settings"]["port"] = port
+network.connect("anvil")
+network.gas_price(0)
+suite = deploy_suite(proj, web3, accounts[0], load_terms(), network_name="feeder-test", development=True,
+                     log=lambda m: None, directory=directory)
+extra = {}
+if len(sys.argv) > 3 and sys.argv[3] == "naive":
+    extra["NaiveReadingStore"] = proj.NaiveReadingStore.deploy({"from": accounts[0]}).address
+print(json.dumps({"oracle": suite.oracle.address, "block": suite.deployment.contracts["ImpactOracle"].block, **extra}))
+network.disconnect(kill_rpc=False)
+"""
+
+
+class Chain:
+    """An Anvil with the suite deployed; `url` is its JSON-RPC endpoint."""
+
+    def __init__(self, workdir: Path, genesis: int, naive: bool = False):
+        self.workdir = workdir
+        self.port = free_port()
+        self.node = start_anvil(workdir / "anvil-state.json", port=self.port, genesis_timestamp=genesis,
+                                log_file=workdir / "anvil.log")
+        self.url = self.node.url
+        self.deployments = workdir / "deployments"
+        self.deployments.mkdir(exist_ok=True)
+        out = subprocess.run([sys.executable, "-c", DEPLOY, str(self.port), str(self.deployments)]
+                             + (["naive"] if naive else []),
+                             cwd=REPO_ROOT, env=env(), capture_output=True, text=True, timeout=600)
+        if out.returncode != 0:
+            raise RuntimeError(f"deploy failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+        self.info = json.loads(out.stdout.strip().splitlines()[-1])
+        self.oracle_address = self.info["oracle"]
+
+    def rpc(self, method: str, params=None):
+        return rpc(self.url, method, params or [], timeout=10)
+
+    def stop(self) -> None:
+        self.node.stop()
+
+    def w3(self):
+        from web3 import Web3
+
+        return Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
+
+    def oracle(self):
+        from greenbond.chain import load_abi
+
+        w3 = self.w3()
+        return w3.eth.contract(address=w3.to_checksum_address(self.oracle_address), abi=load_abi("ImpactOracle"))
+
+    def accepted(self) -> list:
+        """Every ReportAccepted event: dicts with facilityId, index, periodStart, supersedes, block, tx."""
+        oracle = self.oracle()
+        logs = oracle.events.ReportAccepted.get_logs(from_block=0, to_block="latest")
+        return [dict(l["args"], block=l["blockNumber"], tx=l["transactionHash"].hex()) for l in logs]
+
+
+class FeederProcess:
+    """`python -m greenbond feeder ...` as a separate OS process, its JSON log in a file."""
+
+    def __init__(self, args: list[str], log_path: Path):
+        self.log_path = log_path
+        self.stdout_path = log_path.with_suffix(".out")
+        self.stderr_path = log_path.with_suffix(".err")
+        self._out = open(self.stdout_path, "ab")
+        self._err = open(self.stderr_path, "ab")
+        log_args = ["--log-file", str(log_path)] if args[0] != "quarantine" else []
+        self.proc = subprocess.Popen([sys.executable, "-m", "greenbond", "feeder", *args, *log_args],
+                                     cwd=REPO_ROOT, env=env(), stdout=self._out, stderr=self._err,
+                                     start_new_session=True)
+
+    def events(self) -> list[dict]:
+        if not self.log_path.exists():
+            return []
+        out = []
+        for line in self.log_path.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+    def wait_event(self, name: str, timeout: float = 120, count: int = 1) -> dict:
+        def seen():
+            got = [e for e in self.events() if e.get("event") == name]
+            if len(got) >= count:
+                return got[count - 1]
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the feeder exited ({self.proc.returncode}) before logging {name!r}:\n"
+                                     f"{self.errors()[-3000:]}")
+            return None
+
+        return wait_for(seen, timeout, f"the feeder to log {name!r}")
+
+    def kill9(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def wait(self, timeout: float = 300) -> int:
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill9()
+            raise AssertionError("the feeder did not finish in time")
+        self._out.close()
+        self._err.close()
+        return rc
+
+    def output(self) -> str:
+        """What it printed on stdout."""
+        return self.stdout_path.read_text(errors="replace")
+
+    def errors(self) -> str:
+        """Its stderr: the JSON log lines and any 'error: ...' sentence."""
+        return self.stderr_path.read_text(errors="replace")
+
+
+class TcpProxy:
+    """A TCP proxy we control between the feeder and the node: `cut()` closes the listener and
+    every connection (the node looks down), `restore()` listens again on the same port."""
+
+    def __init__(self, target_port: int):
+        self.target = ("127.0.0.1", target_port)
+        self.port = free_port()
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener = None
+        self._stop = threading.Event()
+        self.restore()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def restore(self) -> None:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", self.port))
+        s.listen(64)
+        self._listener = s
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, args=(s, self._stop), daemon=True).start()
+
+    def cut(self) -> None:
+        self._stop.set()
+        try:
+            self._listener.close()
+        except OSError:
+            pass
+        with self._lock:
+            for c in self._conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                c.close()
+            self._conns.clear()
+
+    def _accept(self, listener: socket.socket, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, stop), daemon=True).start()
+
+    def _pump(self, a: socket.socket, b: socket.socket, stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                ready, _, _ = select.select([a, b], [], [], 0.5)
+                for s in ready:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    (b if s is a else a).sendall(data)
+        except OSError:
+            return
+        finally:
+            for s in (a, b):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+
+def recompute(start: int, end: int, seed: int) -> dict:
+    """(facility, period_start) -> HourlyFigure, from the simulator through greenbond.impact."""
+    from greenbond.impact.facilities import all_meter_specs, load_facilities
+    from greenbond.impact.hourly import HourlyAggregator, HourlyFigure
+    from greenbond.impact.methodology import load_methodology
+    from greenbond.meters.model import from_unix
+    from greenbond.meters.simulator import simulate
+    from greenbond.meters.vee import Vee
+
+    facilities = load_facilities()
+    s, e = from_unix(start), from_unix(end)
+    vee = Vee(all_meter_specs(facilities), s, e)
+    agg = HourlyAggregator(facilities, load_methodology())
+    return {(f.facility_id, f.period_start): f for f in agg.run(vee.run(simulate(facilities, s, e, seed=seed)))
+            if isinstance(f, HourlyFigure)}
+
+
+def check_exactly_once(chain: Chain, start: int, end: int, seed: int) -> int:
+    """Every hour of both facilities in [start, end) is on chain exactly once (one ReportAccepted
+    per (facility, hour)) and equals the independent recomputation. Returns the hours checked."""
+    events = [e for e in chain.accepted() if start <= e["periodStart"] < end]
+    counts = Counter((e["facilityId"], e["periodStart"]) for e in events)
+    expected = recompute(start, end, seed)
+    assert set(counts) == set(expected), (
+        f"missing on chain: {sorted(set(expected) - set(counts))[:5]}, unexpected: {sorted(set(counts) - set(expected))[:5]}")
+    dupes = {k: n for k, n in counts.items() if n != 1}
+    assert not dupes, f"hours reported more than once: {dupes}"
+    oracle = chain.oracle()
+    for e in events:
+        fig = expected[(e["facilityId"], e["periodStart"])]
+        stored = oracle.functions.report(e["facilityId"], e["index"]).call()
+        assert stored[0] == fig.period_start
+        assert stored[1] == fig.actual_wh and stored[2] == fig.benchmark_wh
+        assert stored[3] == fig.reading_count and stored[4] == fig.quality_flags
+        assert bytes(stored[12]) == fig.readings_root
+        assert stored[5] == fig.energy_reduction_j and stored[6] == fig.co2_avoided_mg
+        assert stored[11] == 0  # not superseded
+    return len(events)
