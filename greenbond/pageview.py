@@ -24,7 +24,6 @@ import datetime as dt
 import io
 import math
 import os
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -804,51 +803,22 @@ class ReadingSource(Protocol):
     def readings(self, facility_id: int, period_start: int) -> list[Reading]: ...
 
 
-class FixtureReadings:
-    """Readings kept by greenbond.pageview_fixture (tests and the benchmark)."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-
-    def readings(self, facility_id: int, period_start: int) -> list[Reading]:
-        from greenbond.meters.model import from_unix
-
-        uri = f"file:{self.path}?mode=ro"
-        with sqlite3.connect(uri, uri=True) as db:
-            rows = db.execute(
-                "SELECT meter_id, interval_start, wh, flags FROM pageview_readings"
-                " WHERE facility_id = ? AND period_start = ? ORDER BY position", (facility_id, period_start),
-            ).fetchall()
-        return [Reading(facility_id, m, from_unix(ts), wh, flags, "store") for m, ts, wh, flags in rows]
-
-
-def _has_table(path: Path, table: str) -> bool:
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            return db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
-    except sqlite3.Error:
-        return False
-
-
 def open_readings(path: str | Path) -> ReadingSource:
-    """The raw readings behind each hour's Merkle root: the feeder's store
-    (greenbond.feeder.store.FeederStore, read-only), or a test fixture's store."""
+    """The raw readings behind each hour's Merkle root: the feeder's database
+    (greenbond.feeder.store.FeederStore), opened read-only."""
+    from greenbond.feeder.store import FeederStore, StoreError
+
     path = Path(path)
     if not path.is_file():
         raise PageError(
             f"There is no feeder database at {path}: the raw readings are kept by the feeder "
             "(set GREENBOND_FEEDER_DB or the sidebar field to its SQLite file)."
         )
-    if _has_table(path, "pageview_readings"):
-        return FixtureReadings(path)
-    try:
-        from greenbond.feeder.store import FeederStore
-    except ImportError:
-        raise PageError(f"{path} is not a readings store this page can read (the feeder's store module is missing).") from None
     try:
         return FeederStore(path, readonly=True)
-    except Exception as exc:  # noqa: BLE001
-        raise PageError(f"The feeder database at {path} could not be opened: {exc}.") from None
+    except StoreError as exc:
+        msg = str(exc)
+        raise PageError(msg[0].upper() + msg[1:] + ".") from None
 
 
 @dataclass
@@ -964,7 +934,18 @@ def verify_report(settings: PageSettings, facility_id: int, index: int, *, only:
      supersedes, superseded_by, root) = stored
     chain_root = "0x" + bytes(root).hex()
     src = source or open_readings(settings.feeder_db)
-    readings = list(src.readings(facility_id, period_start))
+    try:
+        bound = src.get_meta("chain") if hasattr(src, "get_meta") else None
+        want = f"{s.w3.eth.chain_id}:{oracle.address.lower()}"
+        if bound and bound != want:
+            raise PageError(
+                f"The feeder database {settings.feeder_db} feeds another chain or oracle ({bound}), not this one "
+                f"({want}): point the page at this chain's feeder database."
+            )
+        readings = list(src.readings(facility_id, period_start))
+    finally:
+        if source is None and hasattr(src, "close"):
+            src.close()
     if not readings:
         raise PageError(
             f"The feeder database has no readings for facility {facility_id} in the hour starting "

@@ -8,8 +8,9 @@ fresh issuer key), allots the issue on its issue date, trades before record date
 coupon that fell due before the present (one investor off chain, one pushed, the others claim),
 and brings the clock to the present. `report_hours` simulates meter readings
 (greenbond.meters.simulator), computes the hourly figures (greenbond.impact.hourly), signs them
-with the dev signer keys and submits them in batches; the raw readings go to a readings store
-the Verify page reads through `greenbond.pageview.open_readings`.
+with the dev signer keys and submits them in batches; the figures, raw readings and signed
+reports also go to a feeder database (greenbond.feeder.store.FeederStore), which the Verify page
+reads.
 
 Nothing here is used by the page itself; it exists so the page can be tested on a real chain.
 """
@@ -21,7 +22,6 @@ import datetime as dt
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -152,32 +152,6 @@ def _deploy_main(rpc_url: str, deployments_dir: Path, config: Path) -> int:
         network.disconnect(kill_rpc=False)
     print(json.dumps(result), file=out, flush=True)
     return 0
-
-
-# ---------------------------------------------------------------- a readings store for the Verify page
-
-
-class FixtureReadingStore:
-    """Raw readings per (facility, hour) in SQLite, as the feeder's store will keep them."""
-
-    SCHEMA = (
-        "CREATE TABLE IF NOT EXISTS pageview_readings (facility_id INTEGER, period_start INTEGER, position INTEGER,"
-        " meter_id TEXT, interval_start INTEGER, wh INTEGER, flags INTEGER,"
-        " PRIMARY KEY (facility_id, period_start, position))"
-    )
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(self.path) as db:
-            db.execute(self.SCHEMA)
-
-    def add(self, facility_id: int, period_start: int, readings) -> None:
-        with sqlite3.connect(self.path) as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO pageview_readings VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(facility_id, period_start, i, r.meter_id, r.ts, r.wh, r.flags) for i, r in enumerate(readings)],
-            )
 
 
 # ---------------------------------------------------------------- the chain
@@ -317,7 +291,12 @@ class DemoLikeChain:
         version = oracle.functions.methodologyCount().call()
         signer_set = oracle.functions.signerSetVersion().call()
         self.goto(end + 60)
-        store = FixtureReadingStore(self.readings_db) if store_readings else None
+        store = None
+        if store_readings:
+            from greenbond.feeder.store import FeederStore
+
+            store = FeederStore(self.readings_db)
+            store.bind_chain(self.w3.eth.chain_id, oracle.address)
         agg = HourlyAggregator(facilities, methodology)
         figures = [f for f in agg.run(simulate(facilities, dt.datetime.fromtimestamp(start, UTC),
                                                 dt.datetime.fromtimestamp(end, UTC), seed=seed))
@@ -330,11 +309,14 @@ class DemoLikeChain:
             sigs = [sign_report(rep, k.key, chain_id, oracle.address) for k in keys[:threshold]]
             pending.append((rep.as_tuple(), sigs))
             if store is not None:
-                store.add(fig.facility_id, fig.period_start, fig.readings)
+                with store.transaction() as cur:
+                    store.add_hour(fig, version, rep, sigs, cur)
             self.reports.setdefault(fig.facility_id, []).append(fig)
         for k in range(0, len(pending), batch):
             chunk = pending[k:k + batch]
             self.send(oracle.functions.submitReports([c[0] for c in chunk], [c[1] for c in chunk]), gas=29_000_000)
+        if store is not None:
+            store.close()
         return len(figures)
 
 
