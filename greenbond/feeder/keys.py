@@ -95,8 +95,9 @@ def _from_keystore(path_text: str, env: Mapping[str, str], prompt, what: str):
         raise KeyConfigError(f"{what}: cannot read the keystore {path} ({exc.strerror})") from None
     except ValueError:
         raise KeyConfigError(f"{what}: {path} is not a JSON keystore file") from None
+    password = _password(env, prompt, path)
     try:
-        return Account.from_key(Account.decrypt(data, _password(env, prompt, path)))
+        return Account.from_key(Account.decrypt(data, password))
     except ValueError:
         raise KeyConfigError(f"{what}: wrong password for the keystore {path} (or the file is damaged)") from None
     except (KeyError, TypeError):
