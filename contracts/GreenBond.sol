@@ -18,6 +18,10 @@ import {IHolderRegistry} from "../interfaces/IHolderRegistry.sol";
 contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     /// @notice Role of the transfer agent (ERC-3643 agent).
     bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
+    /// @notice Role of settlement contracts (delivery versus payment) that lock a holder's units
+    ///         in the holder's wallet and later deliver them. Trusted to enforce the agent's
+    ///         approval when `transferApprovalRequired()` is on.
+    bytes32 public constant LOCKER_ROLE = keccak256("LOCKER_ROLE");
 
     bytes32 private constant OK = "OK";
     bytes32 private constant PAUSED = "PAUSED";
@@ -404,6 +408,37 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     /// @inheritdoc IGreenBond
     function escrowedOf(address account) external view returns (uint256) {
         return _accounts[account].escrowed;
+    }
+
+    // ------------------------------------------------------------------ settlement locks
+
+    /// @notice Locks `amount` of `holder`'s free units for a settlement contract (locker). The
+    ///         units stay in the wallet (and count at record dates) but cannot move otherwise.
+    function lockUnits(address holder, uint256 amount) external onlyRole(LOCKER_ROLE) {
+        Account storage a = _accounts[holder];
+        uint256 free = balanceOf(holder) - a.frozenTokens - a.escrowed;
+        if (amount > free) revert GreenBondInsufficientUnlocked(holder, free, amount);
+        a.escrowed += uint96(amount);
+        emit UnitsLocked(holder, amount, msg.sender);
+    }
+
+    /// @notice Releases units a settlement contract locked (locker).
+    function unlockUnits(address holder, uint256 amount) external onlyRole(LOCKER_ROLE) {
+        Account storage a = _accounts[holder];
+        if (amount > a.escrowed) revert GreenBondInsufficientUnlocked(holder, a.escrowed, amount);
+        a.escrowed -= uint96(amount);
+        emit UnitsUnlocked(holder, amount, msg.sender);
+    }
+
+    /// @notice Delivers locked units (locker): every transfer rule applies as for `transfer`,
+    ///         except the approval switch, which the locker enforces (it waits for the agent).
+    function transferLocked(address from, address to, uint256 amount) external onlyRole(LOCKER_ROLE) {
+        Account storage a = _accounts[from];
+        if (amount > a.escrowed) revert GreenBondInsufficientUnlocked(from, a.escrowed, amount);
+        a.escrowed -= uint96(amount);
+        emit UnitsUnlocked(from, amount, msg.sender);
+        _requireAllowed(from, to, amount, true);
+        _transfer(from, to, amount);
     }
 
     // ------------------------------------------------------------------ ERC-1643 documents

@@ -56,6 +56,10 @@ interface IGreenBond {
     event TransferApproved(uint256 indexed id, address indexed agent);
     /// @notice Application `id` was cancelled; the escrow was released.
     event TransferCancelled(uint256 indexed id, address indexed by);
+    /// @notice A settlement contract locked units in the holder's wallet.
+    event UnitsLocked(address indexed holder, uint256 amount, address indexed locker);
+    /// @notice Locked units were released (or delivered).
+    event UnitsUnlocked(address indexed holder, uint256 amount, address indexed locker);
     /// @notice ERC-1643: a document was added or replaced.
     event DocumentUpdated(bytes32 indexed name, string uri, bytes32 documentHash);
     /// @notice ERC-1643: a document was removed.
@@ -201,6 +205,14 @@ interface IGreenBond {
     function transferApplicationCount() external view returns (uint256);
     /// @notice Units of `account` escrowed in pending applications.
     function escrowedOf(address account) external view returns (uint256);
+
+    // ---- settlement locks (delivery versus payment) ----
+    /// @notice Locks free units of `holder` (LOCKER_ROLE).
+    function lockUnits(address holder, uint256 amount) external;
+    /// @notice Releases locked units (LOCKER_ROLE).
+    function unlockUnits(address holder, uint256 amount) external;
+    /// @notice Delivers locked units under the transfer rules, approval enforced by the locker (LOCKER_ROLE).
+    function transferLocked(address from, address to, uint256 amount) external;
 
     // ---- ERC-1643 documents ----
     /// @notice Adds or replaces a document (issuer).

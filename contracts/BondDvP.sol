@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IBondDvP} from "../interfaces/IBondDvP.sol";
+import {IGreenBond} from "../interfaces/IGreenBond.sol";
+
+/// @title BondDvP
+/// @notice Atomic delivery versus payment of GreenBond units against its settlement token. The
+///         seller's units are locked in the seller's wallet (the bond's LOCKER_ROLE, granted to
+///         this contract), never transferred here; delivery goes through the bond's own transfer
+///         rules (`transferLocked`), so both parties are checked exactly as `canTransfer` would. On a
+///         transfer-approval bond the buyer's cash waits here until an agent of the bond approves.
+contract BondDvP is IBondDvP, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    /// @notice The bond traded.
+    IGreenBond public immutable bond;
+    /// @notice The settlement token.
+    IERC20 public immutable cash;
+    bytes32 private immutable _agentRole;
+
+    Trade[] private _trades;
+
+    /// @param bond_ the bond (which must grant this contract LOCKER_ROLE)
+    constructor(IGreenBond bond_) {
+        if (address(bond_) == address(0)) revert DvPBadOffer("bond");
+        bond = bond_;
+        cash = IERC20(bond_.currency());
+        _agentRole = keccak256("AGENT_ROLE");
+    }
+
+    /// @inheritdoc IBondDvP
+    function offer(address buyer, uint256 units, uint256 price, uint64 expiry) external nonReentrant returns (uint256 id) {
+        if (units == 0 || units > type(uint96).max) revert DvPBadOffer("units");
+        if (expiry <= block.timestamp) revert DvPBadOffer("expiry");
+        if (buyer == msg.sender) revert DvPBadOffer("buyer");
+        bond.lockUnits(msg.sender, units); // reverts unless the seller has that many free units
+        id = _trades.length;
+        _trades.push(Trade(msg.sender, buyer, address(0), uint96(units), expiry, Status.Open, price));
+        emit OfferMade(id, msg.sender, buyer, units, price, expiry);
+    }
+
+    /// @inheritdoc IBondDvP
+    function accept(uint256 id) external nonReentrant {
+        Trade storage t = _trade(id);
+        if (t.status != Status.Open) revert DvPWrongStatus(id, t.status);
+        if (block.timestamp >= t.expiry) revert DvPExpired(id, t.expiry);
+        if (t.buyer != address(0) && t.buyer != msg.sender) revert DvPNotBuyer(id, msg.sender);
+        if (msg.sender == t.seller) revert DvPNotBuyer(id, msg.sender);
+        t.acceptedBy = msg.sender;
+        if (bond.transferApprovalRequired()) {
+            t.status = Status.PendingApproval;
+            _pull(msg.sender, t.price);
+            emit OfferAccepted(id, msg.sender, true);
+        } else {
+            t.status = Status.Settled;
+            emit OfferAccepted(id, msg.sender, false);
+            // both legs in this transaction: units through the bond's rules, cash buyer -> seller
+            bond.transferLocked(t.seller, msg.sender, t.units);
+            _move(msg.sender, t.seller, t.price);
+            emit TradeSettled(id, t.seller, msg.sender, t.units, t.price);
+        }
+    }
+
+    /// @inheritdoc IBondDvP
+    function approve(uint256 id) external nonReentrant {
+        _requireAgent();
+        Trade storage t = _trade(id);
+        if (t.status != Status.PendingApproval) revert DvPWrongStatus(id, t.status);
+        if (block.timestamp >= t.expiry) revert DvPExpired(id, t.expiry);
+        t.status = Status.Settled;
+        bond.transferLocked(t.seller, t.acceptedBy, t.units);
+        cash.safeTransfer(t.seller, t.price);
+        emit TradeSettled(id, t.seller, t.acceptedBy, t.units, t.price);
+    }
+
+    /// @inheritdoc IBondDvP
+    function reject(uint256 id) external nonReentrant {
+        _requireAgent();
+        Trade storage t = _trade(id);
+        if (t.status != Status.PendingApproval) revert DvPWrongStatus(id, t.status);
+        t.status = Status.Cancelled;
+        _unwind(t);
+        emit TradeRejected(id, msg.sender);
+    }
+
+    /// @inheritdoc IBondDvP
+    function cancel(uint256 id) external nonReentrant {
+        Trade storage t = _trade(id);
+        if (t.status == Status.Open) {
+            if (msg.sender != t.seller) revert DvPNotSeller(id, msg.sender);
+        } else if (t.status == Status.PendingApproval) {
+            if (msg.sender != t.seller && msg.sender != t.acceptedBy) revert DvPNotSeller(id, msg.sender);
+        } else {
+            revert DvPWrongStatus(id, t.status);
+        }
+        t.status = Status.Cancelled;
+        _unwind(t);
+        emit OfferCancelled(id, msg.sender);
+    }
+
+    /// @inheritdoc IBondDvP
+    function expire(uint256 id) external nonReentrant {
+        Trade storage t = _trade(id);
+        if (t.status != Status.Open && t.status != Status.PendingApproval) revert DvPWrongStatus(id, t.status);
+        if (block.timestamp < t.expiry) revert DvPNotExpired(id, t.expiry);
+        t.status = Status.Expired;
+        _unwind(t);
+        emit OfferExpired(id);
+    }
+
+    /// @inheritdoc IBondDvP
+    function trade(uint256 id) external view returns (Trade memory) {
+        return _trade(id);
+    }
+
+    /// @inheritdoc IBondDvP
+    function tradeCount() external view returns (uint256) {
+        return _trades.length;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _trade(uint256 id) private view returns (Trade storage) {
+        if (id >= _trades.length) revert DvPUnknownTrade(id);
+        return _trades[id];
+    }
+
+    function _requireAgent() private view {
+        if (!IAccessControl(address(bond)).hasRole(_agentRole, msg.sender)) revert DvPNotAgent(msg.sender);
+    }
+
+    /// @dev Releases the seller's units and refunds a buyer who already paid.
+    function _unwind(Trade storage t) private {
+        bond.unlockUnits(t.seller, t.units);
+        if (t.acceptedBy != address(0) && t.price != 0) {
+            address buyer = t.acceptedBy;
+            t.acceptedBy = address(0);
+            cash.safeTransfer(buyer, t.price);
+        }
+    }
+
+    /// @dev Moves cash from `from` to `to` directly, checking the receiver got all of it.
+    function _move(address from, address to, uint256 amount) private {
+        if (amount == 0) return;
+        uint256 before = cash.balanceOf(to);
+        cash.safeTransferFrom(from, to, amount);
+        uint256 received = cash.balanceOf(to) - before;
+        if (received != amount) revert DvPTransferShortfall(amount, received);
+    }
+
+    function _pull(address from, uint256 amount) private {
+        if (amount == 0) return;
+        uint256 before = cash.balanceOf(address(this));
+        cash.safeTransferFrom(from, address(this), amount);
+        uint256 received = cash.balanceOf(address(this)) - before;
+        if (received != amount) revert DvPTransferShortfall(amount, received);
+    }
+}
