@@ -638,9 +638,9 @@ class ImpactView:
     window_end: int
     window_text: str
     facilities: list[FacilityImpact]
-    hourly: pd.DataFrame         # the window: facility, hour, actual_kwh, benchmark_kwh, energy_mj, co2_kg
-    daily: pd.DataFrame          # facility, day, energy_mj, co2_t
-    monthly: pd.DataFrame        # facility, month, energy_mj, co2_t
+    hourly: pd.DataFrame         # the window: facility, hour (local wall clock), actual_kwh, benchmark_kwh, energy_mj, co2_kg
+    daily: pd.DataFrame          # facility, short (name), day, energy_mj, co2_t
+    monthly: pd.DataFrame        # facility, short (name), month, energy_mj, co2_t
     methodologies: list[MethodologyRow]
     freshness: list[Freshness]
     heartbeat_s: int
@@ -685,21 +685,27 @@ def _frame(logs: Sequence[ReportLog]) -> pd.DataFrame:
     })
 
 
+def short_name(name: str) -> str:
+    """A facility's name up to its first comma or parenthesis: a chart legend's label."""
+    return name.split(",")[0].split(" (")[0].strip() or name
+
+
 def _rollups(frame: pd.DataFrame, names: dict[int, str], offset_s: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     if frame.empty:
-        empty = pd.DataFrame(columns=["facility", "day", "energy_mj", "co2_t"])
+        empty = pd.DataFrame(columns=["facility", "short", "day", "energy_mj", "co2_t"])
         return empty, empty.rename(columns={"day": "month"})
     local_day = (frame["period_start"] + offset_s) // DAY
     day = pd.to_datetime(local_day * DAY, unit="s")
     g = frame.assign(day=day).groupby(["facility_id", "day"], as_index=False)[["energy_j", "co2_mg"]].sum()
+    short = {f: short_name(n) for f, n in names.items()}
     daily = pd.DataFrame({
-        "facility": g["facility_id"].map(names), "day": g["day"],
+        "facility": g["facility_id"].map(names), "short": g["facility_id"].map(short), "day": g["day"],
         "energy_mj": g["energy_j"] / 1e6, "co2_t": g["co2_mg"] / 1e9,
     })
     m = g.assign(month=g["day"].dt.to_period("M").dt.to_timestamp()).groupby(
         ["facility_id", "month"], as_index=False)[["energy_j", "co2_mg"]].sum()
     monthly = pd.DataFrame({
-        "facility": m["facility_id"].map(names), "month": m["month"],
+        "facility": m["facility_id"].map(names), "short": m["facility_id"].map(short), "month": m["month"],
         "energy_mj": m["energy_j"] / 1e6, "co2_t": m["co2_mg"] / 1e9,
     })
     return daily, monthly
@@ -751,7 +757,9 @@ def impact_view(settings: PageSettings, now: int | None = None) -> ImpactView:
     hourly = pd.DataFrame({
         "facility": [names.get(l.facility_id, str(l.facility_id)) for l in in_window],
         "facility_id": [l.facility_id for l in in_window],
-        "hour": pd.to_datetime([l.period_start for l in in_window], unit="s", utc=True).tz_convert(s.terms.timezone),
+        # wall-clock time in the bond's time zone, without a zone: charts show it as is
+        "hour": pd.to_datetime([l.period_start for l in in_window], unit="s", utc=True)
+                  .tz_convert(s.terms.timezone).tz_localize(None),
         "actual_kwh": [r[1] / 1000 for r in stored],
         "benchmark_kwh": [r[2] / 1000 for r in stored],
         "energy_mj": [l.energy_reduction_j / 1e6 for l in in_window],

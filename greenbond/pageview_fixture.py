@@ -333,3 +333,76 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# ---------------------------------------------------------------- the page server and the browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@dataclass
+class PageServer:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_page(env: dict, log_path: Path, port: int | None = None, timeout: float = 60) -> PageServer:
+    """Serves app/Bond.py with Streamlit (headless) on a free port; returns once /_stcore/health answers."""
+    import urllib.request
+
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    full_env = dict(os.environ, **env)
+    full_env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app" / "Bond.py"),
+           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    log = open(log_path, "ab")
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise FixtureError(f"streamlit exited with code {proc.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as resp:
+                return resp.status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(healthy, timeout, f"streamlit at {url}")
+    except BaseException:
+        proc.kill()
+        raise
+    return PageServer(url, proc, log_path)
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless (Playwright's own browser download is not used)."""
+    if not Path(CHROMIUM).exists():
+        raise FixtureError(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def wait_for_render(page, timeout_ms: int = 60_000, charts: int = 0) -> None:
+    """Waits until the page script has finished (its footer caption is shown, Streamlit is no
+    longer running) and at least `charts` Vega charts have drawn."""
+    page.get_by_text("JSON-RPC calls in").wait_for(timeout=timeout_ms)
+    page.wait_for_function(
+        """(n) => !document.querySelector('[data-testid="stStatusWidget"] button, [data-testid="stStatusWidgetRunningIcon"]')
+               && document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks').length >= n""",
+        arg=charts, timeout=timeout_ms,
+    )

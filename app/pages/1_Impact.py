@@ -57,9 +57,10 @@ for label, frame, key in (("Daily", v.daily, "day"), ("Monthly", v.monthly, "mon
     chart = alt.Chart(frame).mark_bar().encode(
         x=alt.X(f"{key}:T", title=key, timeUnit="yearmonthdate" if key == "day" else "yearmonth"),
         y=alt.Y(f"{col}:Q", title=measure),
-        color=alt.Color("facility:N", legend=alt.Legend(orient="bottom", labelLimit=600)),
-        tooltip=[f"{key}:T", "facility:N", alt.Tooltip(f"{col}:Q", format=",.3f")],
-    ).properties(title=label, height=240)
+        color=alt.Color("short:N", title="facility"),
+        tooltip=[alt.Tooltip(f"{key}:T", timeUnit="yearmonthdate" if key == "day" else "yearmonth"),
+                 "facility:N", alt.Tooltip(f"{col}:Q", format=",.3f")],
+    ).properties(title=label, height=260)
     st.altair_chart(chart, width="stretch")
 
 st.subheader("Per facility")
