@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from eth_account import Account
+from eth_keys import keys as keys_api
 from sha3 import keccak_256
 
 try:
@@ -41,6 +41,9 @@ class ReportSigner:
         if threshold < 1 or threshold > len(keys):
             raise ValueError(f"{len(keys)} signer key(s) cannot give {threshold} signatures")
         self.keys = list(keys)[:threshold]
+        # eth_keys private key objects made once: eth-account would derive each public key again
+        # (a second elliptic-curve multiplication) for every signature
+        self._private = [keys_api.PrivateKey(bytes(k.key)) for k in self.keys]
         self.chain_id = chain_id
         self.verifying_contract = verifying_contract
         self._domain = domain_separator(chain_id, verifying_contract)
@@ -57,7 +60,7 @@ class ReportSigner:
         """EIP-2098 compact signatures (r, vs), one per key."""
         digest = self.digest(report)
         out = []
-        for key in self.keys:
-            signed = Account.unsafe_sign_hash(digest, key.key)
-            out.append(to_compact(signed.v, signed.r, signed.s))
+        for key in self._private:
+            sig = key.sign_msg_hash(digest)          # RFC 6979, low s: as eth-account signs
+            out.append(to_compact(sig.v + 27, sig.r, sig.s))
         return out

@@ -23,16 +23,10 @@ from collections import Counter
 from pathlib import Path
 
 from greenbond.config import REPO_ROOT
-from greenbond.localchain import rpc, start_anvil
+from greenbond.feeder.devchain import DevChain, child_env, free_port
 
 HOUR = 3600
 DAY = 86_400
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
@@ -47,80 +41,15 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
         time.sleep(interval)  # polling a condition, not synchronising on time
 
 
-def env() -> dict:
-    e = dict(os.environ)
-    e["PYTHONPATH"] = str(REPO_ROOT)
-    e["SOLCX_BINARY_PATH"] = str(REPO_ROOT / "tools" / "solc" / "bin")
-    e["PATH"] = f"{REPO_ROOT / 'node_modules' / '.bin'}:{REPO_ROOT / '.venv' / 'bin'}:{e.get('PATH', '')}"
-    for k in list(e):
-        if k.startswith("GREENBOND_"):
-            del e[k]
-    return e
+env = child_env
 
 
-DEPLOY = r"""
-import json, sys, warnings
-warnings.filterwarnings("ignore")
-from brownie import accounts, network, project, web3
-from brownie._config import CONFIG
-from greenbond.config import REPO_ROOT, load_terms
-from greenbond.deploy import deploy_suite
-port, directory = int(sys.argv[1]), sys.argv[2]
-proj = project.load(REPO_ROOT, name="FeederTestProject")
-CONFIG.networks["anvil"]["host"] = "http://127.0.0.1"
-CONFIG.networks["anvil"]["cmd_settings"]["port"] = port
-network.connect("anvil")
-network.gas_price(0)
-suite = deploy_suite(proj, web3, accounts[0], load_terms(), network_name="feeder-test", development=True,
-                     log=lambda m: None, directory=directory)
-extra = {}
-if len(sys.argv) > 3 and sys.argv[3] == "naive":
-    extra["NaiveReadingStore"] = proj.NaiveReadingStore.deploy({"from": accounts[0]}).address
-print(json.dumps({"oracle": suite.oracle.address, "block": suite.deployment.contracts["ImpactOracle"].block, **extra}))
-network.disconnect(kill_rpc=False)
-"""
-
-
-class Chain:
-    """An Anvil with the suite deployed; `url` is its JSON-RPC endpoint."""
-
-    def __init__(self, workdir: Path, genesis: int, naive: bool = False):
-        self.workdir = workdir
-        self.port = free_port()
-        self.node = start_anvil(workdir / "anvil-state.json", port=self.port, genesis_timestamp=genesis,
-                                log_file=workdir / "anvil.log")
-        self.url = self.node.url
-        self.deployments = workdir / "deployments"
-        self.deployments.mkdir(exist_ok=True)
-        out = subprocess.run([sys.executable, "-c", DEPLOY, str(self.port), str(self.deployments)]
-                             + (["naive"] if naive else []),
-                             cwd=REPO_ROOT, env=env(), capture_output=True, text=True, timeout=600)
-        if out.returncode != 0:
-            raise RuntimeError(f"deploy failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
-        self.info = json.loads(out.stdout.strip().splitlines()[-1])
-        self.oracle_address = self.info["oracle"]
-
-    def rpc(self, method: str, params=None):
-        return rpc(self.url, method, params or [], timeout=10)
-
-    def stop(self) -> None:
-        self.node.stop()
-
-    def w3(self):
-        from web3 import Web3
-
-        return Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 30}))
-
-    def oracle(self):
-        from greenbond.chain import load_abi
-
-        w3 = self.w3()
-        return w3.eth.contract(address=w3.to_checksum_address(self.oracle_address), abi=load_abi("ImpactOracle"))
+class Chain(DevChain):
+    """An Anvil with the suite deployed (greenbond.feeder.devchain)."""
 
     def accepted(self) -> list:
         """Every ReportAccepted event: dicts with facilityId, index, periodStart, supersedes, block, tx."""
-        oracle = self.oracle()
-        logs = oracle.events.ReportAccepted.get_logs(from_block=0, to_block="latest")
+        logs = self.oracle().events.ReportAccepted.get_logs(from_block=0, to_block="latest")
         return [dict(l["args"], block=l["blockNumber"], tx=l["transactionHash"].hex()) for l in logs]
 
 

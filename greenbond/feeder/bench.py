@@ -1,0 +1,198 @@
+"""The impact oracle's benchmark: `run_impact_bench() -> dict`, written to reports/bench_impact.json
+(atomically: temp file + rename).
+
+1. Gas per hourly report with 3 signatures (the dev signer set is 2-of-3; all three sign), on a
+   fresh Anvil with the suite deployed: one report per transaction, and per report in a 24-report
+   transaction, each for hours of 2 and of 96 readings (the chain stores the root and the count,
+   so the cost must not depend on the number of readings). Against it, the gas of storing the
+   same readings one by one in storage (contracts/dev/NaiveReadingStore.sol, two slots each).
+2. Peak memory (ru_maxrss) of a backfill of both default facilities through the whole pipeline
+   (simulator -> VEE -> hourly figures -> SQLite store -> 2 signatures per hour -> outbox), no
+   chain, in a fresh subprocess: one year, and one month to show it is flat in the period.
+3. Readings per minute of the meter pipeline (greenbond.impact.throughput.measure_throughput).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from greenbond.config import REPO_ROOT
+
+REPORT_PATH = REPO_ROOT / "reports" / "bench_impact.json"
+HOUR = 3600
+DAY = 86_400
+MEMORY_GOAL_MB = 300
+
+MEMORY_SCRIPT = r"""
+import datetime as dt, json, resource, sys, tempfile, time
+from pathlib import Path
+from greenbond.feeder.service import ChainContext, Pipeline
+from greenbond.feeder.signer import ReportSigner
+from greenbond.feeder.store import FeederStore
+from greenbond.impact.facilities import load_facilities
+from greenbond.impact.methodology import load_methodology
+from greenbond.meters.model import jst
+from greenbond.meters.simulator import simulate
+from greenbond.oracle.setup import dev_signer_keys
+days = int(sys.argv[1])
+oracle = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+facilities, methodology = load_facilities(), load_methodology()
+with tempfile.TemporaryDirectory() as tmp:
+    store = FeederStore(Path(tmp) / "bench.sqlite")
+    ctx = ChainContext(31337, oracle, 1, 1, 2, {})
+    p = Pipeline(store, facilities, methodology, ctx, ReportSigner(dev_signer_keys(), 31337, oracle, 2))
+    start = jst(2024, 4, 1)
+    end = start + dt.timedelta(days=days)
+    t0 = time.perf_counter()
+    r = p.ingest(simulate(facilities, start, end, seed=1), start, end, cursor_key="bench")
+    seconds = time.perf_counter() - t0
+    size = (Path(tmp) / "bench.sqlite").stat().st_size + sum(
+        f.stat().st_size for f in Path(tmp).glob("bench.sqlite-*"))
+    store.close()
+print(json.dumps({"days": days, "hours": r.hours_new, "readings": r.readings, "seconds": round(seconds, 2),
+                  "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                  "db_bytes": size}))
+"""
+
+
+def _write_atomically(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def memory_run(days: int) -> dict:
+    """The pipeline over `days` days of both facilities in a fresh process; its peak RSS."""
+    from greenbond.feeder.devchain import child_env
+
+    out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(days)], cwd=REPO_ROOT, env=child_env(),
+                         capture_output=True, text=True, timeout=3600)
+    if out.returncode != 0:
+        raise RuntimeError(f"memory run failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _hour_readings(facility_id: int, meters_prefix: str, period_start: int, n: int, wh: int):
+    """n readings of one hour: n/2 meters x 2 half-hour intervals."""
+    from greenbond.meters.model import Reading, from_unix
+
+    return [Reading(facility_id, f"{meters_prefix}-{i // 2:03d}", from_unix(period_start + (i % 2) * 1800), wh, 0, "bench")
+            for i in range(n)]
+
+
+def gas_bench(workdir: Path) -> dict:
+    """Gas of submitReports (3 signatures) for 2- and 96-reading hours, single and 24 per tx, and
+    of NaiveReadingStore.storeReadings for the same readings."""
+    from greenbond.feeder.devchain import DevChain
+    from greenbond.feeder.signer import ReportSigner
+    from greenbond.merkle import MerkleTree
+    from greenbond.oracle.setup import dev_signer_keys
+    from greenbond.oracle.signing import HourlyReport
+    from greenbond.impact.facilities import load_facilities
+
+    facilities = load_facilities()
+    solar = next(f for f in facilities if f.kind == "solar")
+    start = int(solar.reporting_start.timestamp())
+    chain = DevChain(workdir, genesis=start + 20 * DAY, naive=True)
+    try:
+        w3 = chain.w3()
+        oracle = chain.oracle()
+        naive = chain.contract("NaiveReadingStore", chain.info["NaiveReadingStore"])
+        sender = w3.eth.accounts[0]
+        chain_id = w3.eth.chain_id
+        version = oracle.functions.signerSetVersion().call()
+        signer = ReportSigner(dev_signer_keys(), chain_id, oracle.address, 3)
+        methodology_version = oracle.functions.methodologyCount().call()
+        hour = [start]
+
+        def report(n_readings: int):
+            period = hour[0]
+            hour[0] += HOUR
+            readings = _hour_readings(solar.facility_id, "BENCH", period, n_readings, 1000)
+            r = HourlyReport(solar.facility_id, period, sum(x.wh for x in readings), 0, n_readings, 0,
+                             MerkleTree.of_readings(readings).root, methodology_version, 2023, version, 0)
+            return r, readings
+
+        def submit(reports) -> int:
+            tx = oracle.functions.submitReports([r.as_tuple() for r in reports],
+                                                [signer.sign(r) for r in reports]).transact({"from": sender, "gasPrice": 0})
+            receipt = w3.eth.wait_for_transaction_receipt(tx, timeout=60)
+            assert receipt["status"] == 1
+            return int(receipt["gasUsed"])
+
+        submit([report(2)[0]])       # warm-up: the facility's and the bond's totals become non-zero
+        out = {"signatures_per_report": 3, "readings": {}}
+        for n in (2, 96):
+            single = submit([report(n)[0]])
+            batch = submit([report(n)[0] for _ in range(24)])
+            _, readings = report(n)
+            tx = naive.functions.storeReadings([r.leaf_values() for r in readings]).transact({"from": sender, "gasPrice": 0})
+            naive_gas = int(w3.eth.wait_for_transaction_receipt(tx, timeout=60)["gasUsed"])
+            out["readings"][str(n)] = {
+                "single_report_tx_gas": single,
+                "batch_24_tx_gas": batch,
+                "batch_24_gas_per_report": batch // 24,
+                "naive_store_readings_gas": naive_gas,
+                "naive_gas_per_reading": naive_gas // n,
+                "naive_to_single_report_ratio": round(naive_gas / single, 2),
+                "naive_to_batched_report_ratio": round(naive_gas / (batch / 24), 2),
+            }
+        g2, g96 = out["readings"]["2"], out["readings"]["96"]
+        out["report_gas_independent_of_readings"] = (
+            abs(g2["single_report_tx_gas"] - g96["single_report_tx_gas"]) < 200
+            and abs(g2["batch_24_gas_per_report"] - g96["batch_24_gas_per_report"]) < 200)
+        out["note"] = ("tx gas includes the 21,000 base and calldata; a report's gas differs between 2 and 96 "
+                       "readings only by the calldata of the readingCount value and the root's bytes")
+        return out
+    finally:
+        chain.stop()
+
+
+def run_impact_bench(path: Path = REPORT_PATH, *, memory_days: tuple[int, int] = (30, 365),
+                     throughput_readings: int = 300_000) -> dict:
+    """Runs the three measurements and writes them to `path` atomically; returns the figures."""
+    from greenbond.impact.throughput import measure_throughput
+
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        gas = gas_bench(Path(tmp))
+    month, year = (memory_run(d) for d in memory_days)
+    tp = measure_throughput(throughput_readings, traced_readings=0)
+    data = {
+        "generated": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "gas": gas,
+        "memory": {
+            "goal_mb": MEMORY_GOAL_MB,
+            "short": month,
+            "long": year,
+            "flat": year["max_rss_mb"] < month["max_rss_mb"] * 1.25 + 10,
+            "under_goal": year["max_rss_mb"] < MEMORY_GOAL_MB,
+            "what": "peak RSS of a fresh process running simulator -> VEE -> hourly figures -> SQLite store -> "
+                    "2 signatures per hour -> outbox for both default facilities, no chain",
+        },
+        "throughput": {"readings": tp.readings, "hours": tp.hours, "seconds": round(tp.seconds, 2),
+                       "readings_per_minute": round(tp.readings_per_minute)},
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    _write_atomically(Path(path), data)
+    return data
+
+
+if __name__ == "__main__":  # python -m greenbond.feeder.bench
+    print(json.dumps(run_impact_bench(), indent=2))

@@ -1,0 +1,20 @@
+"""The impact benchmark runs end to end (small sizes) and writes its report atomically.
+Needs Anvil; run inside a private network namespace (see test_feeder_chain.py)."""
+
+import json
+
+from greenbond.feeder.bench import run_impact_bench
+
+
+def test_impact_bench_small(tmp_path):
+    path = tmp_path / "bench_impact.json"
+    data = run_impact_bench(path, memory_days=(2, 4), throughput_readings=3_000)
+    assert json.loads(path.read_text()) == data
+    assert not list(tmp_path.glob("*.tmp"))
+    gas = data["gas"]
+    assert gas["report_gas_independent_of_readings"]
+    g96 = gas["readings"]["96"]
+    assert g96["batch_24_gas_per_report"] < g96["single_report_tx_gas"]
+    assert g96["naive_store_readings_gas"] > 10 * g96["single_report_tx_gas"]
+    assert data["memory"]["long"]["hours"] == 4 * 24 * 2 and data["memory"]["under_goal"]
+    assert data["throughput"]["readings_per_minute"] > 0
