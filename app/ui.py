@@ -4,6 +4,7 @@ sentences, and the count of JSON-RPC calls a render made. No chain logic lives h
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import streamlit as st
 
@@ -30,6 +31,7 @@ def setup(title: str) -> pv.PageSettings:
         if st.button("Reload from the chain"):
             st.cache_data.clear()
     st.session_state["_rpc_before"] = pv.rpc_stats()
+    st.session_state["_render_start"] = time.perf_counter()
     return dataclasses.replace(env, rpc_url=st.session_state["_rpc_url"], feeder_db=st.session_state["_feeder_db"])
 
 
@@ -55,9 +57,10 @@ def run(fn, *args, **kwargs):
 
 def footer() -> None:
     d = pv.rpc_delta(st.session_state.get("_rpc_before", pv.rpc_stats()))
+    took = time.perf_counter() - st.session_state.get("_render_start", time.perf_counter())
     st.caption(
-        f"This render made {d['calls']} JSON-RPC calls in {d['requests']} HTTP requests "
-        f"(chain reads are cached for {TTL} s)."
+        f"This render made {d['calls']} JSON-RPC calls in {d['requests']} HTTP requests and took {took:.2f} s "
+        f"on the server (chain reads are cached for {TTL} s)."
     )
 
 
