@@ -168,3 +168,25 @@ def test_unwritable_database_is_a_sentence(chain, tmp_path):
     assert p.wait() == 1
     err = p.errors()
     assert err.startswith("error: ") and "feeder database" in err and "Traceback" not in err
+
+
+def test_run_continuously_then_stop_gracefully(chain, tmp_path):
+    """`feeder run` catches up from the chain's last covered hour to the chain's clock, then
+    stops on SIGTERM after finishing what it was doing."""
+    import os
+    import signal
+
+    db = tmp_path / "feeder.sqlite"
+    now = chain.w3().eth.get_block("latest")["timestamp"]
+    closed = now - now % HOUR
+    oracle = chain.oracle()
+    # it catches up at most 7 days (older gaps are for `feeder backfill`)
+    begin = max(min(oracle.functions.lastPeriodEnd(f).call() for f in (1, 2)), closed - 7 * DAY)
+    p = FeederProcess(["run", "--rpc", chain.url, "--db", str(db), "--deployments", str(chain.deployments),
+                       "--seed", str(SEED), "--poll", "0.5"], tmp_path / "feeder.log")
+    wait_for(lambda: all(oracle.functions.lastPeriodEnd(f).call() >= closed for f in (1, 2)), 300,
+             "the feeder to catch up with the chain's clock")
+    os.kill(p.proc.pid, signal.SIGTERM)
+    assert p.wait() == 0, p.errors()[-3000:]
+    assert "stopped" in [e["event"] for e in p.events()]
+    assert check_exactly_once(chain, begin, closed, SEED) == 2 * (closed - begin) // HOUR
