@@ -1,0 +1,83 @@
+"""Fixtures for the BondDvP tests.
+
+`dvp` trades the top-level conftest's bond (alice 100 units, bob 50, carol registered with 0:
+the `holders` fixture) against its settlement token; it holds the bond's LOCKER_ROLE, as
+greenbond.offering.deploy_dvp grants it. alice, bob and carol each hold CASH yen and have
+approved the DvP for all of it. Time only moves forward (`go(ts)`).
+"""
+
+import pytest
+from brownie import chain, web3
+
+DAY = 86_400
+CASH = 10**12
+MAX = 2**256 - 1
+PRICE = 5_000_000
+
+
+def goto(ts):
+    for _ in range(3):
+        latest = web3.eth.get_block("latest")["timestamp"]
+        now = max(chain.time(), latest)
+        if now >= ts and latest >= ts:
+            return
+        if now < ts:
+            chain.sleep(ts - now)
+        chain.mine()
+    assert web3.eth.get_block("latest")["timestamp"] >= ts
+
+
+@pytest.fixture(scope="session")
+def go():
+    return goto
+
+
+@pytest.fixture(scope="session")
+def status():
+    class S:
+        pass
+
+    s = S()
+    s.NONE, s.OPEN, s.PENDING, s.SETTLED, s.CANCELLED, s.EXPIRED = range(6)
+    return s
+
+
+@pytest.fixture(scope="module")
+def dvp(BondDvP, bond, holders, settlement, admin):
+    d = BondDvP.deploy(bond, {"from": admin})
+    bond.grantRole(bond.LOCKER_ROLE(), d, {"from": admin})
+    for who in holders:
+        settlement.mint(who, CASH, {"from": admin})
+        settlement.approve(d, MAX, {"from": who})
+    return d
+
+
+@pytest.fixture(scope="session")
+def expiry_in():
+    """expiry_in(seconds=DAY) -> a unix time that far after the chain's clock."""
+    return lambda seconds=DAY: chain.time() + seconds
+
+
+def plain(value):
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(plain(v) for v in value)
+    return int(value)
+
+
+@pytest.fixture(scope="session")
+def py():
+    return plain
+
+
+@pytest.fixture(scope="module")
+def legs(settlement, bond, dvp):
+    """legs(*wallets) -> [(cash, units, locked units)] now, and the DvP's cash as the last item."""
+
+    def _legs(*wallets):
+        return [(int(settlement.balanceOf(w)), int(bond.balanceOf(w)), int(bond.escrowedOf(w))) for w in wallets] + [
+            int(settlement.balanceOf(dvp))
+        ]
+
+    return _legs
