@@ -70,7 +70,7 @@ def build_chain(directory: Path, days: int = DAYS, holders: int = HOLDERS, log=p
         chain.send(oracle.functions.setSigners([key.address], 1))
         t = time.perf_counter()
         end = chain.present
-        n = chain.report_hours(end - days * 86_400, end, batch=1_000, threshold=1, signer_keys=[key],
+        n = chain.report_hours(end - days * 86_400, end, batch=500, threshold=1, signer_keys=[key],
                                store_readings=False)
         log(f"  {n:,} hourly reports submitted in {time.perf_counter() - t:.1f} s")
         return chain, n
