@@ -19,6 +19,8 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "register": ("greenbond.register", "the bond register at a date, a block or now, checked against the chain (CSV + HTML)"),
     "feeder": ("greenbond.feeder.cli", "the oracle feeder: meter readings to k-of-n signed hourly reports on the ImpactOracle"),
+    "offering": ("greenbond.offering_cli", "the primary offering: open, subscribe, allot, settle, cancel, status"),
+    "dvp": ("greenbond.dvp_cli", "delivery versus payment of bond units: offer, accept, cancel, expire, approve, list"),
 }
 
 
