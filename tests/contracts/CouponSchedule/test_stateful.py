@@ -48,6 +48,9 @@ class StateMachine:
     st_sleep = strategy("uint32", min_value=3_600, max_value=14 * DAY)
     st_batch = strategy("uint8[]", max_value=3, max_length=5)
     st_small = strategy("uint16", max_value=7_200)
+    st_stay = strategy("bool")  # False (the simplest draw): wait for the rule's date first
+    st_phase = strategy("uint8", max_value=6)
+    st_transfers = strategy("uint8[2][]", max_value=3, max_length=3)
 
     def __init__(cls, token, bond, s, payer, holders, per_units, revert_with):
         cls.token, cls.bond, cls.s, cls.payer = token, bond, s, payer
@@ -90,6 +93,13 @@ class StateMachine:
             if self.rec[i] is None and self.records[i] <= now:
                 self.rec[i] = dict(self.bal)
 
+    def _jump(self, jump, ts):
+        """With `jump`, time first moves to just after `ts` (if still ahead): keeps runs short."""
+        if jump and chain.time() < ts + 2:
+            chain.sleep(ts + 2 - chain.time())
+            chain.mine()
+        self._settle()
+
     def _same_side(self, tx):
         for b in self.boundaries:
             assert (self.now < b) == (tx.timestamp < b), "a date fell between prediction and mining"
@@ -127,6 +137,20 @@ class StateMachine:
 
     # ------------------------------------------------------------- rules
 
+    def initialize_phase(self, st_phase, st_transfers, st_stay):
+        """Each run starts in a random phase (before, between or after the dates; the simplest
+        draw is just after the second record date), some units having moved first, and with
+        every coupon whose record date passed funded unless `st_stay`."""
+        for a, b in st_transfers:
+            self.rule_transfer(a, b, 7)
+        phase = (st_phase + 3) % 7
+        if phase:
+            self._jump(True, self.boundaries[phase - 1])
+        if not st_stay:
+            for i in range(COUPONS):
+                if self.records[i] < self.now:
+                    self.rule_fund_coupon(i, False)
+
     def rule_sleep(self, st_sleep):
         """Time passes (across record dates, payment dates, maturity)."""
         chain.sleep(st_sleep)
@@ -153,9 +177,9 @@ class StateMachine:
         self.bal[a] -= st_amount
         self.bal[b] += st_amount
 
-    def rule_fund_coupon(self, st_coupon):
-        """The paying agent funds a coupon."""
-        self._settle()
+    def rule_fund_coupon(self, st_coupon, st_stay):
+        """The paying agent funds a coupon (maybe after waiting for its record date)."""
+        self._jump(not st_stay, self.records[st_coupon])
         i = st_coupon
         if self.funded[i]:
             with self.revert_with("ScheduleAlreadyFunded", i):
@@ -174,9 +198,9 @@ class StateMachine:
             self.held[i] = amount
             self.payer_net += amount
 
-    def rule_claim(self, st_holder, st_coupon):
-        """A holder claims one coupon."""
-        self._settle()
+    def rule_claim(self, st_holder, st_coupon, st_stay):
+        """A holder claims one coupon (maybe after waiting for its payment date)."""
+        self._jump(not st_stay, self.dates[st_coupon])
         h, i = self.holders[st_holder], st_coupon
         if self.now < self.dates[i]:
             with self.revert_with("SchedulePaymentDateNotReached", i, self.dates[i]):
@@ -211,9 +235,9 @@ class StateMachine:
                 expected += self._pay_model(i, h)
         assert tx.return_value == expected
 
-    def rule_distribute(self, st_coupon, st_batch):
+    def rule_distribute(self, st_coupon, st_batch, st_stay):
         """The paying agent pushes a coupon to a batch of holders (repeats allowed)."""
-        self._settle()
+        self._jump(not st_stay, self.dates[st_coupon])
         i = st_coupon
         batch = [self.holders[k] for k in st_batch]
         if self.now < self.dates[i]:
@@ -233,9 +257,9 @@ class StateMachine:
             got = [ev["holder"] for ev in tx.events["CouponPaid"]] if "CouponPaid" in tx.events else []
             assert got == expected
 
-    def rule_offchain(self, st_coupon, st_batch):
+    def rule_offchain(self, st_coupon, st_batch, st_stay):
         """The paying agent records a coupon paid by bank transfer to a batch of holders."""
-        self._settle()
+        self._jump(not st_stay, self.records[st_coupon])
         i = st_coupon
         batch = [self.holders[k] for k in st_batch]
         ref = "0x" + f"{len(self.seen) + 1:064x}"
@@ -284,9 +308,9 @@ class StateMachine:
         self.principal_held = amount
         self.payer_net += amount
 
-    def rule_redeem(self, st_holder):
-        """A holder redeems all their units at par."""
-        self._settle()
+    def rule_redeem(self, st_holder, st_stay):
+        """A holder redeems all their units at par (maybe after waiting for maturity)."""
+        self._jump(not st_stay, self.maturity)
         h = self.holders[st_holder]
         if self.now < self.maturity:
             with self.revert_with("ScheduleNotMatured", self.maturity):
@@ -349,5 +373,5 @@ def test_stateful(machine_setup, state_machine, payer, alice, bob, carol, dave, 
         previous = s.couponDate(i)
     state_machine(
         StateMachine, token, bond, s, payer, [alice, bob, carol, dave], per_units, revert_with,
-        settings={"max_examples": 15, "stateful_step_count": 30},
+        settings={"max_examples": 20, "stateful_step_count": 20},
     )
