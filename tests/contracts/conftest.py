@@ -6,6 +6,8 @@ after deployment), so time-dependent rules can be driven with `chain.sleep`; the
 Hitachi terms from `config/` are deployed by `hitachi_bond` to check the ERC-7092 getters.
 """
 
+from pathlib import Path
+
 import brownie
 import pytest
 from brownie import chain
@@ -217,3 +219,25 @@ def reason():
 def error_msg():
     """error_msg(name, *args) -> the decoded revert message, for comparing a caught VirtualMachineError."""
     return error_message
+
+
+def _load_pure_python_stateful():
+    import importlib.util
+
+    import brownie.test
+
+    path = Path(brownie.test.__file__).with_name("stateful.py")
+    spec = importlib.util.spec_from_file_location("_brownie_stateful_py", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.state_machine
+
+
+@pytest.fixture
+def state_machine():
+    """Brownie's `state_machine` factory, taken from the pure-Python source of
+    brownie.test.stateful. eth-brownie 1.22.2 installs that module compiled with mypyc, and the
+    compiled `_BrownieStateMachine` is final, so the rules class Brownie derives from it fails
+    with "TypeError: brownie.test.stateful._BrownieStateMachine object expected; got
+    BrownieStateMachine". The .py file installed beside it is the same code and works."""
+    return _load_pure_python_stateful()
