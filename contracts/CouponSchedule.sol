@@ -49,7 +49,6 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     uint256 private immutable _denomination;
     uint256 private immutable _rate;
     uint256 private immutable _frequency;
-    uint64 private immutable _recordOffset;
 
     Coupon[] private _coupons;
     mapping(uint256 index => mapping(address holder => Payment)) private _payments;
@@ -79,7 +78,6 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         uint256[] memory dates = bond_.couponDates();
         uint256[] memory records = bond_.recordDates();
         if (records.length < dates.length) revert ScheduleInvalidConfig("recordDates");
-        _recordOffset = dates.length == 0 ? 0 : uint64(dates[0] - records[0]);
         uint8 dayCount = bond_.dayCountBasis();
         uint256 previous = bond_.issueDate();
         int256 step = int256(12 / _frequency);
@@ -316,8 +314,8 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     ///      scheduled, later coupons are cancelled, and every unit is redeemed at par on that date.
     ///      Notice: at least `callNotice` seconds, and the call coupon's record date not yet passed.
     function callBond(uint64 callDate) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (_called || callDate < block.timestamp + callNotice || callDate >= _redemptionDate) {
-            revert ScheduleBadCall(callDate);
+        if (_called || _coupons.length == 0 || callDate < block.timestamp + callNotice || callDate >= _redemptionDate) {
+            revert ScheduleBadCall(callDate); // a zero-coupon bond has no coupon date to be called on
         }
         uint256 k = 0;
         while (_coupons[k].date < callDate) ++k;

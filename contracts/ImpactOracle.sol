@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IImpactOracle} from "../interfaces/IImpactOracle.sol";
 
 /// @title ImpactOracle
@@ -27,6 +28,9 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
     );
 
     uint64 private constant HOUR = 3600;
+    /// @dev Bound on a facility's hourly energy (1 GWh): with any uint32 factor the derived
+    ///      joules and milligrams then fit in int64.
+    uint64 public constant MAX_WH_PER_HOUR = 1e9;
 
     struct FacilityState {
         uint64 lastPeriodEnd;
@@ -108,7 +112,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         uint64 reportingStart
     ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint32 id) {
         if (bytes(name).length == 0) revert OracleInvalidInput("name");
-        if (maxWhPerHour == 0) revert OracleInvalidInput("maxWhPerHour");
+        if (maxWhPerHour == 0 || maxWhPerHour > MAX_WH_PER_HOUR) revert OracleInvalidInput("maxWhPerHour");
         if (reportingStart % HOUR != 0) revert OraclePeriodNotAligned(reportingStart);
         id = ++_facilityCount;
         _facilities[id] = Facility(kind, true, maxWhPerHour, reportingStart, allocatedProceeds, metadataHash, name, metadataURI);
@@ -123,7 +127,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
         Facility storage f = _facility(id);
-        if (maxWhPerHour == 0) revert OracleInvalidInput("maxWhPerHour");
+        if (maxWhPerHour == 0 || maxWhPerHour > MAX_WH_PER_HOUR) revert OracleInvalidInput("maxWhPerHour");
         f.metadataURI = metadataURI;
         f.metadataHash = metadataHash;
         f.maxWhPerHour = maxWhPerHour;
@@ -150,6 +154,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         if (factors.length == 0) revert OracleInvalidInput("factors");
         if (primaryEnergyFactor == 0) revert OracleInvalidInput("primaryEnergyFactor");
         if (benchmarkModelId == bytes32(0)) revert OracleInvalidInput("benchmarkModelId");
+        if (_methodologyCount == type(uint16).max) revert OracleInvalidInput("methodologyVersion"); // stored as uint16
         newVersion = ++_methodologyCount;
         _methodologies[newVersion] = Methodology(
             benchmarkModelId, benchmarkModelVersion, primaryEnergyFactor, uint64(block.timestamp), sourceURI, sourceHash
@@ -171,6 +176,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
     function setSigners(address[] calldata signers, uint8 threshold) external onlyRole(DEFAULT_ADMIN_ROLE) {
         uint256 n = signers.length;
         if (threshold == 0 || threshold > n || n > 255) revert OracleBadSignerSet();
+        if (_signerSetVersion == type(uint16).max) revert OracleBadSignerSet(); // stored as uint16
         uint32 setVersion = ++_signerSetVersion;
         for (uint256 i = 0; i < n; ++i) {
             address s = signers[i];
@@ -231,7 +237,11 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         (int256 reductionWh, uint32 primaryEnergyFactor, uint32 gramsPerKWh) = _validate(r);
         // signatures last among the checks: the most expensive
         _checkSignatures(reportDigest(r), sigs, r.signerSetVersion);
-        _store(r, int64(reductionWh * int256(uint256(primaryEnergyFactor))), int64(reductionWh * int256(uint256(gramsPerKWh))));
+        _store(
+            r,
+            SafeCast.toInt64(reductionWh * int256(uint256(primaryEnergyFactor))),
+            SafeCast.toInt64(reductionWh * int256(uint256(gramsPerKWh)))
+        );
     }
 
     /// @dev Checks in a fixed order; returns the hour's reduction in Wh and the factors to convert it.
@@ -320,8 +330,8 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         int256 reductionWh = _facilities[facilityId].kind == FacilityKind.BuildingEfficiency
             ? int256(uint256(p.benchmarkWh)) - int256(uint256(p.actualWh))
             : int256(uint256(p.actualWh));
-        energyJ = int64(reductionWh * int256(uint256(_methodologies[p.methodologyVersion].primaryEnergyFactor)));
-        co2Mg = int64(reductionWh * int256(uint256(_gridFactors[p.methodologyVersion][p.factorYear].gramsPerKWh)));
+        energyJ = SafeCast.toInt64(reductionWh * int256(uint256(_methodologies[p.methodologyVersion].primaryEnergyFactor)));
+        co2Mg = SafeCast.toInt64(reductionWh * int256(uint256(_gridFactors[p.methodologyVersion][p.factorYear].gramsPerKWh)));
     }
 
     function _checkSignatures(bytes32 digest, Signature[] calldata sigs, uint32 setVersion) private view {

@@ -158,7 +158,7 @@ interface IImpactOracle {
     function report(uint32 facilityId, uint256 index) external view returns (StoredReport memory);
     /// @notice The most recently stored report of a facility.
     function latestReport(uint32 facilityId) external view returns (uint256 index, StoredReport memory);
-    /// @notice End of the last hour covered for a facility (0 if none).
+    /// @notice End of the last hour covered for a facility (its reportingStart before any report).
     function lastPeriodEnd(uint32 facilityId) external view returns (uint64);
     /// @notice A facility's cumulative totals, corrections applied.
     function facilityTotals(uint32 facilityId)

@@ -3,9 +3,12 @@ alice 100 units, bob 50; maturity = the 12th coupon date; call notice 30 days)."
 
 import pytest
 
-from brownie import ZERO_ADDRESS
+from brownie import ZERO_ADDRESS, chain
 
 PAR = 1_000_000
+DAY = 86_400
+JST = 9 * 3600
+CALL_NOTICE = 30 * DAY
 ACTIVE, MATURED, REDEEMED = range(3)
 
 
@@ -215,3 +218,15 @@ def test_deployed_like_deploy_script(hitachi_terms):
     """greenbond.deploy passes the calendar's offset and call_notice_days in seconds."""
     assert hitachi_terms.utc_offset_seconds == 32_400
     assert hitachi_terms.call_notice_days * 86_400 == 30 * 86_400
+
+
+def test_zero_coupon_bond_cannot_be_called(GreenBond, CouponSchedule, settlement, registry, admin, revert_with):
+    now = chain.time()
+    maturity = now + 365 * DAY
+    terms = ("Zero", "Z", "PLACEHOLDER-ZERO", settlement.address, 1_000_000, 1_000_000 * 10, 0, 0, 1, 0,
+             now, maturity, 0, [])
+    zero = GreenBond.deploy(terms, registry, admin, {"from": admin})
+    schedule = CouponSchedule.deploy(zero, admin, admin, JST, CALL_NOTICE, {"from": admin})
+    assert schedule.couponCount() == 0 and schedule.redemptionDate() == maturity
+    with revert_with("ScheduleBadCall", now + 2 * CALL_NOTICE):
+        schedule.callBond(now + 2 * CALL_NOTICE, {"from": admin})

@@ -80,6 +80,18 @@ def test_add_facility_rejects_zero_max(bare, admin, start, revert_with):
     assert bare.facilityCount() == 0
 
 
+def test_add_facility_bounds_max_so_derived_figures_fit_int64(bare, admin, start, revert_with):
+    # 1 GWh an hour is the most a facility may report: with any uint32 factor the joules and
+    # milligrams derived from it fit in int64
+    bound = bare.MAX_WH_PER_HOUR()
+    assert bound == 10**9 and bound * (2**32 - 1) < 2**63
+    with revert_with("OracleInvalidInput", "maxWhPerHour"):
+        bare.addFacility(0, "Too big", "ipfs://x", b"\0" * 32, 0, bound + 1, start, {"from": admin})
+    bare.addFacility(0, "At the bound", "ipfs://x", b"\0" * 32, 0, bound, start, {"from": admin})
+    with revert_with("OracleInvalidInput", "maxWhPerHour"):
+        bare.updateFacility(1, "ipfs://y", b"\0" * 32, bound + 1, True, {"from": admin})
+
+
 @pytest.mark.parametrize("offset", [1, 1800, HOUR - 1])
 def test_add_facility_rejects_unaligned_start(bare, admin, start, revert_with, offset):
     with revert_with("OraclePeriodNotAligned", start + offset):
