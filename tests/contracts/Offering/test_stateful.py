@@ -251,5 +251,5 @@ def test_stateful(machine_setup, state_machine, bond, settlement, admin, agent, 
     investors = list(holders) + [dave]
     state_machine(
         StateMachine, o, d, bond, settlement, admin, agent, investors, erin, issuer_wallet, outsider,
-        settings={"max_examples": 15, "stateful_step_count": 30},
+        settings={"max_examples": 10, "stateful_step_count": 30},
     )
