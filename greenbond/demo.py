@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import signal
+import subprocess
+import threading
 import datetime as dt
 import os
 import sys
@@ -29,7 +32,9 @@ from greenbond.holders import (
     load_issuer_public_key,
     seal,
 )
-from greenbond.localchain import LocalChainError, start_anvil
+from greenbond.feeder.service import FeederError
+from greenbond.feeder.store import StoreError
+from greenbond.localchain import LocalChainError, start_anvil, start_ganache
 
 DEMO_DIR = REPO_ROOT / ".demo"
 DEMO_PORT = 8546
@@ -68,28 +73,166 @@ class _Discard(io.TextIOBase):
         return len(s)
 
 
-def run(config_path: Path, serve: bool) -> int:
+PAGE_PORT = 8501
+
+
+def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str | None = None,
+        with_feeder: bool = True) -> int:
+    """The whole demo. `rpc_url` attaches to an existing node with an existing deployment
+    (nothing is deployed or started); otherwise a local Anvil (or Ganache) is started or resumed."""
     terms = load_terms(config_path)  # validated before anything starts
     if sum(i.units for i in DEMO_INVESTORS) > terms.units:
         raise ConfigError("issue_volume", f"the demo allots {sum(i.units for i in DEMO_INVESTORS)} units; the bond has {terms.units}")
     DEMO_DIR.mkdir(exist_ok=True)
-    genesis = terms.timestamp(terms.issue_date) - 86_400  # the day before the issue date
-    _say(f"Starting Anvil on port {DEMO_PORT} (state in {DEMO_DIR.relative_to(REPO_ROOT)}/anvil-state.json) ...")
-    node = start_anvil(DEMO_DIR / "anvil-state.json", port=DEMO_PORT, genesis_timestamp=genesis, log_file=DEMO_DIR / "anvil.log")
-    if node.process is None:
-        _say(f"  a node is already serving at {node.url}; using it")
+    node = None
+    processes: list[subprocess.Popen] = []
+    stop = threading.Event()
+    feeder_thread = None
     try:
-        with contextlib.redirect_stdout(_Discard()):
-            _run_on_chain(terms, config_path)
-        if serve and node.process is not None:
-            _say(f"\nAnvil keeps serving the demo chain at {node.url}. Press Ctrl-C to stop (the chain is saved).")
-            try:
-                node.process.wait()
-            except KeyboardInterrupt:
-                _say("\nStopping Anvil and saving the chain ...")
+        if rpc_url is None:
+            genesis = terms.timestamp(terms.issue_date) - 86_400  # the day before the issue date
+            if chain_kind == "ganache":
+                _say(f"Starting Ganache on port {DEMO_PORT} (chain in .demo/ganache-db) ...")
+                node = start_ganache(DEMO_DIR / "ganache-db", port=DEMO_PORT, genesis_timestamp=genesis,
+                                     log_file=DEMO_DIR / "ganache.log")
+            else:
+                _say(f"Starting Anvil on port {DEMO_PORT} (chain in .demo/anvil-state.json) ...")
+                node = start_anvil(DEMO_DIR / "anvil-state.json", port=DEMO_PORT, genesis_timestamp=genesis,
+                                   log_file=DEMO_DIR / "anvil.log")
+            if node.process is None:
+                _say(f"  a node is already serving at {node.url}; using it")
+            rpc_url = node.url
+            with contextlib.redirect_stdout(_Discard()):
+                _run_on_chain(terms, config_path)
+        else:
+            _say(f"Using the node at {rpc_url} and its recorded deployment (nothing is deployed).")
+            _check_existing(rpc_url)
+
+        feeder = None
+        if with_feeder:
+            feeder = _backfill_impact(rpc_url)
+        if not serve:
+            return 0
+        if feeder is not None:
+            feeder_thread = threading.Thread(target=feeder.run_forever, args=(stop,), name="feeder", daemon=True)
+            feeder_thread.start()
+            _say("\nThe feeder keeps reporting each hour as it closes (log: .demo/feeder.log).")
+        processes.append(_start_page(rpc_url))
+        _say(f"\nInvestor page: http://localhost:{PAGE_PORT}   (chain: {rpc_url})")
+        _say("Press Ctrl-C to stop the page, the feeder and the chain (the chain is saved).")
+        try:
+            while all(p.poll() is None for p in processes) and (node is None or node.process is None or node.process.poll() is None):
+                stop.wait(1.0)
+            _say("\nA process of the demo stopped; stopping the others.")
+        except KeyboardInterrupt:
+            _say("\nStopping ...")
     finally:
-        node.stop()
+        stop.set()
+        for p in processes:
+            _terminate(p)
+        if feeder_thread is not None:
+            feeder_thread.join(timeout=30)
+        if node is not None:
+            node.stop()
     return 0
+
+
+def _check_existing(rpc_url: str) -> None:
+    from greenbond.chain import ChainError, connect, open_suite
+
+    try:
+        suite = open_suite(connect(rpc_url))
+    except ChainError as exc:
+        raise LocalChainError(str(exc)) from None
+    for name, rec in suite.deployment.contracts.items():
+        _say(f"  {name:<16} {rec.address}")
+
+
+FEEDER_BATCH = 96  # hours per transaction: about 8.2M gas, well under the 30M block limit
+
+
+def _backfill_impact(rpc_url: str):
+    """Runs the feeder over simulated meter data from the facilities' reporting start to the
+    chain's present, with progress bars (computing and signing, then sending); returns the feeder
+    for continuous operation."""
+    import logging
+
+    from tqdm import tqdm
+
+    from greenbond.feeder.service import Feeder
+    from greenbond.feeder.store import FeederStore
+
+    logger = logging.getLogger("greenbond")
+    logger.addHandler(logging.FileHandler(DEMO_DIR / "feeder.log"))
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    db = DEMO_DIR / "feeder.sqlite"
+    feeder = Feeder(rpc_url=rpc_url, db_path=db, seed=0, batch_size=FEEDER_BATCH)
+    start = min(f.reporting_start for f in feeder.facilities)
+    now = feeder.chain_now()
+    end = now - now % 3600
+    _say("\nImpact: simulated meter readings -> validation -> hourly figures -> 2-of-3 signed reports -> ImpactOracle")
+    bar = tqdm(total=0, unit="h", desc="  computing and signing", file=_OUT, leave=True, mininterval=0.5)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    computed = feeder.backfill(start, end, progress, transmit=False)
+    bar.close()
+    _say(
+        f"  {computed.get('hours_new', 0):,} new hours ({computed.get('readings', 0):,} readings), "
+        f"{computed.get('hours_existing', 0):,} already stored, {computed.get('quarantined', 0):,} readings quarantined"
+    )
+    # sending: a second bar follows the outbox from a read-only view of the store
+    watcher = FeederStore(db, readonly=True)
+    counts = watcher.status()["outbox"]
+    total = sum(counts.values())
+    send_bar = tqdm(total=total, initial=counts.get("confirmed", 0), unit="report", desc="  sending to the oracle",
+                    file=_OUT, leave=True, mininterval=0.5)
+    done = threading.Event()
+
+    def follow() -> None:
+        while not done.wait(0.5):  # refresh the bar twice a second (display only)
+            send_bar.n = watcher.status()["outbox"].get("confirmed", 0)
+            send_bar.refresh()
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    try:
+        result = feeder.transmit()
+    finally:
+        done.set()
+        follower.join()
+        send_bar.n = watcher.status()["outbox"].get("confirmed", 0)
+        send_bar.close()
+        watcher.close()
+    _say(f"  sending finished: {result}")
+    return feeder
+
+
+def _start_page(rpc_url: str) -> subprocess.Popen:
+    env = dict(os.environ, GREENBOND_RPC_URL=rpc_url, GREENBOND_FEEDER_DB=str(DEMO_DIR / "feeder.sqlite"),
+               PYTHONPATH=str(REPO_ROOT))
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app" / "Bond.py"),
+        "--server.port", str(PAGE_PORT), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
+    log = open(DEMO_DIR / "page.log", "ab")
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, start_new_session=True)
+
+
+def _terminate(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _run_on_chain(terms, config_path: Path) -> None:
@@ -259,11 +402,18 @@ STATUS = ("scheduled", "funded", "paying", "paid", "late")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=DEFAULT_BOND_CONFIG, help="bond terms (TOML)")
-    parser.add_argument("--no-serve", action="store_true", help="stop the chain after the summary instead of serving it")
+    parser.add_argument("--no-serve", action="store_true",
+                        help="stop after the summary and the impact backfill instead of serving the page")
+    parser.add_argument("--chain", choices=("anvil", "ganache"), default="anvil",
+                        help="the local node to start or resume on port 8546 (default anvil)")
+    parser.add_argument("--rpc", metavar="URL",
+                        help="use an existing node and its recorded deployment instead of a local chain")
+    parser.add_argument("--no-feeder", action="store_true", help="skip the impact feeder")
     args = parser.parse_args(argv)
     try:
-        return run(args.config.resolve(), serve=not args.no_serve)
-    except (ConfigError, DeploymentError, LocalChainError) as exc:
+        return run(args.config.resolve(), serve=not args.no_serve, chain_kind=args.chain, rpc_url=args.rpc,
+                   with_feeder=not args.no_feeder)
+    except (ConfigError, DeploymentError, LocalChainError, FeederError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -85,8 +85,10 @@ def start_anvil(
         "--gas-price", "0",
         "--accounts", "10",
         "--state", str(state_file),
-        "--state-interval", "5",
-        "--preserve-historical-states",  # so the register can read old blocks after a restart
+        # Anvil writes the whole state each time: every 30 s bounds what a crash loses without
+        # stalling a busy chain. Historical states are not kept across restarts (they made the
+        # file grow by megabytes a minute); the register falls back to the latest block then.
+        "--state-interval", "30",
     ]
     if genesis_timestamp is not None and not state_file.exists():
         cmd += ["--timestamp", str(genesis_timestamp)]
@@ -99,5 +101,55 @@ def start_anvil(
         if time.monotonic() > deadline:
             proc.kill()
             raise LocalChainError(f"anvil did not answer within {ready_timeout:.0f} s; see {log_file}")
+        time.sleep(0.1)  # polling for readiness (a condition), not synchronising on time
+    return AnvilProcess(url=url, process=proc)
+
+
+DEV_MNEMONIC = "test test test test test test test test test test test junk"  # Anvil's default accounts
+
+
+def start_ganache(
+    db_dir: Path,
+    *,
+    port: int,
+    genesis_timestamp: int | None,
+    log_file: Path,
+    ready_timeout: float = 60.0,
+) -> AnvilProcess:
+    """Starts Ganache (berlin, gas price 0, Anvil's dev accounts, chain id 1337) keeping its chain
+    in `db_dir`, or attaches to a node already serving on `port`."""
+    import datetime as dt
+
+    url = f"http://127.0.0.1:{port}"
+    if is_serving(url):
+        return AnvilProcess(url=url, process=None)
+    exe = shutil.which("ganache")
+    if exe is None:
+        raise LocalChainError("ganache is not on PATH: run `make setup` (it comes from npm ganache)")
+    fresh = not db_dir.exists()
+    db_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        exe,
+        "--server.port", str(port),
+        "--chain.chainId", "1337",
+        "--chain.hardfork", "berlin",
+        "--miner.blockGasLimit", "30000000",
+        "--miner.defaultGasPrice", "0",
+        "--wallet.mnemonic", DEV_MNEMONIC,
+        "--wallet.totalAccounts", "10",
+        "--database.dbPath", str(db_dir),
+        "--logging.quiet",
+    ]
+    if genesis_timestamp is not None and fresh:
+        cmd += ["--chain.time", dt.datetime.fromtimestamp(genesis_timestamp, dt.timezone.utc).isoformat()]
+    log = open(log_file, "ab")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + ready_timeout
+    while not is_serving(url):
+        if proc.poll() is not None:
+            raise LocalChainError(f"ganache exited with code {proc.returncode}; see {log_file}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise LocalChainError(f"ganache did not answer within {ready_timeout:.0f} s; see {log_file}")
         time.sleep(0.1)  # polling for readiness (a condition), not synchronising on time
     return AnvilProcess(url=url, process=proc)
