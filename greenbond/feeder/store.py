@@ -404,6 +404,19 @@ class FeederStore:
         """Pending reports, oldest hour first (so each facility's hours go forward)."""
         return self._entries("status = 'pending'", (), limit)
 
+    def open_facilities(self) -> list[int]:
+        """Facilities with original (non-correction) reports still pending or sent."""
+        return [r[0] for r in self._read(
+            "SELECT DISTINCT facility_id FROM outbox WHERE status IN ('pending', 'sent') AND supersedes = 0")]
+
+    def open_originals_before(self, facility_id: int, end: int) -> list[OutboxEntry]:
+        """Pending or sent original reports of a facility for hours starting before `end`: the
+        ones the chain may already cover. A range read, so reconciling stays cheap however long
+        the outbox is."""
+        return self._entries(
+            "status IN ('pending', 'sent') AND supersedes = 0 AND facility_id = ? AND period_start < ?",
+            (facility_id, end))
+
     def entries(self, status: str | None = None) -> list[OutboxEntry]:
         return self._entries("status = ?", (status,)) if status else self._entries("1")
 

@@ -152,15 +152,10 @@ class Transmitter:
 
     def reconcile(self) -> int:
         """Marks confirmed every pending/sent original report whose hour the chain already covers."""
-        open_entries = self.store.entries("pending") + self.store.entries("sent")
-        by_facility: dict[int, list[OutboxEntry]] = {}
-        for e in open_entries:
-            if e.supersedes == 0:
-                by_facility.setdefault(e.facility_id, []).append(e)
         confirmed = 0
-        for fid, entries in by_facility.items():
+        for fid in self.store.open_facilities():
             end = int(self._call(self.oracle.functions.lastPeriodEnd(fid)))
-            covered = [e.period_start for e in entries if e.period_start < end]
+            covered = [e.period_start for e in self.store.open_originals_before(fid, end)]
             if not covered:
                 continue
             found = self._accepted_events(fid, covered)
