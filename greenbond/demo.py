@@ -410,6 +410,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="use an existing node and its recorded deployment instead of a local chain")
     parser.add_argument("--no-feeder", action="store_true", help="skip the impact feeder")
     args = parser.parse_args(argv)
+
+    def _terminate_like_ctrl_c(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate_like_ctrl_c)  # `kill` stops it as cleanly as Ctrl-C
     try:
         return run(args.config.resolve(), serve=not args.no_serve, chain_kind=args.chain, rpc_url=args.rpc,
                    with_feeder=not args.no_feeder)

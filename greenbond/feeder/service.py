@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import logging
 import threading
 import time
@@ -47,6 +48,28 @@ DEFAULT_DB = REPO_ROOT / ".demo" / "feeder.sqlite"
 DEFAULT_COMMIT_HOURS = 24
 DEFAULT_CATCHUP_S = 7 * 86_400
 Progress = Callable[[int, int], None]
+
+
+def _acquire_lock(db_path: Path):
+    """One feeder per database: two would send the same outbox twice over. An exclusive,
+    non-blocking lock on `<db>.lock`, held for the life of the process (released by the OS if it
+    dies, so a kill -9 never leaves a stale lock)."""
+    import fcntl
+
+    lock_path = Path(str(db_path) + ".lock")
+    handle = open(lock_path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise FeederError(f"another feeder is already running on {db_path} (pid {holder}); stop it first") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 class FeederError(RuntimeError):
@@ -280,7 +303,12 @@ class Feeder:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the folder of the feeder database {self.db_path} ({exc.strerror})") from None
-        self.store = FeederStore(self.db_path)
+        self._lock = _acquire_lock(self.db_path)
+        try:
+            self.store = FeederStore(self.db_path)
+        except BaseException:
+            self._lock.close()
+            raise
         self.w3 = None
         self.context: ChainContext | None = None
         self.transmitter: Transmitter | None = None
@@ -289,6 +317,7 @@ class Feeder:
 
     def close(self) -> None:
         self.store.close()
+        self._lock.close()  # releases the lock
 
     # ------------------------------------------------------------ chain
 

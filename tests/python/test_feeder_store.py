@@ -237,3 +237,18 @@ def test_simulator_backfill_resumes_from_its_cursor(store):
         assert {h.period_start for h in store.hours(f.facility_id, cursor["start"], cursor["done"])} == set(
             range(cursor["start"], cursor["done"], 3600))
     assert seen[-1][1] == 48
+
+
+def test_one_feeder_per_database(tmp_path):
+    """A second feeder on the same database is refused (it would send the outbox twice); the lock
+    goes with the first feeder."""
+    from greenbond.feeder.service import Feeder, FeederError
+
+    db = tmp_path / "feeder.sqlite"
+    first = Feeder(rpc_url="http://127.0.0.1:9", db_path=db)
+    try:
+        with pytest.raises(FeederError, match="another feeder is already running"):
+            Feeder(rpc_url="http://127.0.0.1:9", db_path=db)
+    finally:
+        first.close()
+    Feeder(rpc_url="http://127.0.0.1:9", db_path=db).close()
