@@ -21,7 +21,7 @@ NETWORK ?= development
 help:
 	@echo "make demo    deploy the bond on a local Anvil that keeps its state in .demo/, and show it"
 	@echo "make test    compile, then run the Python tests and the contract tests on Anvil and Ganache"
-	@echo "make bench   measure gas and write reports/bench.json"
+	@echo "make bench   measure gas, throughput and page speed; write reports/bench*.json and a summary"
 	@echo "make setup   only install (venv + npm packages); every target does this on first use"
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -41,8 +41,8 @@ compile: setup
 
 test: compile test-python test-contracts test-ganache
 
-test-python: setup
-	$(BIN)/python -m pytest -p no:pytest-brownie -q tests/python
+test-python: compile
+	$(BIN)/python -m pytest -p no:pytest-brownie -q tests/python tests/e2e
 
 test-contracts: compile
 	brownie test tests/contracts
@@ -53,8 +53,12 @@ test-ganache: compile
 demo: compile
 	$(BIN)/python -m greenbond.demo $(DEMO_ARGS)
 
+# Each part starts its own local chain; run nothing else on ports 8545/8555 meanwhile.
 bench: compile
 	brownie run scripts/bench.py
+	$(BIN)/python -m greenbond.feeder.bench
+	$(BIN)/python -m greenbond.pageview_bench
+	$(BIN)/python -m greenbond.benchreport
 
 clean:
 	rm -rf build .demo .cache reports/*.tmp

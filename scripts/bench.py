@@ -1,11 +1,15 @@
-"""`make bench`: gas of the bond's transfers, mints and forced transfers against a plain ERC20.
+"""`make bench`, the on-chain part: gas of the bond's transfers, mints and forced transfers
+against a plain ERC20 (reports/bench.json), then gas of offering settlement and DvP trades against
+the physical floor (reports/bench_offering.json).
 
 Runs with `brownie run scripts/bench.py` on the development network; the logic lives in
-greenbond/bench.py. Writes reports/bench.json and prints a table.
+greenbond/bench.py and greenbond/offering_bench.py.
 """
 
 from greenbond.bench import run
+from greenbond.offering_bench import run_offering_bench
 
 
 def main():
     run()
+    run_offering_bench()
