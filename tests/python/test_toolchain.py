@@ -76,3 +76,11 @@ def test_opcode_walker_skips_push_data_and_metadata():
     assert 0x5F in [op for _, op in opcodes(bytes([0x5F, 0x00]) + no_metadata)]
     # bytes inside the metadata trailer are not code
     assert [op for _, op in opcodes(bytes([0x00, 0x5F, 0x5F]) + (2).to_bytes(2, "big"))] == [0x00]
+
+
+def test_test_module_names_are_unique():
+    """pytest imports test modules by basename (no packages here): two test files of the same name
+    in different folders stop the whole contract suite at collection."""
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    assert not duplicates, f"test modules with the same name: {duplicates}"
