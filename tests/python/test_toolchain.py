@@ -81,6 +81,7 @@ def test_opcode_walker_skips_push_data_and_metadata():
 def test_test_module_names_are_unique():
     """pytest imports test modules by basename (no packages here): two test files of the same name
     in different folders stop the whole contract suite at collection."""
-    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    assert not duplicates, f"test modules with the same name: {duplicates}"
+    for suite in (["contracts"], ["python", "e2e"]):  # what one pytest run collects together
+        names = [p.name for d in suite for p in (ROOT / "tests" / d).rglob("test_*.py")]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        assert not duplicates, f"test modules with the same name in tests/{'+'.join(suite)}: {duplicates}"
