@@ -280,20 +280,11 @@ def _run_on_chain(terms, config_path: Path) -> None:
         registry.registerHolder(wallet, iid, JAPAN, expires, blob, {"from": issuer})
         _say(f"  {wallet.address}  investor 0x{iid.hex()[:12]}...  {len(blob)} bytes sealed")
 
-    if bond.totalSupply() == 0:
-        issue_ts = terms.timestamp(terms.issue_date) + 10 * 3600  # 10:00 on the issue date
-        if chain.time() < issue_ts:
-            chain.mine(timestamp=issue_ts)
-        wallets = [accounts[i.account_index] for i in DEMO_INVESTORS]
-        tx = bond.batchMint(wallets, [i.units for i in DEMO_INVESTORS], {"from": issuer})
-        when = dt.datetime.fromtimestamp(web3.eth.get_block(tx.block_number)["timestamp"], ZoneInfo(terms.timezone))
-        _say(f"\nAllotted the issue at {when:%Y-%m-%d %H:%M %Z} (block {tx.block_number}, gas {tx.gas_used:,}):")
-        for inv in DEMO_INVESTORS:
-            _say(f"  {accounts[inv.account_index].address}  {inv.units:>6,} units")
-    else:
-        _say(f"\nThe issue is already allotted ({bond.totalSupply():,} units outstanding)")
+    _issue_through_offering(proj, suite, terms, accounts, web3)
 
     _run_lifecycle(suite, terms, accounts, chain, web3)
+
+    _open_secondary_offer(suite, terms, accounts, web3)
 
     _say("\nHoldings now (units, face amount, coupons received on chain):")
     schedule = suite.schedule
@@ -318,6 +309,56 @@ def _run_on_chain(terms, config_path: Path) -> None:
         _say(f"  {name:<16} {rec.address}")
     _say(f"  recorded in deployments/{suite.deployment.chain_id}.json")
     network.disconnect(kill_rpc=False)
+
+
+def _issue_through_offering(proj, suite, terms, accounts, web3) -> None:
+    """The primary offering on the day before the issue date: the window opens at 04:00 and
+    closes at 20:00 JST, the investors subscribe with cash (dev settlement token), the issuer
+    allots and, on the issue date, settles: units minted against cash, atomically per investor."""
+    from greenbond.offering import default_terms, deploy_dvp, deploy_offering, run_offering
+
+    bond, issuer = suite.bond, accounts[0]
+    issue_ts = terms.timestamp(terms.issue_date)
+    if bond.totalSupply() > 0 and "Offering" not in suite.deployment.contracts:
+        _say(f"\nThe issue was allotted before this demo ran offerings ({bond.totalSupply():,} units outstanding)")
+        deploy_dvp(proj, web3, issuer, bond, log=_say)
+        return
+    offer_terms = default_terms(bond, issuer.address, open_time=issue_ts - 20 * HOUR, close_time=issue_ts - 4 * HOUR,
+                                settlement_date=issue_ts, units_offered=terms.units)
+    _say("\nPrimary offering (contracts/Offering.sol) and secondary trading (contracts/BondDvP.sol):")
+    deploy_offering(proj, web3, issuer, bond, offer_terms, log=_say)
+    deploy_dvp(proj, web3, issuer, bond, log=_say)
+    summary = run_offering(web3, None, [(accounts[i.account_index].address, i.units) for i in DEMO_INVESTORS],
+                           log=lambda m: None)
+    _say(
+        f"  offering {summary.state.lower()}: {summary.total_requested:,} units requested of {summary.units_offered:,} "
+        f"offered at {terms.currency} {summary.price_per_unit:,}; {summary.units_issued:,} issued against "
+        f"{terms.currency} {summary.cash_raised:,} paid to the issuer{' (pro rata)' if summary.pro_rata else ''}"
+    )
+    for row in summary.investors:
+        _say(f"  {row['investor']}  allotted {row['allotted']:>6,} units, paid {terms.currency} {row['paid']:>15,}")
+
+
+def _open_secondary_offer(suite, terms, accounts, web3) -> None:
+    """Leaves one DvP offer open for the page to show: investor 2 offers 100 units to anyone at
+    par plus accrued-like premium, for 30 days (only if no offer is live)."""
+    from greenbond.chain import load_abi, open_suite
+    from greenbond.offering import list_trades, open_dvp_offer
+
+    from greenbond.deployments import load_deployment
+
+    dvp_rec = load_deployment(web3.eth.chain_id).contracts.get("BondDvP")
+    if dvp_rec is None:
+        return
+    dvp = web3.eth.contract(address=dvp_rec.address, abi=load_abi("BondDvP"))
+    if list_trades(web3, dvp, only_live=True):
+        return
+    seller = accounts[2].address
+    units = 100
+    price = units * terms.denomination + 150_000  # a small premium over par
+    expiry = web3.eth.get_block("latest")["timestamp"] + 30 * DAY
+    trade_id = open_dvp_offer(web3, open_suite(web3), seller, "any", units, price, expiry)
+    _say(f"\nDvP: investor 2 offers {units} units to any eligible buyer for {terms.currency} {price:,} (trade {trade_id}, 30 days)")
 
 
 # Secondary trades the demo makes before a coupon's record date: (coupon index, seller, buyer, units).
