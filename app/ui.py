@@ -30,6 +30,7 @@ def setup(title: str) -> pv.PageSettings:
                       args=("feeder_db",), help="SQLite file of the feeder's raw readings (GREENBOND_FEEDER_DB)")
         if st.button("Reload from the chain"):
             st.cache_data.clear()
+            impact_view.clear()
     st.session_state["_rpc_before"] = pv.rpc_stats()
     st.session_state["_render_start"] = time.perf_counter()
     return dataclasses.replace(env, rpc_url=st.session_state["_rpc_url"], feeder_db=st.session_state["_feeder_db"])
@@ -73,8 +74,10 @@ def bond_overview(rpc_url: str, deployments_dir: str):
     return pv.bond_overview(_s(rpc_url, deployments_dir))
 
 
-@st.cache_data(ttl=TTL, show_spinner="Reading the impact reports from the chain ...")
+@st.cache_resource(ttl=TTL, show_spinner="Reading the impact reports from the chain ...")
 def impact_view(rpc_url: str, deployments_dir: str):
+    """Shared by every session (a cache resource: not pickled per hit); the page only reads it.
+    The logs behind it are cached per chain in greenbond.pageview and topped up incrementally."""
     return pv.impact_view(_s(rpc_url, deployments_dir))
 
 

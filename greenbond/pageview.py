@@ -31,9 +31,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from eth_utils import is_checksum_address, keccak, to_checksum_address
-from eth_utils.abi import get_abi_output_types
+from eth_abi import encode as abi_encode
+from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types, get_abi_output_types
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
@@ -173,10 +175,27 @@ class CallFailed:
         return f"CallFailed({self.message!r})"
 
 
+def _fn_info(contract, name: str, nargs: int) -> tuple:
+    """(selector, input types, output types, abi) of `name` with `nargs` inputs, worked out once
+    per contract handle: encoding a call is then one eth_abi.encode, not web3's ABI lookup and
+    validation on every call."""
+    cache = contract.__dict__.setdefault("_pageview_fns", {})
+    info = cache.get((name, nargs))
+    if info is None:
+        fn_abi = next(a for a in contract.abi if a.get("type") == "function" and a["name"] == name
+                      and len(a.get("inputs", [])) == nargs)
+        info = cache[(name, nargs)] = (function_abi_to_4byte_selector(fn_abi), get_abi_input_types(fn_abi),
+                                       get_abi_output_types(fn_abi), fn_abi)
+    return info
+
+
 def _fn_call(contract, name: str, *args) -> tuple:
-    fn_abi = next(a for a in contract.abi if a.get("type") == "function" and a["name"] == name
-                  and len(a.get("inputs", [])) == len(args))
-    return ("call", contract.address, contract.encode_abi(name, args=list(args)), get_abi_output_types(fn_abi))
+    selector, in_types, out_types, _abi = _fn_info(contract, name, len(args))
+    try:
+        data = "0x" + (selector + abi_encode(in_types, args)).hex()
+    except Exception:  # noqa: BLE001 -- arguments eth_abi will not take as given (e.g. structs as dicts): web3 normalises them
+        data = contract.encode_abi(name, args=list(args))
+    return ("call", contract.address, data, out_types)
 
 
 def call(contract, name: str, *args) -> tuple:
@@ -287,19 +306,60 @@ class ReportLog:
 
 
 def _word_int(data: str, i: int, signed: bool = False) -> int:
-    return int.from_bytes(bytes.fromhex(data[2 + 64 * i: 2 + 64 * (i + 1)]), "big", signed=signed)
+    v = int(data[2 + 64 * i: 2 + 64 * (i + 1)], 16)
+    return v - (1 << 256) if signed and v >> 255 else v
+
+
+_SIGN = 1 << 255
+_WRAP = 1 << 256
 
 
 def decode_report_accepted(log: dict) -> ReportLog:
     """ReportAccepted(facilityId indexed, index indexed, periodStart indexed, energyReductionJ,
-    co2AvoidedMg, readingsRoot, methodologyVersion, supersedes), decoded by hand."""
+    co2AvoidedMg, readingsRoot, methodologyVersion, supersedes), decoded by hand: the topics and
+    32-byte words are parsed straight from their hex (no ABI machinery), a year of hourly reports
+    in a few tens of milliseconds."""
     t, data = log["topics"], log["data"]
+    e, c = int(data[2:66], 16), int(data[66:130], 16)
     return ReportLog(
-        facility_id=int(t[1], 16), index=int(t[2], 16), period_start=int(t[3], 16),
-        energy_reduction_j=_word_int(data, 0, True), co2_avoided_mg=_word_int(data, 1, True),
-        readings_root="0x" + data[2 + 128: 2 + 192], methodology_version=_word_int(data, 3),
-        supersedes=_word_int(data, 4), block=int(log["blockNumber"], 16), tx_hash=log["transactionHash"],
+        int(t[1], 16), int(t[2], 16), int(t[3], 16),
+        e - _WRAP if e >= _SIGN else e, c - _WRAP if c >= _SIGN else c,
+        "0x" + data[130:194], int(data[194:258], 16), int(data[258:322], 16),
+        int(log["blockNumber"], 16), log["transactionHash"],
     )
+
+
+class ReportTable:
+    """The ReportAccepted logs of a LogCache as numpy columns (facility, index, period start,
+    energy, CO2, supersedes), extended with only the logs added since the last call and rebuilt
+    when the cache was reset; `effective` is the mask of the reports in force (not superseded)."""
+
+    COLUMNS = ("facility_id", "index", "period_start", "energy_j", "co2_mg", "supersedes")
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._items: list | None = None
+        self.n = 0
+        self.cols = {c: np.zeros(0, dtype=np.int64) for c in self.COLUMNS}
+        self.effective = np.zeros(0, dtype=bool)
+
+    def update(self, items: list) -> "ReportTable":
+        with self._lock:
+            if items is not self._items or len(items) < self.n:
+                self._items, self.n = items, 0
+                self.cols = {c: np.zeros(0, dtype=np.int64) for c in self.COLUMNS}
+            new = items[self.n:]
+            if new or self.effective.shape[0] != self.n:
+                if new:
+                    add = np.array([(l.facility_id, l.index, l.period_start, l.energy_reduction_j, l.co2_avoided_mg,
+                                     l.supersedes) for l in new], dtype=np.int64).reshape(-1, len(self.COLUMNS))
+                    self.cols = {c: np.concatenate([self.cols[c], add[:, k]]) for k, c in enumerate(self.COLUMNS)}
+                    self.n = len(items)
+                f, i, sup = self.cols["facility_id"], self.cols["index"], self.cols["supersedes"]
+                key = (f << 32) | i
+                gone = (f[sup > 0] << 32) | (sup[sup > 0] - 1)
+                self.effective = ~np.isin(key, gone) if gone.size else np.ones(self.n, dtype=bool)
+            return self
 
 
 # ---------------------------------------------------------------- the session
@@ -314,6 +374,7 @@ class Session:
     deployments_dir: Path
     reports: LogCache | None
     factors: LogCache | None
+    report_table: ReportTable = field(default_factory=ReportTable)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -342,7 +403,7 @@ def session(rpc_url: str, deployments_dir: str | Path | None = None) -> Session:
         return s
     w3 = connect(rpc_url)
     try:
-        suite = open_suite(w3, directory)
+        suite = _open_suite(w3, directory)
     except ChainError as exc:
         msg = str(exc)
         raise PageError(msg[0].upper() + msg[1:] + ("" if msg.endswith(".") else ".")) from None
@@ -362,6 +423,42 @@ def session(rpc_url: str, deployments_dir: str | Path | None = None) -> Session:
     with _SESSIONS_LOCK:
         _SESSIONS[key] = s
     return s
+
+
+def _open_suite(w3: Web3, directory: Path) -> Suite:
+    """greenbond.chain.open_suite with its checks (the chain id, code at every address, the
+    bond's settlement token) in one JSON-RPC batch instead of one request each."""
+    from greenbond.chain import load_abi
+    from greenbond.deployments import DeploymentError, load_deployment
+
+    chain_id = w3.eth.chain_id
+    try:
+        dep = load_deployment(chain_id, directory)
+    except DeploymentError as exc:
+        raise ChainError(str(exc)) from None
+    if dep is None or "GreenBond" not in dep.contracts:
+        raise ChainError(f"no deployment on this chain (chain id {chain_id}): run `make demo` or scripts/deploy.py")
+    names = list(dep.contracts)
+
+    def handle(name: str, address: str | None = None):
+        rec = dep.contracts.get(name)
+        if address is None and rec is None:
+            return None
+        return w3.eth.contract(address=Web3.to_checksum_address(address or rec.address), abi=load_abi(name))
+
+    bond = handle("GreenBond")
+    res = call_many(w3, [rpc("eth_getCode", dep.contracts[n].address, "latest") for n in names] + [call(bond, "currency")])
+    for name, code in zip(names, res):
+        if isinstance(code, CallFailed) or code in (None, "0x", "0x0", ""):
+            raise ChainError(
+                f"deployments/{chain_id}.json names {name} at {dep.contracts[name].address}, but the chain holds no code "
+                "there: the chain was reset; deploy again"
+            )
+    if isinstance(res[-1], CallFailed):
+        raise ChainError(f"the bond at {bond.address} does not answer currency(): {res[-1].message}")
+    return Suite(w3=w3, deployment=dep, bond=bond, registry=handle("HolderRegistry"),
+                 schedule=handle("CouponSchedule"), settlement=handle("SettlementToken", res[-1]),
+                 oracle=handle("ImpactOracle"))
 
 
 def forget_sessions() -> None:
@@ -646,7 +743,14 @@ class ImpactView:
     heartbeat_s: int
     report_count: int            # effective hourly reports (corrections applied)
     timezone: str
-    csv: str                     # every effective hourly report
+    _effective: list = field(default_factory=list, repr=False)   # the ReportLogs in force, for the CSV
+    _names: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def csv(self) -> str:
+        """Every effective hourly report as CSV, generated when asked for (the page's download
+        button calls it on click, not on render)."""
+        return impact_csv(self._effective, self._names, ZoneInfo(self.timezone))
 
     @property
     def energy_mj(self) -> float:
@@ -749,10 +853,15 @@ def impact_view(settings: PageSettings, now: int | None = None) -> ImpactView:
             sorted(factors, key=lambda x: x.fiscal_year),
         ))
 
-    effective = effective_reports(logs)
+    table = s.report_table.update(logs)
+    eff = table.effective
+    cols = {c: v[eff] for c, v in table.cols.items()}
+    eff_pos = np.flatnonzero(eff)
     window_end = max(lpe.values(), default=0)
     window_start = window_end - 24 * HOUR
-    in_window = [l for l in effective if window_start <= l.period_start < window_end]
+    ps = cols["period_start"]
+    win = np.flatnonzero((ps >= window_start) & (ps < window_end))
+    in_window = [logs[k] for k in eff_pos[win]]
     stored = call_many(s.w3, [call(oracle, "report", l.facility_id, l.index) for l in in_window], block=latest)
     hourly = pd.DataFrame({
         "facility": [names.get(l.facility_id, str(l.facility_id)) for l in in_window],
@@ -770,7 +879,8 @@ def impact_view(settings: PageSettings, now: int | None = None) -> ImpactView:
         fi.last24_energy_j = sum(l.energy_reduction_j for l in mine)
         fi.last24_co2_mg = sum(l.co2_avoided_mg for l in mine)
     offset = s.terms.utc_offset_seconds
-    daily, monthly = _rollups(_frame(effective), names, offset)
+    frame = pd.DataFrame({k: cols[k] for k in ("facility_id", "period_start", "energy_j", "co2_mg")})
+    daily, monthly = _rollups(frame, names, offset)
     now = int(time.time()) if now is None else now
     freshness = []
     for fid, end in lpe.items():
@@ -784,8 +894,8 @@ def impact_view(settings: PageSettings, now: int | None = None) -> ImpactView:
         window_start=window_start, window_end=window_end,
         window_text=(f"{local_time(window_start, tz)} to {local_time(window_end, tz)}" if window_end else "no reports yet"),
         facilities=facilities, hourly=hourly, daily=daily, monthly=monthly, methodologies=methodologies,
-        freshness=freshness, heartbeat_s=heartbeat, report_count=len(effective), timezone=s.terms.timezone,
-        csv=impact_csv(effective, names, tz),
+        freshness=freshness, heartbeat_s=heartbeat, report_count=int(eff_pos.size), timezone=s.terms.timezone,
+        _effective=[logs[k] for k in eff_pos], _names=dict(names),
     )
 
 

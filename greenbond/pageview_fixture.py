@@ -349,6 +349,7 @@ class PageServer:
     url: str
     process: subprocess.Popen
     log_path: Path
+    start_seconds: float = 0.0     # from spawning the process to /_stcore/health answering
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -360,18 +361,23 @@ class PageServer:
                 self.process.wait()
 
 
-def start_page(env: dict, log_path: Path, port: int | None = None, timeout: float = 60) -> PageServer:
-    """Serves app/Bond.py with Streamlit (headless) on a free port; returns once /_stcore/health answers."""
+def start_page(env: dict, log_path: Path, port: int | None = None, timeout: float = 60,
+               preload: bool = True) -> PageServer:
+    """Serves app/Bond.py with Streamlit (headless) on a free port; returns once /_stcore/health
+    answers. With `preload` the server is started through app.serve, which imports the pages'
+    modules before serving (the server's own cold start); without, plain `streamlit run`."""
     import urllib.request
 
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     full_env = dict(os.environ, **env)
     full_env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app" / "Bond.py"),
+    launcher = ["app.serve"] if preload else ["streamlit", "run", str(REPO_ROOT / "app" / "Bond.py")]
+    cmd = [sys.executable, "-m", *launcher,
            "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     log = open(log_path, "ab")
+    t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
 
@@ -389,7 +395,7 @@ def start_page(env: dict, log_path: Path, port: int | None = None, timeout: floa
     except BaseException:
         proc.kill()
         raise
-    return PageServer(url, proc, log_path)
+    return PageServer(url, proc, log_path, time.perf_counter() - t0)
 
 
 def launch_chromium(playwright):

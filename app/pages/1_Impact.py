@@ -14,7 +14,14 @@ from app import ui  # noqa: E402
 
 settings = ui.setup("Impact")
 st.title("Environmental impact")
+# The browser loads its chart library (Vega, about 1 MB of JavaScript) only when a chart first
+# arrives: a blank one-pixel chart sent before the chain is read lets it load in parallel; it is
+# removed as soon as the figures are in.
+prefetch = st.empty()
+prefetch.altair_chart(alt.Chart(pd.DataFrame({"x": [0]})).mark_point(opacity=0).encode(x=alt.X("x:Q", axis=None))
+                      .properties(width=1, height=1), width="content")
 v = ui.run(ui.impact_view, settings.rpc_url, settings.deployments_dir)
+prefetch.empty()
 
 for f in v.freshness:
     if f.stale:
@@ -64,7 +71,7 @@ for label, frame, key in (("Daily", v.daily, "day"), ("Monthly", v.monthly, "mon
     st.altair_chart(chart, width="stretch")
 
 st.subheader("Per facility")
-st.dataframe(pd.DataFrame([{
+st.table(pd.DataFrame([{
     "facility": f.name, "kind": f.kind, "reports": f.report_count,
     "energy reduction since issuance (MJ)": round(f.energy_reduction_j / 1e6, 3),
     "CO2 avoided since issuance (t)": round(f.co2_avoided_mg / 1e9, 6),
@@ -79,17 +86,18 @@ for m in v.methodologies:
         f"v{m.benchmark_model_version}, primary energy {m.primary_energy_factor_kj_per_kwh / 1000:.2f} MJ/kWh; "
         f"data file `{m.source_uri}` (keccak256 `{m.source_hash[:18]}...`), recorded {m.created}"
     )
-    st.dataframe(pd.DataFrame([{
+    st.table(pd.DataFrame([{
         "fiscal year": f"FY{x.fiscal_year}", "g-CO2/kWh": x.grams_per_kwh,
         "status": "final" if x.final else "provisional", "source": x.source,
     } for x in m.factors]), hide_index=True, width="stretch")
 
 st.subheader("Data freshness")
-st.dataframe(pd.DataFrame([{
+st.table(pd.DataFrame([{
     "facility": f.name, "latest reported hour": f.last_hour, "age": f.age_text,
     "heartbeat": f"{f.heartbeat_s // 3600} h", "state": "STALE" if f.stale else "fresh",
 } for f in v.freshness]), hide_index=True, width="stretch")
 
-st.download_button("Download every hourly report (CSV)", v.csv, file_name="impact-hourly.csv", mime="text/csv")
+# the CSV (a year of hourly reports is megabytes) is generated when the button is clicked, not on every render
+st.download_button("Download every hourly report (CSV)", lambda: v.csv, file_name="impact-hourly.csv", mime="text/csv")
 st.caption(f"{v.report_count:,} hourly reports in force. Times in {v.timezone}.")
 ui.footer()

@@ -112,7 +112,7 @@ def test_impact_page(site):
     figs = [f for fs in chain.reports.values() for f in fs if end - 24 * 3600 <= f.period_start < end]
     assert m["Energy reduction, last 24 h"] == f"{sum(f.energy_reduction_j for f in figs) / 1e6:,.1f} MJ"
     assert m["CO2 avoided, last 24 h"] == f"{sum(f.co2_avoided_mg for f in figs) / 1e9:,.3f} t-CO2"
-    assert "(in force)" in page.inner_text("body")  # tables are drawn on a canvas: check the markdown
+    assert "(in force)" in page.inner_text("body")  # the markdown and the (static) tables
     shot(page, "impact.png", height=2900)
 
 

@@ -106,15 +106,15 @@ def test_impact_page_shows_totals_windows_and_freshness(env):
     assert len(figs) == 48
     assert metric(at, "Energy reduction, last 24 h") == f"{sum(f.energy_reduction_j for f in figs) / 1e6:,.1f} MJ"
     assert metric(at, "CO2 avoided, last 24 h") == f"{sum(f.co2_avoided_mg for f in figs) / 1e9:,.3f} t-CO2"
-    per_facility = at.dataframe[0].value
+    per_facility = at.table[0].value
     for f, row in zip((1, 2), per_facility.itertuples(index=False)):
         totals = oracle.functions.facilityTotals(f).call()
         assert row[2] == oracle.functions.reportCount(f).call() == HOURS
         assert row[3] == round(totals[2] / 1e6, 3) and row[4] == round(totals[3] / 1e9, 6)
-    factors = at.dataframe[1].value
+    factors = at.table[1].value
     assert set(factors["status"]) == {"provisional"} and "FY2026" in set(factors["fiscal year"])
     assert "(in force)" in texts(at.markdown)
-    fresh = at.dataframe[2].value
+    fresh = at.table[2].value
     assert list(fresh["state"]) == ["fresh", "fresh"] and not at.warning
     assert len(at.get("vega_lite_chart")) == 4 or len(at.get("arrow_vega_lite_chart")) == 4
     assert "JSON-RPC calls" in texts(at.caption)
