@@ -256,6 +256,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     {
         Coupon storage c = _coupon(i);
         if (block.timestamp < c.recordDate) revert ScheduleRecordDateNotReached(i, c.recordDate);
+        // slither-disable-next-line uninitialized-local
         uint256 released;
         for (uint256 k = 0; k < holders.length; ++k) {
             address holder = holders[k];
@@ -301,6 +302,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     function redeem() external nonReentrant returns (uint256 amount) {
         if (bond.isFrozen(msg.sender)) revert ScheduleHolderFrozen(msg.sender);
         amount = _redeem(msg.sender);
+        // slither-disable-next-line incorrect-equality
         if (amount == 0) revert ScheduleNothingToRedeem(msg.sender);
     }
 
@@ -355,6 +357,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         if (block.timestamp < _redemptionDate) revert ScheduleNotMatured(_redemptionDate);
         if (!_redemptionFunded) revert ScheduleRedemptionNotFunded();
         uint256 units = IERC20(address(bond)).balanceOf(holder);
+        // slither-disable-next-line incorrect-equality
         if (units == 0) return 0;
         amount = units * _denomination;
         _principalHeld -= amount;
@@ -377,6 +380,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
 
     /// @dev Actual/365 Fixed accrual of one unit from `start` to `end`, truncated.
     function _accrued(uint256 start, uint256 end) private view returns (uint256) {
+        // slither-disable-next-line divide-before-multiply
         uint256 days_ = (end - start) / DAY;
         return (_denomination * _rate * days_) / (PPM * 365);
     }
@@ -387,6 +391,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         int256 local = int256(ts) + utcOffset;
         int256 dayNumber = local / int256(DAY);
         int256 secondsOfDay = local % int256(DAY);
+        // slither-disable-next-line write-after-write
         (int256 y, int256 m, int256 d) = _civilFromDays(dayNumber);
         bool endOfMonth = d == _daysInMonth(y, m);
         int256 index = y * 12 + (m - 1) + months;
@@ -406,6 +411,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     /// @dev Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
     function _daysFromCivil(int256 y, int256 m, int256 d) private pure returns (int256) {
         y -= m <= 2 ? int256(1) : int256(0);
+        // slither-disable-next-line divide-before-multiply
         int256 era = (y >= 0 ? y : y - 399) / 400;
         int256 yoe = y - era * 400;
         int256 doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
@@ -415,11 +421,14 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
 
     function _civilFromDays(int256 z) private pure returns (int256 y, int256 m, int256 d) {
         z += 719468;
+        // slither-disable-next-line divide-before-multiply
         int256 era = (z >= 0 ? z : z - 146096) / 146097;
         int256 doe = z - era * 146097;
+        // slither-disable-next-line divide-before-multiply
         int256 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
         y = yoe + era * 400;
         int256 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        // slither-disable-next-line divide-before-multiply
         int256 mp = (5 * doy + 2) / 153;
         d = doy - (153 * mp + 2) / 5 + 1;
         m = mp < 10 ? mp + 3 : mp - 9;

@@ -203,6 +203,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
     {
         if (reports.length != signatures.length) revert OracleLengthMismatch(reports.length, signatures.length);
         if (reports.length == 0) revert OracleInvalidInput("reports");
+        // slither-disable-next-line uninitialized-local
         uint64 latestStart;
         for (uint256 i = 0; i < reports.length; ++i) {
             _accept(reports[i], signatures[i]);
@@ -255,6 +256,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         if (r.signerSetVersion != setVersion || setVersion == 0) revert OracleWrongSignerSet(r.signerSetVersion, setVersion);
         // 2. methodology and its factor for the year
         primaryEnergyFactor = _methodologies[r.methodologyVersion].primaryEnergyFactor;
+        // slither-disable-next-line incorrect-equality
         if (primaryEnergyFactor == 0) revert OracleUnknownMethodology(r.methodologyVersion);
         GridFactor storage g = _gridFactors[r.methodologyVersion][r.factorYear];
         if (!g.exists) revert OracleUnknownFactorYear(r.methodologyVersion, r.factorYear);
@@ -337,6 +339,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
     function _checkSignatures(bytes32 digest, Signature[] calldata sigs, uint32 setVersion) private view {
         uint256 threshold = _thresholds[setVersion];
         if (sigs.length < threshold) revert OracleTooFewSignatures(sigs.length, threshold);
+        // slither-disable-next-line uninitialized-local
         uint256 seen;
         for (uint256 i = 0; i < sigs.length; ++i) {
             address signer = ECDSA.recover(digest, sigs[i].r, sigs[i].vs);
@@ -504,6 +507,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         returns (uint80, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
     {
         Round memory rd = _round;
+        // slither-disable-next-line incorrect-equality
         if (roundId == 0 || roundId != rd.roundId) revert OracleInvalidInput("roundId");
         return (roundId, rd.answer, rd.startedAt, rd.updatedAt, roundId);
     }

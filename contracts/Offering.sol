@@ -168,6 +168,7 @@ contract Offering is IOffering, AccessControl, ReentrancyGuard {
             s.allotted = uint96(units);
             unitsSettled += units;
             cashRaised += paid;
+            // slither-disable-next-line reentrancy-no-eth
             if (units != 0) bond.mint(investor, units);
             if (paid != 0) cash.safeTransfer(_terms.issuer, paid);
             if (escrow > paid) cash.safeTransfer(investor, escrow - paid);
