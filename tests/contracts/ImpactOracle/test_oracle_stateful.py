@@ -15,6 +15,7 @@ the exact custom error or the stored figures; the invariants then hold after eve
 
 import copy
 import importlib.util
+import os
 from pathlib import Path
 
 import brownie.test
@@ -25,6 +26,8 @@ from oracle_kit import (
     BUILDING, BUILDING_MAX_WH, HEARTBEAT, HOUR, MODEL_ID, SOLAR, SOLAR_MAX_WH, THRESHOLD, Reverted, batch_read, tdiv,
 )
 
+# `make fuzz` sets GREENBOND_FUZZ_FACTOR=10: max_examples below times that; unset = the CI numbers.
+FUZZ_FACTOR = max(1, int(os.environ.get("GREENBOND_FUZZ_FACTOR", "1")))
 
 
 def _brownie_state_machine():
@@ -50,8 +53,8 @@ MAX = {BUILDING: BUILDING_MAX_WH, SOLAR: SOLAR_MAX_WH}
 PEF = {1: 9760, 2: 8640}
 GRAMS = {(1, 2024): 462, (1, 2026): 462, (2, 2024): 450, (2, 2025): 431}
 # Ganache takes ~0.25 s a transaction against ~0.02 s on Anvil: a smaller budget there.
-SETTINGS = {"development": {"max_examples": 25, "stateful_step_count": 25},
-            "ganache-cli": {"max_examples": 15, "stateful_step_count": 20}}
+SETTINGS = {"development": {"max_examples": 25 * FUZZ_FACTOR, "stateful_step_count": 25},
+            "ganache-cli": {"max_examples": 15 * FUZZ_FACTOR, "stateful_step_count": 20}}
 TALLY: dict = {}   # outcomes over all runs, printed at the end (pytest -s)
 MODES = ["valid", "valid", "valid", "valid", "few", "dup", "outsider", "random"]
 
