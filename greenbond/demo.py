@@ -215,8 +215,9 @@ def _backfill_impact(rpc_url: str):
 def _start_page(rpc_url: str) -> subprocess.Popen:
     env = dict(os.environ, GREENBOND_RPC_URL=rpc_url, GREENBOND_FEEDER_DB=str(DEMO_DIR / "feeder.sqlite"),
                PYTHONPATH=str(REPO_ROOT))
+    # app/serve.py imports the page's heavy modules before the first visitor arrives
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app" / "Bond.py"),
+        sys.executable, "-m", "app.serve",
         "--server.port", str(PAGE_PORT), "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]
