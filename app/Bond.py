@@ -20,8 +20,8 @@ st.markdown(
     + (" *(placeholder: the real ISIN is not in our sources)*" if b.isin_placeholder else "")
 )
 c = st.columns(4)
-c[0].metric("Amount issued", ui.yen(b.issue_volume, b.currency))
-c[1].metric("Denomination", ui.yen(b.denomination, b.currency))
+c[0].metric(f"Amount issued ({b.currency})", f"{b.issue_volume:,}")
+c[1].metric(f"Denomination ({b.currency})", f"{b.denomination:,}")
 c[2].metric("Coupon rate", b.coupon_rate_text, help=f"{b.coupon_rate_ppm:,} ppm, {b.coupon_frequency} payments a year, {b.day_count}")
 c[3].metric("Status", b.status)
 c = st.columns(4)
@@ -37,7 +37,9 @@ st.subheader("Coupon schedule")
 st.dataframe(
     pd.DataFrame([{
         "#": r.number, "payment date": r.payment_date.isoformat(), "record date": r.record_date.isoformat(),
-        f"per unit ({b.currency})": r.per_unit, f"total ({b.currency})": r.total, "state": r.status,
+        f"per unit ({b.currency})": f"{r.per_unit:,}",
+        f"total ({b.currency})": f"{r.total:,}" if r.total is not None else "fixed at the record date",
+        "state": r.status,
     } for r in b.coupons]),
     hide_index=True, width="stretch",
 )

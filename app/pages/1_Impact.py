@@ -32,10 +32,10 @@ for f in v.freshness:
 
 st.caption(f"Last 24 hours reported: {v.window_text}")
 c = st.columns(4)
-c[0].metric("Energy reduction, last 24 h", f"{v.last24_energy_mj:,.1f} MJ")
-c[1].metric("CO2 avoided, last 24 h", f"{v.last24_co2_t:,.3f} t-CO2")
-c[2].metric("Energy reduction since issuance", f"{v.energy_mj:,.1f} MJ")
-c[3].metric("CO2 avoided since issuance", f"{v.co2_t:,.3f} t-CO2")
+c[0].metric("Energy reduction, last 24 h (MJ)", f"{v.last24_energy_mj:,.1f}")
+c[1].metric("CO2 avoided, last 24 h (t-CO2)", f"{v.last24_co2_t:,.3f}")
+c[2].metric("Energy reduction since issuance (MJ)", f"{v.energy_mj:,.0f}")
+c[3].metric("CO2 avoided since issuance (t-CO2)", f"{v.co2_t:,.1f}")
 
 st.subheader("Last 24 hours: benchmark against actual")
 if v.hourly.empty:

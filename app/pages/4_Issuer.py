@@ -26,7 +26,7 @@ if not reg.personal_details:
 c = st.columns(3)
 c[0].metric("Holders", f"{reg.holders:,}")
 c[1].metric("Units", f"{reg.total_units:,}")
-c[2].metric("Face amount", ui.yen(reg.total_face, reg.currency))
+c[2].metric(f"Face amount ({reg.currency})", f"{reg.total_face:,}")
 st.dataframe(reg.table, hide_index=True, width="stretch")
 st.download_button("Download the register (CSV)", reg.csv, file_name=f"register-{at}.csv", mime="text/csv")
 with st.expander("Checks against the chain"):

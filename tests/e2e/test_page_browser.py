@@ -70,7 +70,11 @@ def open_page(site, path: str, charts: int = 0):
     return page
 
 
-def metrics(page) -> dict[str, str]:
+def metrics(page, *wanted: str) -> dict[str, str]:
+    """The page's metrics by label; waits first until each `wanted` label is on the page (the
+    footer can be drawn while Streamlit still replaces the elements above it)."""
+    for label in wanted:
+        page.locator('[data-testid="stMetricLabel"]', has_text=label).first.wait_for()
     out = {}
     for m in page.locator('[data-testid="stMetric"]').all():
         label = m.locator('[data-testid="stMetricLabel"]').inner_text().strip()
@@ -90,9 +94,9 @@ def test_bond_page(site):
     chain = site[0]
     bond = chain.contract("GreenBond")
     page = open_page(site, "")
-    m = metrics(page)
+    m = metrics(page, "Outstanding units", "Amount issued (JPY)", "Coupon rate", "Issue date", "Maturity date")
     assert m["Outstanding units"] == f"{bond.functions.totalSupply().call():,}"
-    assert m["Amount issued"] == f"JPY {bond.functions.issueVolume().call():,}"
+    assert m["Amount issued (JPY)"] == f"{bond.functions.issueVolume().call():,}"
     assert m["Coupon rate"] == f"{bond.functions.couponRate().call() / 10_000:.3f}% a year"
     assert m["Issue date"] == "2023-12-14" and m["Maturity date"] == "2028-12-14"
     body = page.inner_text("body")
@@ -104,14 +108,15 @@ def test_impact_page(site):
     chain = site[0]
     oracle = chain.contract("ImpactOracle")
     page = open_page(site, "Impact", charts=4)
-    m = metrics(page)
+    m = metrics(page, "Energy reduction since issuance (MJ)", "CO2 avoided since issuance (t-CO2)",
+                "Energy reduction, last 24 h (MJ)", "CO2 avoided, last 24 h (t-CO2)")
     _mj, _g, joules, mg = oracle.functions.bondTotals().call()
-    assert m["Energy reduction since issuance"] == f"{joules / 1e6:,.1f} MJ"
-    assert m["CO2 avoided since issuance"] == f"{mg / 1e9:,.3f} t-CO2"
+    assert m["Energy reduction since issuance (MJ)"] == f"{joules / 1e6:,.0f}"
+    assert m["CO2 avoided since issuance (t-CO2)"] == f"{mg / 1e9:,.1f}"
     end = max(oracle.functions.lastPeriodEnd(f).call() for f in (1, 2))
     figs = [f for fs in chain.reports.values() for f in fs if end - 24 * 3600 <= f.period_start < end]
-    assert m["Energy reduction, last 24 h"] == f"{sum(f.energy_reduction_j for f in figs) / 1e6:,.1f} MJ"
-    assert m["CO2 avoided, last 24 h"] == f"{sum(f.co2_avoided_mg for f in figs) / 1e9:,.3f} t-CO2"
+    assert m["Energy reduction, last 24 h (MJ)"] == f"{sum(f.energy_reduction_j for f in figs) / 1e6:,.1f}"
+    assert m["CO2 avoided, last 24 h (t-CO2)"] == f"{sum(f.co2_avoided_mg for f in figs) / 1e9:,.3f}"
     assert "(in force)" in page.inner_text("body")  # the markdown and the (static) tables
     shot(page, "impact.png", height=2900)
 
@@ -141,9 +146,9 @@ def test_my_holding(site):
     page.get_by_label("Wallet address").press("Enter")
     page.get_by_text("Coupons received on chain").wait_for()
     wait_for_render(page, TIMEOUT_MS)
-    m = metrics(page)
+    m = metrics(page, "Units", "Face value (JPY)")
     assert m["Units"] == f"{bond.functions.balanceOf(wallet).call():,}"
-    assert m["Face value"] == f"JPY {bond.functions.principalOf(wallet).call():,}"
+    assert m["Face value (JPY)"] == f"{bond.functions.principalOf(wallet).call():,}"
     shot(page, "holding.png")
     page.get_by_label("Wallet address").fill("0x1234")
     page.get_by_label("Wallet address").press("Enter")
@@ -155,5 +160,5 @@ def test_issuer_register(site):
     page.get_by_text("Latest block").click()
     page.get_by_text("Bond register:").first.wait_for()
     wait_for_render(page, TIMEOUT_MS)
-    assert metrics(page)["Units"] == "10,000"
+    assert metrics(page, "Units")["Units"] == "10,000"
     shot(page, "issuer.png")

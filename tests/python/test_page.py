@@ -66,8 +66,8 @@ def test_bond_page_shows_the_contracts_values(env):
     bond, sched, oracle = d.contract("GreenBond"), d.contract("CouponSchedule"), d.contract("ImpactOracle")
     at = page("Bond.py")
     assert metric(at, "Outstanding units") == f"{bond.functions.totalSupply().call():,}"
-    assert metric(at, "Amount issued") == f"JPY {bond.functions.issueVolume().call():,}"
-    assert metric(at, "Denomination") == f"JPY {bond.functions.denomination().call():,}"
+    assert metric(at, "Amount issued (JPY)") == f"{bond.functions.issueVolume().call():,}"
+    assert metric(at, "Denomination (JPY)") == f"{bond.functions.denomination().call():,}"
     assert metric(at, "Coupon rate") == f"{bond.functions.couponRate().call() / 10_000:.3f}% a year"
     assert metric(at, "Status") == "active"
     assert metric(at, "Issue date") == "2023-12-14" and metric(at, "Maturity date") == "2028-12-14"
@@ -78,7 +78,7 @@ def test_bond_page_shows_the_contracts_values(env):
     assert len(schedule) == sched.functions.couponCount().call()
     states = ("scheduled", "funded", "paying", "paid", "late")
     assert list(schedule["state"]) == [states[sched.functions.couponStatus(i).call()] for i in range(len(schedule))]
-    assert list(schedule["per unit (JPY)"]) == [sched.functions.couponPerUnit(i).call() for i in range(len(schedule))]
+    assert list(schedule["per unit (JPY)"]) == [f"{sched.functions.couponPerUnit(i).call():,}" for i in range(len(schedule))]
     docs = at.dataframe[1].value
     assert list(docs["check"]) == ["matches", "matches"]
     for name, chain_hash in zip(docs["document"], docs["hash on chain"]):
@@ -99,13 +99,13 @@ def test_impact_page_shows_totals_windows_and_freshness(env):
     oracle = d.contract("ImpactOracle")
     at = page("1_Impact.py")
     _mj, _g, joules, mg = oracle.functions.bondTotals().call()
-    assert metric(at, "Energy reduction since issuance") == f"{joules / 1e6:,.1f} MJ"
-    assert metric(at, "CO2 avoided since issuance") == f"{mg / 1e9:,.3f} t-CO2"
+    assert metric(at, "Energy reduction since issuance (MJ)") == f"{joules / 1e6:,.0f}"
+    assert metric(at, "CO2 avoided since issuance (t-CO2)") == f"{mg / 1e9:,.1f}"
     end = max(oracle.functions.lastPeriodEnd(f).call() for f in (1, 2))
     figs = [f for fs in d.reports.values() for f in fs if end - 24 * 3600 <= f.period_start < end]
     assert len(figs) == 48
-    assert metric(at, "Energy reduction, last 24 h") == f"{sum(f.energy_reduction_j for f in figs) / 1e6:,.1f} MJ"
-    assert metric(at, "CO2 avoided, last 24 h") == f"{sum(f.co2_avoided_mg for f in figs) / 1e9:,.3f} t-CO2"
+    assert metric(at, "Energy reduction, last 24 h (MJ)") == f"{sum(f.energy_reduction_j for f in figs) / 1e6:,.1f}"
+    assert metric(at, "CO2 avoided, last 24 h (t-CO2)") == f"{sum(f.co2_avoided_mg for f in figs) / 1e9:,.3f}"
     per_facility = at.table[0].value
     for f, row in zip((1, 2), per_facility.itertuples(index=False)):
         totals = oracle.functions.facilityTotals(f).call()
@@ -183,15 +183,15 @@ def test_holding_page_shows_units_coupons_and_claimable(env):
     assert not at.exception and not at.error, texts(at.error)
     units = bond.functions.balanceOf(wallet).call()
     assert metric(at, "Units") == f"{units:,}"
-    assert metric(at, "Face value") == f"JPY {bond.functions.principalOf(wallet).call():,}"
+    assert metric(at, "Face value (JPY)") == f"{bond.functions.principalOf(wallet).call():,}"
     assert metric(at, "Eligible to hold") == ("yes" if reg.functions.isEligible(wallet).call() else "no")
-    assert metric(at, "Redemption amount") == f"JPY {units * sched.functions.redemptionPerUnit().call():,}"
+    assert metric(at, "Redemption amount (JPY)") == f"{units * sched.functions.redemptionPerUnit().call():,}"
     n = sched.functions.couponCount().call()
     claimable = sum(sched.functions.couponOf(wallet, i).call() for i in range(n)
                     if sched.functions.couponStatus(i).call() == 2 and sched.functions.paymentOf(wallet, i).call() == 0)
-    assert claimable > 0 and metric(at, "Claimable now") == f"JPY {claimable:,}"
+    assert claimable > 0 and metric(at, "Claimable now (JPY)") == f"{claimable:,}"
     paid = sched.events.CouponPaid().get_logs(from_block=0, argument_filters={"holder": wallet})
-    assert metric(at, "Coupons received on chain") == f"JPY {sum(e['args']['amount'] for e in paid):,}"
+    assert metric(at, "Coupons received on chain (JPY)") == f"{sum(e['args']['amount'] for e in paid):,}"
     table = at.dataframe[0].value
     assert list(table["paid"])[:1] == ["on chain"] and "claimable" in set(table["for this wallet"])
 
@@ -200,7 +200,7 @@ def test_holding_page_off_chain_investor(env):
     d = env
     at = page("3_My_holding.py")
     at.text_input(key="address").input(d.accounts[5].lower()).run()
-    assert metric(at, "Coupons paid off chain") != "JPY 0" and metric(at, "Coupons received on chain") == "JPY 0"
+    assert metric(at, "Coupons paid off chain (JPY)") != "0" and metric(at, "Coupons received on chain (JPY)") == "0"
 
 
 @pytest.mark.parametrize("text, words", [
