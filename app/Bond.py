@@ -64,6 +64,39 @@ st.dataframe(
     } for f in b.facilities]),
     hide_index=True, width="stretch",
 )
+st.subheader("Primary offering and secondary trades")
+mkt = ui.run(ui.market_view, settings.rpc_url, settings.deployments_dir)
+if mkt.offering is None:
+    st.info("No on-chain offering on this chain: the units were issued directly by the agent.")
+else:
+    o = mkt.offering
+    t = o["terms"]
+    st.markdown(
+        f"Offering **{o['state'].lower()}**: {o['total_requested']:,} units requested of {t['units_offered']:,} "
+        f"offered at {b.currency} {t['price_per_unit']:,} a unit; **{o['units_settled']:,} units issued** against "
+        f"{b.currency} {o['cash_raised']:,} paid to the issuer, delivery versus payment per investor."
+    )
+    st.dataframe(
+        pd.DataFrame([{"investor": r["investor"], "requested": f"{r['requested']:,}", "allotted": f"{r['allotted']:,}",
+                       "settled": "yes" if r["settled"] else "no"} for r in o["subscribers"]]),
+        hide_index=True, width="stretch",
+    )
+if mkt.trades is None:
+    st.caption("No DvP contract on this chain.")
+elif not mkt.trades:
+    st.caption("No open DvP offers.")
+else:
+    st.markdown("**Open DvP offers** (units locked in the seller's wallet; cash and units move together on acceptance)")
+    st.dataframe(
+        pd.DataFrame([{
+            "trade": tr["id"], "seller": tr["seller"], "buyer": tr["buyer"] or "any eligible buyer",
+            "units": f"{tr['units']:,}", f"price ({b.currency})": f"{tr['price']:,}",
+            "expires": tr["expires"],
+            "state": tr["status"],
+        } for tr in mkt.trades]),
+        hide_index=True, width="stretch",
+    )
+
 st.caption(
     f"Chain {b.chain_id}, block {b.block:,} ({b.block_time}). Bond at {b.addresses.get('GreenBond', '')}; "
     f"impact oracle at {b.addresses.get('ImpactOracle', '')}."

@@ -74,6 +74,11 @@ def bond_overview(rpc_url: str, deployments_dir: str):
     return pv.bond_overview(_s(rpc_url, deployments_dir))
 
 
+@st.cache_data(ttl=TTL, show_spinner="Reading the offering and the open trades ...")
+def market_view(rpc_url: str, deployments_dir: str):
+    return pv.market_view(_s(rpc_url, deployments_dir))
+
+
 @st.cache_resource(ttl=TTL, show_spinner="Reading the impact reports from the chain ...")
 def impact_view(rpc_url: str, deployments_dir: str):
     """Shared by every session (a cache resource: not pickled per hit); the page only reads it.

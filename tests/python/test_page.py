@@ -282,3 +282,11 @@ def test_rpc_calls_are_counted_and_batched(env):
     d = pv.rpc_delta(before)
     assert d["by_method"].get("eth_getLogs", 0) <= 4
     assert d["requests"] < 20 and d["calls"] > d["requests"]
+
+
+
+def test_bond_page_says_when_there_is_no_offering(env):
+    """The test chain issues units directly (no Offering, no DvP): the page says so in sentences."""
+    at = page("Bond.py")
+    assert "No on-chain offering on this chain" in texts(at.info)
+    assert "No DvP contract on this chain" in texts(at.caption)
