@@ -144,7 +144,9 @@ def _check_existing(rpc_url: str) -> None:
         suite = open_suite(connect(rpc_url))
     except ChainError as exc:
         raise LocalChainError(str(exc)) from None
-    for name, rec in suite.deployment.contracts.items():
+    from greenbond.deployments import load_deployment
+
+    for name, rec in load_deployment(web3.eth.chain_id).contracts.items():  # the offering and DvP too
         _say(f"  {name:<16} {rec.address}")
 
 
@@ -182,7 +184,7 @@ def _backfill_impact(rpc_url: str):
     computed = feeder.backfill(start, end, progress, transmit=False)
     bar.close()
     _say(
-        f"  {computed.get('hours_new', 0):,} new hours ({computed.get('readings', 0):,} readings), "
+        f"  {computed.get('hours_new', 0):,} new facility-hours ({computed.get('readings', 0):,} readings), "
         f"{computed.get('hours_existing', 0):,} already stored, {computed.get('quarantined', 0):,} readings quarantined"
     )
     # sending: a second bar follows the outbox from a read-only view of the store
@@ -306,7 +308,9 @@ def _run_on_chain(terms, config_path: Path) -> None:
     for line in describe_bond(bond, terms):
         _say(line)
     _say("\nAddresses:")
-    for name, rec in suite.deployment.contracts.items():
+    from greenbond.deployments import load_deployment
+
+    for name, rec in load_deployment(web3.eth.chain_id).contracts.items():  # the offering and DvP too
         _say(f"  {name:<16} {rec.address}")
     _say(f"  recorded in deployments/{suite.deployment.chain_id}.json")
     network.disconnect(kill_rpc=False)
