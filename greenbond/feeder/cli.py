@@ -127,7 +127,8 @@ def _feeder(args):
             kwargs[name] = getattr(args, name)
     if getattr(args, "poll", None) is not None:
         kwargs["poll_interval"] = args.poll
-    return Feeder(args.rpc, args.db, **kwargs)
+    # only the commands that send take the one-feeder-per-database lock: status and verify read
+    return Feeder(args.rpc, args.db, exclusive=args.feeder_cmd in ("run", "backfill"), **kwargs)
 
 
 def _stop_on_signals() -> threading.Event:

@@ -274,7 +274,8 @@ class Feeder:
                  batch_size: int = 24, gas_price: int = 0, max_gas: int | None = None, poll_interval: float = 5.0,
                  backoff_cap: float = 30.0, receipt_timeout: float = 60.0, commit_hours: int = DEFAULT_COMMIT_HOURS,
                  keys: FeederKeys | None = None, env: dict | None = None, metrics_port: int | None = None,
-                 catchup_s: int = DEFAULT_CATCHUP_S, connect_timeout: float | None = None):
+                 catchup_s: int = DEFAULT_CATCHUP_S, connect_timeout: float | None = None,
+                 exclusive: bool = True):
         self.rpc_url = rpc_url
         self.db_path = Path(db_path)
         self.source_kind, self.source_arg = parse_source(source)
@@ -303,11 +304,13 @@ class Feeder:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the folder of the feeder database {self.db_path} ({exc.strerror})") from None
-        self._lock = _acquire_lock(self.db_path)
+        # `exclusive`: this instance may send (run, backfill); readers (status, verify) pass False
+        self._lock = _acquire_lock(self.db_path) if exclusive else None
         try:
             self.store = FeederStore(self.db_path)
         except BaseException:
-            self._lock.close()
+            if self._lock is not None:
+                self._lock.close()
             raise
         self.w3 = None
         self.context: ChainContext | None = None
@@ -317,7 +320,8 @@ class Feeder:
 
     def close(self) -> None:
         self.store.close()
-        self._lock.close()  # releases the lock
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
 
     # ------------------------------------------------------------ chain
 

@@ -252,3 +252,15 @@ def test_one_feeder_per_database(tmp_path):
     finally:
         first.close()
     Feeder(rpc_url="http://127.0.0.1:9", db_path=db).close()
+
+
+def test_readers_do_not_take_the_lock(tmp_path):
+    """`feeder status` and `feeder verify` only read: they run beside a running feeder."""
+    from greenbond.feeder.service import Feeder
+
+    db = tmp_path / "feeder.sqlite"
+    running = Feeder(rpc_url="http://127.0.0.1:9", db_path=db)
+    try:
+        Feeder(rpc_url="http://127.0.0.1:9", db_path=db, exclusive=False).close()
+    finally:
+        running.close()
