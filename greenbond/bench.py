@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import statistics
 import subprocess
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+from greenbond.files import write_json_atomic
 from typing import Any, Iterable, Sequence
 
 from greenbond.config import REPO_ROOT
@@ -287,36 +287,9 @@ def render_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _default_file_mode() -> int:
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def atomic_write_json(path: str | Path, data: Any) -> Path:
-    """Writes `data` as JSON to a temporary file beside `path`, then renames it over `path`.
-
-    Readers see the old file or the new one, never a partial write. The temporary file ends in
-    .tmp (ignored by git, removed by `make clean`) and is deleted if anything fails.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, _default_file_mode())  # mkstemp makes it 0600; a report is for everyone
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    """Writes `data` as JSON atomically (greenbond.files): readers see the old file or the new one."""
+    return write_json_atomic(path, data)
 
 
 # ------------------------------------------------------------------ on chain

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from eth_utils import keccak
+
+from greenbond.files import write_json_atomic
 
 from greenbond.config import REPO_ROOT
 
@@ -118,18 +118,7 @@ def save_deployment(deployment: Deployment, directory: Path = DEPLOYMENTS_DIR) -
     """Writes the file atomically (temp file + rename), so a crash never leaves half a file."""
     deployment.updated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     path = deployment_path(deployment.chain_id, directory)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(deployment.to_json(), fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_json_atomic(path, deployment.to_json())
     return path
 
 

@@ -92,15 +92,21 @@ def start_anvil(
     ]
     if genesis_timestamp is not None and not state_file.exists():
         cmd += ["--timestamp", str(genesis_timestamp)]
+    return _launch("anvil", cmd, url, log_file, ready_timeout)
+
+
+def _launch(name: str, cmd: list[str], url: str, log_file: Path, ready_timeout: float) -> AnvilProcess:
+    """Starts a node in its own session (so Ctrl-C in the terminal reaches only us, and we stop
+    it cleanly) and waits until it answers on `url`."""
     log = open(log_file, "ab")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + ready_timeout
     while not is_serving(url):
         if proc.poll() is not None:
-            raise LocalChainError(f"anvil exited with code {proc.returncode}; see {log_file}")
+            raise LocalChainError(f"{name} exited with code {proc.returncode}; see {log_file}")
         if time.monotonic() > deadline:
             proc.kill()
-            raise LocalChainError(f"anvil did not answer within {ready_timeout:.0f} s; see {log_file}")
+            raise LocalChainError(f"{name} did not answer within {ready_timeout:.0f} s; see {log_file}")
         time.sleep(0.1)  # polling for readiness (a condition), not synchronising on time
     return AnvilProcess(url=url, process=proc)
 
@@ -142,14 +148,4 @@ def start_ganache(
     ]
     if genesis_timestamp is not None and fresh:
         cmd += ["--chain.time", dt.datetime.fromtimestamp(genesis_timestamp, dt.timezone.utc).isoformat()]
-    log = open(log_file, "ab")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + ready_timeout
-    while not is_serving(url):
-        if proc.poll() is not None:
-            raise LocalChainError(f"ganache exited with code {proc.returncode}; see {log_file}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise LocalChainError(f"ganache did not answer within {ready_timeout:.0f} s; see {log_file}")
-        time.sleep(0.1)  # polling for readiness (a condition), not synchronising on time
-    return AnvilProcess(url=url, process=proc)
+    return _launch("ganache", cmd, url, log_file, ready_timeout)

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
-import tempfile
 from pathlib import Path
+
+from greenbond.files import write_json_atomic
 
 from greenbond.config import REPO_ROOT
 
@@ -35,19 +35,7 @@ PAR = 1_000_000
 UNITS_EACH = 10
 
 
-def write_atomically(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+write_atomically = write_json_atomic  # the report is written atomically (greenbond.files)
 
 
 def _git_commit() -> str:

@@ -110,9 +110,9 @@ def measure(server_url: str, charts: int = 4, labels: tuple[str, ...] = ("cold",
 
 
 def atomic_write(path: Path, data: dict) -> Path:
-    from greenbond.bench import atomic_write_json
+    from greenbond.files import write_json_atomic
 
-    return atomic_write_json(path, data)
+    return write_json_atomic(path, data)
 
 
 def run_page_bench(out: str | Path = REPORT_PATH, days: int = DAYS, holders: int = HOLDERS, log=print) -> dict:

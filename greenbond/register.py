@@ -36,9 +36,10 @@ import io
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from greenbond.files import write_text_atomic
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
@@ -473,22 +474,9 @@ def render_html(reg: Register) -> str:
 
 
 def write_atomic(path: Path, text: str, mode: int = 0o600) -> Path:
-    """Writes `text` to `path` via a temp file in the same directory and a rename, so a reader
-    never sees half a file. Mode 0600 by default: a register holds personal details."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Writes `text` atomically (greenbond.files); mode 0600 by default: a register holds
+    personal details."""
+    return write_text_atomic(path, text, mode)
 
 
 def output_paths(out: str | Path | None, label: str) -> tuple[Path, Path]:

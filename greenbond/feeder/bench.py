@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from greenbond.files import write_json_atomic
 
 from greenbond.config import REPO_ROOT
 
@@ -60,21 +61,6 @@ print(json.dumps({"days": days, "hours": r.hours_new, "readings": r.readings, "s
                   "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                   "db_bytes": size}))
 """
-
-
-def _write_atomically(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def memory_run(days: int) -> dict:
@@ -190,7 +176,7 @@ def run_impact_bench(path: Path = REPORT_PATH, *, memory_days: tuple[int, int] =
                        "readings_per_minute": round(tp.readings_per_minute)},
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    _write_atomically(Path(path), data)
+    write_json_atomic(Path(path), data)
     return data
 
 

@@ -215,6 +215,8 @@ def test_atomic_write_json_temp_files_match_gitignore(tmp_path, monkeypatch):
         seen.append(os.path.basename(src))
         return real_replace(src, dst)
 
-    monkeypatch.setattr(bench.os, "replace", spy)
+    import greenbond.files
+
+    monkeypatch.setattr(greenbond.files.os, "replace", spy)
     atomic_write_json(tmp_path / "bench.json", {})
     assert seen and seen[0].endswith(".tmp")  # reports/*.tmp is ignored and cleaned

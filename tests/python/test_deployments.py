@@ -54,7 +54,7 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("greenbond.deployments.json.dump", boom)
+    monkeypatch.setattr("greenbond.files.os.fsync", boom)
     dep.contracts["B"] = record(2)
     with pytest.raises(OSError):
         save_deployment(dep, tmp_path)
