@@ -7,9 +7,11 @@ greenbond/bench.py and greenbond/offering_bench.py.
 """
 
 from greenbond.bench import run
+from greenbond.brownie_compat import tolerate_dropped_race
 from greenbond.offering_bench import run_offering_bench
 
 
 def main():
+    tolerate_dropped_race()
     run()
     run_offering_bench()
