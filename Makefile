@@ -86,6 +86,7 @@ bench: compile
 	brownie run scripts/bench.py
 	$(BIN)/python -m greenbond.feeder.bench
 	$(BIN)/python -m greenbond.pageview_bench
+	$(BIN)/python -m greenbond.schedule_bench
 	$(BIN)/python -m greenbond.benchreport
 
 clean:

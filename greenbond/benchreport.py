@@ -63,6 +63,15 @@ def rows() -> list[tuple[str, str, str, str]]:
         _get(offering, "per_settled_investor", "100"), "vs floor", lambda v: True, "{:,.0f}")
     add("DvP: gas of a trade, offer + accept", _get(offering, "per_trade", "offer_plus_accept"),
         f"vs floor {_get(offering, 'floor', 'existing_holders') or 0:,}", lambda v: True)
+    sched = _load("bench_schedule.json")
+    flat = _get(sched, "per_holder_cost_grows_with_holders") is False
+    add("claimCoupon gas, one holder, 1,000 holders (10: the same)",
+        _get(sched, "gas", "1000", "claim_coupon", "median"), "flat in holders", lambda v: flat)
+    add("coupon push gas per holder, batches of 100, 1,000 holders",
+        _get(sched, "gas", "1000", "push", "batch_100", "per_holder", "median"), "flat in holders",
+        lambda v: flat, "{:,.0f}")
+    add("register at latest: 1,000 holders, 10,000 transfers (s)", _get(sched, "register", "seconds", "median"),
+        "(lower)", lambda v: True, "{:.1f}")
     return out
 
 
