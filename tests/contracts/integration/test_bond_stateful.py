@@ -7,6 +7,8 @@ invariants compare balances, locks and every passed record date with the model a
 
 import os
 
+from hypothesis import HealthCheck
+
 import brownie
 import pytest
 from brownie import chain
@@ -381,8 +383,10 @@ def test_bond_stateful(GreenBond, terms, registry, registrar, register, admin, a
     bond.mint(wallets[1], 50, {"from": agent})
     initial = {w: bond.balanceOf(w) for w in wallets}
     # every step checks forty-odd views: 15 runs of up to 25 steps (brownie-config) keep this to a
-    # couple of minutes on Anvil and on Ganache
+    # couple of minutes on Anvil and on Ganache. Each rule draws several values, so hypothesis's
+    # data_too_large health check (about generation efficiency, not about the bond) fired once on
+    # Ganache; it is suppressed, every invariant still runs after every step.
     state_machine(
         StateMachine, bond, registry, registrar, admin, agent, wallets, initial, error_msg, reason,
-        settings={"max_examples": 15 * FUZZ_FACTOR},
+        settings={"max_examples": 15 * FUZZ_FACTOR, "suppress_health_check": [HealthCheck.data_too_large]},
     )
