@@ -462,7 +462,7 @@ def _wallet(i: int) -> str:
     return to_checksum_address(keccak(text=f"greenbond schedule bench holder {i}")[-20:])
 
 
-def _deploy_suites(url: str, terms, directories: Sequence[Path], log) -> tuple[str, dict]:
+def deploy_suites(url: str, terms, directories: Sequence[Path], log) -> tuple[str, dict]:
     """Deploys one suite per directory with deploy_suite through Brownie (in this process);
     returns the deployer's address (Anvil's first account: issuer and paying agent) and the
     CouponSchedule's build artifact (the one deployed)."""
@@ -520,26 +520,46 @@ class BondUnderTest:
         return contract.encode_abi(fn, args=list(args))
 
     def populate(self, blobs: list[bytes], ids: list[bytes], expires: int) -> None:
-        """Registers the holders (sealed details) and mints their units, in bulk."""
+        """Registers the holders (sealed details) and mints their units, in bulk; gives the
+        paying agent settlement tokens for the coupons."""
+        self.register_and_mint(blobs, ids, expires)
+        self.fund_agent()
+
+    def register_and_mint(self, blobs: list[bytes], ids: list[bytes], expires: int) -> dict[str, list[int]]:
+        """Registers the holders (sealed details, `REGISTER_PER_BLOCK` to a block) and mints
+        `holder_units(i)` units to holder i (`batchMint`, `BATCH` holders a transaction).
+        Returns the gasUsed of every transaction, by function name."""
         reg = self.registry.address
-        self.node.send_all([
+        registered = self.node.send_all([
             {"from": self.agent, "to": reg, "data": self.data(self.registry, "registerHolder", w, ids[i], JAPAN, expires, blobs[i])}
             for i, w in enumerate(self.holders)
         ], "registerHolder", per_block=REGISTER_PER_BLOCK)
         units = [holder_units(i) for i in range(len(self.holders))]
-        self.node.send_all([
+        minted = self.node.send_all([
             {"from": self.agent, "to": self.bond.address, "gas": hex(BATCH_GAS),
              "data": self.data(self.bond, "batchMint", ws, us)}
             for ws, us in zip(chunks(self.holders, BATCH), chunks(units, BATCH))
         ], "batchMint")
-        self.tx(self.settlement.functions.mint(self.agent, 10**18))
-        self.tx(self.settlement.functions.approve(self.schedule.address, 2**256 - 1))
+        return {"registerHolder": [int(r["gasUsed"], 16) for r in registered],
+                "batchMint": [int(r["gasUsed"], 16) for r in minted]}
+
+    def fund_agent(self) -> list[int]:
+        """Mints settlement tokens to the paying agent and approves the schedule for them (what
+        fundCoupon pulls); returns the two transactions' gasUsed."""
+        return [self.tx(self.settlement.functions.mint(self.agent, 10**18)),
+                self.tx(self.settlement.functions.approve(self.schedule.address, 2**256 - 1))]
+
+    def balances(self, token, wallets: Sequence[str]) -> list[int]:
+        """`token.balanceOf(w)` for every wallet at the latest block, in batched JSON-RPC calls."""
+        return [int(x, 16) for x in self.node.many([
+            ("eth_call", [{"to": token.address, "data": self.data(token, "balanceOf", w)}, "latest"]) for w in wallets
+        ])]
 
     def push(self, i: int, holders: Sequence[str]) -> int:
         return self.tx(self.schedule.functions.distributeCoupon(i, list(holders)), gas=BATCH_GAS)
 
 
-def _goto(node: Node, w3, ts: int) -> None:
+def goto(node: Node, w3, ts: int) -> None:
     """Mines a block at `ts` (never moves the clock back)."""
     if w3.eth.get_block("latest")["timestamp"] < ts:
         node.call("evm_mine", [ts])
@@ -555,7 +575,7 @@ def _measure_coupons(bonds: dict[str, BondUnderTest], node: Node, w3, log) -> di
     by_coupon: dict[str, list[list[int]]] = {k: [] for k in bonds}
 
     # coupon #1: fund, claims, push the rest (not measured)
-    _goto(node, w3, dates[0] + HOUR)
+    goto(node, w3, dates[0] + HOUR)
     for key, b in bonds.items():
         fund[key].append(b.tx(b.schedule.functions.fundCoupon(0)))
         for w in b.holders[:CLAIMS]:
@@ -566,7 +586,7 @@ def _measure_coupons(bonds: dict[str, BondUnderTest], node: Node, w3, log) -> di
 
     # coupons #2..: fund; push in batches of 100 then of 10 (the last batch closes the coupon)
     for i in range(1, 1 + PUSH_COUPONS):
-        _goto(node, w3, dates[i] + HOUR)
+        goto(node, w3, dates[i] + HOUR)
         for key, b in bonds.items():
             fund[key].append(b.tx(b.schedule.functions.fundCoupon(i)))
             n = len(b.holders)
@@ -612,21 +632,26 @@ def _transfers(b: BondUnderTest, node: Node, w3, count: int, log) -> int:
     rec = next(r for r in b.bond.functions.recordDates().call() if r > now)
     half = len(plan) // 2
     for part, label in ((plan[:half], "first half"), (plan[half:], "second half")):
-        t0 = time.perf_counter()
-        node.send_all([
-            {"from": b.holders[s], "to": b.bond.address, "gas": hex(300_000), "data": transfer_data(b.holders[r], 1)}
-            for s, r in part
-        ], "transfer", per_block=TRANSFERS_PER_BLOCK)
-        log(f"{len(part):,} transfers ({label}) in {time.perf_counter() - t0:.1f} s")
+        send_transfers(b, node, part, label, log)
         if label == "first half":
-            _goto(node, w3, rec + HOUR)
+            goto(node, w3, rec + HOUR)
     expected = apply_transfers(units, plan)
-    got = [int(x, 16) for x in node.many([
-        ("eth_call", [{"to": b.bond.address, "data": b.data(b.bond, "balanceOf", w)}, "latest"]) for w in b.holders
-    ])]
+    got = b.balances(b.bond, b.holders)
     if got != expected:
         raise BenchError("balances after the transfers differ from the plan")
     return w3.eth.block_number - start
+
+
+def send_transfers(b: BondUnderTest, node: Node, plan: Sequence[tuple[int, int]], label: str, log) -> list[int]:
+    """Sends the one-unit transfers of `plan` (sender index, receiver index into `b.holders`)
+    from the impersonated holders, `TRANSFERS_PER_BLOCK` to a block; returns each one's gasUsed."""
+    t0 = time.perf_counter()
+    receipts = node.send_all([
+        {"from": b.holders[s], "to": b.bond.address, "gas": hex(300_000), "data": transfer_data(b.holders[r], 1)}
+        for s, r in plan
+    ], "transfer", per_block=TRANSFERS_PER_BLOCK)
+    log(f"{len(plan):,} transfers ({label}) in {time.perf_counter() - t0:.1f} s")
+    return [int(r["gasUsed"], 16) for r in receipts]
 
 
 def _time_register(url: str, config: Path, key: Path, deployments: Path, out_dir: Path, runs: int, log) -> dict:
@@ -655,19 +680,44 @@ def _time_register(url: str, config: Path, key: Path, deployments: Path, out_dir
 # ------------------------------------------------------------------ the run
 
 
-def _client_info(w3) -> dict:
+def client_info(w3) -> dict:
+    """The node's client version and hardfork (for reports)."""
     from greenbond.bench import _client_version, _hardfork
 
     return {"client_version": _client_version(w3), "hardfork": _hardfork(w3)}
+
+
+def write_bench_bond(path: Path, chain_now: int, units: int = ISSUE_UNITS):
+    """Writes the bench bond's config (`bench_bond_toml`) to `path`, issued on the JST day after
+    the chain's clock `chain_now`; returns (path, its terms as load_terms reads them)."""
+    tz = dt.timezone(dt.timedelta(hours=9))
+    issue = dt.datetime.fromtimestamp(chain_now, tz).date() + dt.timedelta(days=1)
+    path.write_text(bench_bond_toml(issue, units=units), encoding="utf-8")
+    return path, load_terms(path)
+
+
+def bench_holders(key_path: Path, count: int, terms) -> tuple[list[str], list[bytes], list[bytes], int]:
+    """`count` fictitious holders for the bench bond: a fresh issuer key at `key_path`, and the
+    holders' wallets (`_wallet(i)`, no keys: Anvil impersonates them), details sealed to the key,
+    salted investor ids, and the registration expiry (a year after maturity)."""
+    from greenbond.holders import (HolderDetails, generate_issuer_key, investor_id, load_investor_id_salt,
+                                   load_issuer_public_key, seal)
+
+    generate_issuer_key(key_path)
+    public_key, salt = load_issuer_public_key(key_path), load_investor_id_salt(key_path)
+    wallets = [_wallet(i) for i in range(count)]
+    tax = ("individual", "corporation", "non-resident")
+    blobs = [seal(HolderDetails(f"Bench Holder {i + 1:04d} (fictitious)", f"{i + 1}-1 Marunouchi\nTokyo",
+                                f"holder{i + 1}@example.jp", tax[i % 3]), public_key) for i in range(count)]
+    ids = [investor_id(f"BENCH-{i + 1:04d}", salt) for i in range(count)]
+    expires = terms.timestamp(terms.maturity_date) + 365 * DAY
+    return wallets, blobs, ids, expires
 
 
 def run_schedule_bench(path: str | Path = REPORT_PATH, *, holder_counts: Sequence[int] = HOLDER_COUNTS,
                        transfers: int = TRANSFERS, register_runs: int = REGISTER_RUNS, quiet: bool = False) -> dict:
     """Starts Anvil, measures, writes `path` atomically, prints the table; returns the report."""
     from web3 import Web3
-
-    from greenbond.holders import (HolderDetails, generate_issuer_key, investor_id, load_investor_id_salt,
-                                   load_issuer_public_key, seal)
 
     holder_counts = sorted(holder_counts)
     if len(holder_counts) < 2 or holder_counts[0] < 2:
@@ -684,25 +734,13 @@ def run_schedule_bench(path: str | Path = REPORT_PATH, *, holder_counts: Sequenc
             w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 600}))
             node = Node(url)
             node.call("anvil_autoImpersonateAccount", [True])
-            now = w3.eth.get_block("latest")["timestamp"]
-            tz = dt.timezone(dt.timedelta(hours=9))
-            issue = dt.datetime.fromtimestamp(now, tz).date() + dt.timedelta(days=1)
-            config = tmp / "bench-bond.toml"
-            config.write_text(bench_bond_toml(issue), encoding="utf-8")
-            terms = load_terms(config)
+            config, terms = write_bench_bond(tmp / "bench-bond.toml", w3.eth.get_block("latest")["timestamp"])
             dirs = {str(n): tmp / f"deployments-{n}" for n in holder_counts}
-            agent, build = _deploy_suites(url, terms, list(dirs.values()), log)
+            agent, build = deploy_suites(url, terms, list(dirs.values()), log)
 
             key_path = tmp / "keys" / "issuer.key"
-            generate_issuer_key(key_path)
-            public_key, salt = load_issuer_public_key(key_path), load_investor_id_salt(key_path)
             largest = holder_counts[-1]
-            wallets = [_wallet(i) for i in range(largest)]
-            tax = ("individual", "corporation", "non-resident")
-            blobs = [seal(HolderDetails(f"Bench Holder {i + 1:04d} (fictitious)", f"{i + 1}-1 Marunouchi\nTokyo",
-                                        f"holder{i + 1}@example.jp", tax[i % 3]), public_key) for i in range(largest)]
-            ids = [investor_id(f"BENCH-{i + 1:04d}", salt) for i in range(largest)]
-            expires = terms.timestamp(terms.maturity_date) + 365 * DAY
+            wallets, blobs, ids, expires = bench_holders(key_path, largest, terms)
             bonds = {}
             for n in holder_counts:
                 t0 = time.perf_counter()
@@ -740,7 +778,7 @@ def run_schedule_bench(path: str | Path = REPORT_PATH, *, holder_counts: Sequenc
                 "generated_at": utc_now(),
                 "network": "anvil started by the bench (private, free port)",
                 "chain_id": w3.eth.chain_id,
-                **_client_info(w3),
+                **client_info(w3),
                 **compiler_info(build),
                 "git_commit": commit,
                 "git_dirty": dirty,
