@@ -1,5 +1,6 @@
 """Optional Prometheus metrics (prometheus-client): counters of readings, hours, reports sent,
-confirmed, resent and failed, RPC errors, gas used, and the last confirmed hour. Served on
+confirmed, resent and failed, RPC errors, gas used, chain reorganisations that touched confirmed
+reports and the reports they put back, and the last confirmed hour. Served on
 `--metrics-port` when given; without prometheus-client installed, `make_metrics` returns None."""
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ class Metrics:
         self.reports_failed_total = Counter("greenbond_feeder_reports_failed", "Reports the oracle rejected", registry=r)
         self.resent_total = Counter("greenbond_feeder_transactions_resent", "Transactions sent again", registry=r)
         self.rpc_errors_total = Counter("greenbond_feeder_rpc_errors", "RPC node outages seen", registry=r)
+        self.reorgs_total = Counter("greenbond_feeder_reorgs",
+                                    "Chain reorganisations that removed or moved confirmed reports", registry=r)
+        self.reports_rolled_back_total = Counter("greenbond_feeder_reports_rolled_back",
+                                                 "Confirmed reports a reorganisation put back to send", registry=r)
         self.gas_used_total = Counter("greenbond_feeder_gas_used", "Gas used by mined report transactions", registry=r)
         self.pending = Gauge("greenbond_feeder_outbox_pending", "Reports waiting in the outbox", registry=r)
 
@@ -40,6 +45,10 @@ class Metrics:
 
     def resent(self) -> None:
         self.resent_total.inc()
+
+    def reorg(self, rolled_back: int) -> None:
+        self.reorgs_total.inc()
+        self.reports_rolled_back_total.inc(rolled_back)
 
     def rpc_error(self) -> None:
         self.rpc_errors_total.inc()

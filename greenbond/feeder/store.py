@@ -17,8 +17,15 @@ Tables
                  once. status: pending -> sent (tx_hash, nonce, attempts) -> confirmed (block,
                  report index); or failed (last_error says why). A sent entry whose transaction
                  vanished or reverted goes back to pending (attempts and last_error kept).
+                 A confirmed entry whose block a chain reorganisation removed goes back too
+                 (`reorged`, `unconfirm`): to sent if its transaction is in the pool again, else
+                 to pending with its tx hash and nonce cleared (sent anew, the nonce re-read);
+                 re-mined in another block, its block and report index are updated (`remined`).
+                 No new column or status: schema 1 databases need no migration.
     transactions every signed transaction, recorded (hash, nonce, raw bytes) BEFORE it is sent,
-                 so that after a crash it can be found on chain or sent again byte for byte.
+                 so that after a crash it can be found on chain or sent again byte for byte. A
+                 transaction signed again with the same bytes (same reports, nonce and gas, e.g.
+                 after a reorganisation removed it) reuses its record (attempts counted).
     meta         key/value: source cursors, the chain the database belongs to.
 
 Public read API (the investor page): `FeederStore(path, readonly=True)` then `.readings()`,
@@ -392,13 +399,23 @@ class FeederStore:
 
     # ------------------------------------------------------------ outbox state machine
 
-    def _entries(self, where: str, args: tuple = (), limit: int | None = None) -> list[OutboxEntry]:
+    @staticmethod
+    def _entries_sql(where: str, limit: int | None = None) -> str:
         sql = ("SELECT id, facility_id, period_start, supersedes, report, signatures, status, tx_hash, nonce, attempts,"
                f" last_error, block, report_index FROM outbox WHERE {where} ORDER BY period_start, facility_id, supersedes")
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [OutboxEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), *r[6:])
-                for r in self._read(sql, args)]
+        return sql
+
+    @staticmethod
+    def _entry_of(r: tuple) -> OutboxEntry:
+        return OutboxEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), *r[6:])
+
+    def _entries(self, where: str, args: tuple = (), limit: int | None = None) -> list[OutboxEntry]:
+        return [self._entry_of(r) for r in self._read(self._entries_sql(where, limit), args)]
+
+    def _entries_cur(self, cur: sqlite3.Cursor, where: str, args: tuple = ()) -> list[OutboxEntry]:
+        return [self._entry_of(r) for r in cur.execute(self._entries_sql(where), args).fetchall()]
 
     def pending(self, limit: int | None = None) -> list[OutboxEntry]:
         """Pending reports, oldest hour first (so each facility's hours go forward)."""
@@ -442,8 +459,19 @@ class FeederStore:
             cur.execute(f"SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND id IN ({placeholders})", tuple(entry_ids))
             if cur.fetchone()[0] != len(entry_ids):
                 raise StoreError("internal: only pending reports can be sent")
-            cur.execute("INSERT INTO transactions (tx_hash, nonce, raw, status, reports, gas_limit, created_at, updated_at)"
-                        " VALUES (?, ?, ?, 'sent', ?, ?, ?, ?)", (tx_hash, nonce, raw, len(entry_ids), gas_limit, now, now))
+            row = cur.execute("SELECT status FROM transactions WHERE tx_hash = ?", (tx_hash,)).fetchone()
+            if row is None:
+                cur.execute("INSERT INTO transactions (tx_hash, nonce, raw, status, reports, gas_limit, created_at,"
+                            " updated_at) VALUES (?, ?, ?, 'sent', ?, ?, ?, ?)",
+                            (tx_hash, nonce, raw, len(entry_ids), gas_limit, now, now))
+            elif row[0] in ("dropped", "reverted", "superseded"):
+                # the very same signed bytes again (same reports, nonce and gas: signing is
+                # deterministic), e.g. after a reorganisation removed it: one record, sent again
+                cur.execute("UPDATE transactions SET status = 'sent', nonce = ?, raw = ?, reports = ?, gas_limit = ?,"
+                            " attempts = attempts + 1, block = NULL, gas_used = NULL, updated_at = ? WHERE tx_hash = ?",
+                            (nonce, raw, len(entry_ids), gas_limit, now, tx_hash))
+            else:
+                raise StoreError(f"internal: transaction {tx_hash} is already {row[0]}")
             cur.execute(f"UPDATE outbox SET status = 'sent', tx_hash = ?, nonce = ?, attempts = attempts + 1,"
                         f" updated_at = ? WHERE id IN ({placeholders})", (tx_hash, nonce, now, *entry_ids))
 
@@ -493,6 +521,80 @@ class FeederStore:
             cur.execute("UPDATE outbox SET status = 'pending', last_error = ?, updated_at = ?"
                         " WHERE tx_hash = ? AND status = 'sent'", (error, now, tx_hash))
             return cur.rowcount
+
+    # ------------------------------------------------------------ chain reorganisations
+
+    def confirmed_since(self, block: int) -> list[OutboxEntry]:
+        """Confirmed entries in a block after `block`, confirmed by a transaction of ours that is
+        recorded mined: the ones whose receipt a reorganisation check reads again."""
+        return self._entries("status = 'confirmed' AND block > ? AND tx_hash IN"
+                             " (SELECT tx_hash FROM transactions WHERE status = 'mined')", (block,))
+
+    def confirmed_tips(self) -> dict[int, int]:
+        """facility -> the latest confirmed original hour (period_start)."""
+        return dict(self._read("SELECT facility_id, MAX(period_start) FROM outbox WHERE status = 'confirmed'"
+                               " AND supersedes = 0 GROUP BY facility_id"))
+
+    def confirmed_originals_from(self, facility_id: int, start: int) -> list[OutboxEntry]:
+        """Confirmed original reports of a facility for hours at or after `start`: with `start` the
+        oracle's lastPeriodEnd, hours the chain does NOT hold although the store says confirmed."""
+        return self._entries("status = 'confirmed' AND supersedes = 0 AND facility_id = ? AND period_start >= ?",
+                             (facility_id, start))
+
+    def reorged(self, tx_hash: str, status: str, reason: str) -> list[OutboxEntry]:
+        """A transaction of ours recorded mined is no longer on the canonical chain. status 'sent':
+        it is in the pool again: it and its confirmed entries go back to sent (the in-flight
+        machinery waits for it, sends it again or finds its nonce used). 'dropped' (gone) or
+        'reverted' (mined again but failed): its confirmed entries go back to pending with tx hash
+        and nonce cleared, to be sent in a new transaction. Returns the entries put back (as they
+        were)."""
+        if status not in ("sent", "dropped", "reverted"):
+            raise ValueError(status)
+        now = int(time.time())
+        with self.transaction() as cur:
+            row = cur.execute("SELECT status FROM transactions WHERE tx_hash = ?", (tx_hash,)).fetchone()
+            if row is None or row[0] != "mined":
+                return []
+            entries = self._entries_cur(cur, "status = 'confirmed' AND tx_hash = ?", (tx_hash,))
+            if status == "sent":
+                cur.execute("UPDATE transactions SET status = 'sent', block = NULL, gas_used = NULL, last_error = ?,"
+                            " updated_at = ? WHERE tx_hash = ?", (reason, now, tx_hash))
+                cur.execute("UPDATE outbox SET status = 'sent', block = NULL, report_index = NULL, last_error = ?,"
+                            " updated_at = ? WHERE status = 'confirmed' AND tx_hash = ?", (reason, now, tx_hash))
+            else:
+                cur.execute("UPDATE transactions SET status = ?, last_error = ?, updated_at = ? WHERE tx_hash = ?",
+                            (status, reason, now, tx_hash))
+                cur.execute("UPDATE outbox SET status = 'pending', tx_hash = NULL, nonce = NULL, block = NULL,"
+                            " report_index = NULL, last_error = ?, updated_at = ?"
+                            " WHERE status = 'confirmed' AND tx_hash = ?", (reason, now, tx_hash))
+            return entries
+
+    def unconfirm(self, entry_ids: Sequence[int], reason: str) -> int:
+        """Confirmed entries the chain no longer holds (and no transaction of ours to look for)
+        go back to pending, tx hash and nonce cleared."""
+        if not entry_ids:
+            return 0
+        now = int(time.time())
+        with self.transaction() as cur:
+            cur.executemany("UPDATE outbox SET status = 'pending', tx_hash = NULL, nonce = NULL, block = NULL,"
+                            " report_index = NULL, last_error = ?, updated_at = ? WHERE id = ? AND status = 'confirmed'",
+                            [(reason, now, int(i)) for i in entry_ids])
+            return cur.rowcount  # executemany: the sum over the statements
+
+    def remined(self, tx_hash: str, block: int, gas_used: int, indexes: dict[tuple[int, int], int]) -> int:
+        """A transaction of ours recorded mined is on the canonical chain in another block (after
+        a reorganisation): its block, and its confirmed entries' block and report index, are
+        updated. Returns the entries updated."""
+        now = int(time.time())
+        with self.transaction() as cur:
+            cur.execute("UPDATE transactions SET block = ?, gas_used = ?, updated_at = ? WHERE tx_hash = ?"
+                        " AND status = 'mined'", (block, gas_used, now, tx_hash))
+            rows = cur.execute("SELECT id, facility_id, period_start, report_index FROM outbox"
+                               " WHERE tx_hash = ? AND status = 'confirmed'", (tx_hash,)).fetchall()
+            for entry_id, fid, start, index in rows:
+                cur.execute("UPDATE outbox SET block = ?, report_index = ?, updated_at = ? WHERE id = ?",
+                            (block, indexes.get((fid, start), index), now, entry_id))
+            return len(rows)
 
     def confirm_covered(self, facility_id: int, period_end: int, found: dict[int, tuple[int, int]] | None = None) -> int:
         """Reconciliation: the chain covers every hour of `facility_id` before `period_end`

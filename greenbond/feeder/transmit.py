@@ -2,6 +2,20 @@
 locally with the transmitter key, exactly once per (facility, hour, supersedes).
 
 One transaction in flight at a time. Each `step()`:
+ 0. reorganisation check (`check_reorg`): cheap on every step, thorough when needed. Cheap: the
+    newest block known to hold a report we confirmed (from its receipt) must still have the
+    same hash, and no confirmed original hour may be at or after the oracle's
+    `lastPeriodEnd(facility)` (one call per facility). The first step of a process, or either
+    cheap check failing, runs the thorough check: the receipts of our transactions confirmed
+    within the last `finality_blocks` blocks (default 64) are read again, and every confirmed
+    original hour at or after `lastPeriodEnd` is taken as rolled back. A transaction re-mined
+    in another block: its block and report indexes are updated. Gone: if it is in the pool
+    again, it and its reports go back to sent (step 2 takes over); otherwise its reports go back
+    to pending, tx hash cleared, and step 3 sends them again (the signed reports stay valid;
+    the nonce is re-read: with the same nonce and batch it is the very same transaction). Logged as `reorg_detected` with the hours put back, and
+    counted in the metrics. Exactly once holds: the oracle rejects an hour it already holds
+    (reconciliation confirms it instead), and a vanished transaction and its replacement
+    share a nonce. Deeper than the window, only original hours are checked (by lastPeriodEnd).
  1. reconcile: for every facility with pending or sent reports, read `lastPeriodEnd` on chain;
     hours it already covers are marked confirmed (block and report index from the
     ReportAccepted events when found), never sent again;
@@ -32,6 +46,7 @@ from eth_abi import decode as abi_decode
 from eth_account import Account
 from eth_utils import keccak
 from web3.exceptions import (
+    BlockNotFound,
     ContractCustomError,
     ContractLogicError,
     ProviderConnectionError,
@@ -48,6 +63,7 @@ log = logging.getLogger("greenbond.feeder.transmit")
 HOUR = 3600
 DEFAULT_BATCH_SIZE = 24
 DEFAULT_RECEIPT_TIMEOUT = 60.0
+DEFAULT_FINALITY_BLOCKS = 64     # blocks within which a confirmed report's receipt is read again after a reorg
 TRANSIENT_ERRORS = ("OraclePeriodNotClosed", "OracleWrongSignerSet")
 
 
@@ -126,7 +142,8 @@ class StepResult:
 class Transmitter:
     def __init__(self, w3, oracle, store: FeederStore, account, signer: ReportSigner | None, *, chain_id: int,
                  batch_size: int = DEFAULT_BATCH_SIZE, gas_price: int = 0, max_gas: int | None = None,
-                 receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT, from_block: int = 0, metrics=None):
+                 receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT, from_block: int = 0, metrics=None,
+                 finality_blocks: int = DEFAULT_FINALITY_BLOCKS):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.w3, self.oracle, self.store, self.account = w3, oracle, store, account
@@ -138,7 +155,10 @@ class Transmitter:
         self.receipt_timeout = receipt_timeout
         self.from_block = from_block
         self.metrics = metrics
+        self.finality_blocks = finality_blocks
         self.selectors = error_selectors(oracle.abi)
+        self._anchor: tuple[int, bytes] | None = None   # (number, hash): newest block holding a report we confirmed
+        self._reorg_checked = False                        # the thorough check ran once in this process
 
     # ------------------------------------------------------------ chain reads
 
@@ -178,6 +198,93 @@ class Transmitter:
         return {int(lg["args"]["periodStart"]): (int(lg["blockNumber"]), int(lg["args"]["index"]))
                 for lg in logs if int(lg["args"]["supersedes"]) == 0}
 
+    # ------------------------------------------------------------ chain reorganisations
+
+    def _note_block(self, number: int, block_hash) -> None:
+        if self._anchor is None or number >= self._anchor[0]:
+            self._anchor = (number, bytes(block_hash))
+
+    def _anchor_moved(self) -> bool:
+        if self._anchor is None:
+            return False
+        number, block_hash = self._anchor
+        try:
+            block = rpc_guard(self.w3.eth.get_block, number)
+        except BlockNotFound:
+            return True
+        return block is None or bytes(block["hash"]) != block_hash
+
+    def _rolled_back_originals(self) -> list[OutboxEntry]:
+        """Confirmed original hours at or after the oracle's lastPeriodEnd: not on chain."""
+        out = []
+        for fid, last in self.store.confirmed_tips().items():
+            end = int(self._call(self.oracle.functions.lastPeriodEnd(fid)))
+            if last >= end:
+                out += self.store.confirmed_originals_from(fid, end)
+        return out
+
+    def check_reorg(self) -> int:
+        """Puts back what a chain reorganisation took off the chain (see module doc); returns the
+        number of reports put back to sent or pending."""
+        rolled_back = self._rolled_back_originals() if self._reorg_checked else None
+        if self._reorg_checked and not rolled_back and not self._anchor_moved():
+            return 0
+        self._reorg_checked = False     # until this check completes (the node may fail half-way)
+        if rolled_back is None:
+            rolled_back = self._rolled_back_originals()
+        latest = int(rpc_guard(self.w3.eth.get_block, "latest")["number"])
+        suspects = {e.id: e for e in self.store.confirmed_since(latest - self.finality_blocks)}
+        gone = {e.id for e in rolled_back}
+        suspects.update({e.id: e for e in rolled_back})
+        by_tx: dict[str | None, list[OutboxEntry]] = {}
+        for e in suspects.values():
+            by_tx.setdefault(e.tx_hash, []).append(e)
+        self._anchor = None
+        back: list[tuple[OutboxEntry, str]] = []
+        moved = 0
+        for tx_hash, entries in by_tx.items():
+            record = self.store.transaction_record(tx_hash) if tx_hash else None
+            if record is None or record.status != "mined":
+                # confirmed by reconciliation, not by a transaction of ours: only lastPeriodEnd tells
+                lost = [e for e in entries if e.id in gone]
+                self.store.unconfirm([e.id for e in lost], "no longer on chain after a chain reorganisation")
+                back += [(e, "pending") for e in lost]
+                continue
+            receipt = self._receipt(tx_hash)
+            if receipt is not None and receipt["status"] == 1:
+                block = int(receipt["blockNumber"])
+                self._note_block(block, receipt["blockHash"])
+                events = self.oracle.events.ReportAccepted().process_receipt(receipt, errors=DISCARD)
+                indexes = {(int(ev["args"]["facilityId"]), int(ev["args"]["periodStart"])): int(ev["args"]["index"])
+                           for ev in events}
+                if block != record.block or any(e.block != block or indexes.get((e.facility_id, e.period_start),
+                                                                                e.report_index) != e.report_index
+                                                for e in entries):
+                    moved += self.store.remined(tx_hash, block, int(receipt["gasUsed"]), indexes)
+                    log.warning("transaction moved to another block by a chain reorganisation", extra={
+                        "event": "reorg_moved", "tx": tx_hash, "from_block": record.block, "block": block})
+                continue
+            if receipt is not None:
+                status, why = "reverted", (f"after a chain reorganisation, transaction {tx_hash} was mined again "
+                                           f"in block {receipt['blockNumber']} and reverted")
+            elif self._in_pool(tx_hash):
+                status, why = "sent", f"a chain reorganisation put transaction {tx_hash} back in the pool"
+            else:
+                status, why = "dropped", f"a chain reorganisation removed transaction {tx_hash} from the chain"
+            back += [(e, "sent" if status == "sent" else "pending") for e in self.store.reorged(tx_hash, status, why)]
+        self._reorg_checked = True
+        if back or moved:
+            hours = sorted((e.facility_id, e.period_start, e.supersedes) for e, _ in back)
+            log.warning("chain reorganisation: confirmed reports are no longer on chain; they go back to be sent",
+                        extra={"event": "reorg_detected", "reports": len(back), "moved": moved, "latest_block": latest,
+                               "to_pending": sum(1 for _, to in back if to == "pending"),
+                               "to_sent": sum(1 for _, to in back if to == "sent"),
+                               "txs": sorted({e.tx_hash for e, _ in back if e.tx_hash}),
+                               "hours": [list(h) for h in hours[:500]]})
+            if self.metrics:
+                self.metrics.reorg(len(back))
+        return len(back)
+
     # ------------------------------------------------------------ the transaction in flight
 
     def _receipt(self, tx_hash: str):
@@ -198,6 +305,7 @@ class Transmitter:
             indexes = {(int(e["args"]["facilityId"]), int(e["args"]["periodStart"])): int(e["args"]["index"])
                        for e in events}
             n = self.store.mark_mined(tx_hash, int(receipt["blockNumber"]), int(receipt["gasUsed"]), indexes)
+            self._note_block(int(receipt["blockNumber"]), receipt["blockHash"])
             log.info("transaction mined, reports confirmed", extra={
                 "event": "confirmed", "tx": tx_hash, "block": int(receipt["blockNumber"]), "reports": n,
                 "gas_used": int(receipt["gasUsed"])})
@@ -351,6 +459,7 @@ class Transmitter:
 
     def step(self) -> StepResult:
         """One move of the state machine (see module doc). Raises RpcUnavailable."""
+        self.check_reorg()
         self.reconcile()
         inflight = self.store.inflight()
         if inflight:
