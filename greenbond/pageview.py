@@ -245,7 +245,8 @@ def call_many(w3: Web3, items: Sequence[tuple], block: int | str = "latest", chu
 class LogCache:
     """Raw logs of one event of one contract, read in block ranges from `start_block` and kept;
     `refresh` reads only blocks after the last one read. If the block last read has changed hash
-    (the chain was reset or reorganised), everything is read again."""
+    (the chain was reset or reorganised), everything is read again. That hash is taken before
+    the block's logs, so a reorganisation during a read is caught at the next one."""
 
     def __init__(self, w3: Web3, address: str, topic0: str, start_block: int, decode: Callable[[dict], Any],
                  chunk: int = DEFAULT_LOG_CHUNK * 20):
@@ -268,6 +269,10 @@ class LogCache:
                     self.items, self.tip, self.tip_hash = [], self.start - 1, None
             if latest <= self.tip:
                 return self.items
+            # the hash of the last block to read is taken BEFORE its logs: a reorganisation during
+            # the read then shows as a changed hash at the next refresh (taken after, it would
+            # vouch for logs of the old branch)
+            block = call_many(self.w3, [rpc("eth_getBlockByNumber", hex(latest), False)])[0]
             start, size = self.tip + 1, self.chunk
             while start <= latest:
                 end = min(latest, start + size - 1)
@@ -283,9 +288,10 @@ class LogCache:
                 logs = sorted(resp["result"], key=lambda l: (int(l["blockNumber"], 16), int(l["logIndex"], 16)))
                 self.items.extend(self.decode(l) for l in logs)
                 start = end + 1
-            self.tip = latest
-            block = call_many(self.w3, [rpc("eth_getBlockByNumber", hex(latest), False)])[0]
-            self.tip_hash = block.get("hash") if block else None
+            if not block:   # `latest` is already gone (the chain got shorter): keep nothing, read again next time
+                items, self.items, self.tip, self.tip_hash = self.items, [], self.start - 1, None
+                return items
+            self.tip, self.tip_hash = latest, block.get("hash")
             return self.items
 
 

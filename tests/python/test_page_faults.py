@@ -10,6 +10,7 @@ chain's ReportAccepted events (read with web3, not through the page's log cache)
 - `anvil_reorg` replaces the blocks of two report transactions with blocks holding another one:
   those reports vanish from the page and the new ones appear;
 - `evm_snapshot`/`evm_revert`: the chain gets shorter, then longer than it was with other blocks;
+- a reorganisation landing in the middle of the page's read of the logs: the next read is right;
 - the node stops (the page says so in a sentence) and starts again from its state file on the
   same port: the page reads the same figures without a restart of its process;
 - the same through the Streamlit Impact page (streamlit.testing.v1.AppTest).
@@ -254,6 +255,37 @@ def test_page_follows_snapshot_reverts(pc):
     assert_view_is_the_chain(v, pc)
     assert v.report_count == with_day2 - 24 + 16
     assert v.window_end == day(3) + 8 * HOUR
+
+
+def test_page_recovers_from_a_reorg_in_the_middle_of_its_read(pc, monkeypatch):
+    """A reorganisation lands while the page is reading the logs (right after eth_getLogs
+    answered, injected through the session's provider): that read may show the old branch, but
+    the next read in the same session shows the canonical chain. (The cache keeps the hash of the
+    last block it read from before reading its logs, so the change shows at the next read.)"""
+    v = pv.impact_view(pc.settings)
+    assert_view_is_the_chain(v, pc)
+    session = pv.session(pc.url, pc.settings.deployments_dir)
+    old = hours(day(3) + 12 * HOUR, 2)
+    nonce = pc.submit(old)
+    other = pc.raw_submit(hours(day(3) + 14 * HOUR, 2), nonce)      # the other branch: other hours, same nonce
+    provider = session.w3.provider
+    make_request = provider.make_request
+    armed = [True]
+
+    def reorg_after_get_logs(method, params):
+        response = make_request(method, params)
+        if method == "eth_getLogs" and armed:
+            armed.clear()
+            pc.chain.rpc("anvil_reorg", [1, [["0x" + other.hex(), 0]]])
+        return response
+
+    monkeypatch.setattr(provider, "make_request", reorg_after_get_logs)
+    pv.impact_view(pc.settings)                # read across the reorganisation: may be the old branch
+    assert not armed
+    v = pv.impact_view(pc.settings)
+    assert pv.session(pc.url, pc.settings.deployments_dir) is session
+    assert_view_is_the_chain(v, pc)
+    assert v.window_end == day(3) + 16 * HOUR                       # the other branch's hours (the old: + 14 h)
 
 
 # ---------------------------------------------------------------- the node restarts
