@@ -187,7 +187,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
 
     /// @notice Whether the principal has been funded.
     function redemptionFunded() external view returns (bool) {
-        return _redemptionFunded;
+        return _redemptionFunded && _principalHeld == _principalOwed();
     }
 
     /// @notice Whether the issuer called the bond early.
@@ -289,11 +289,12 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ICouponSchedule
     function fundRedemption() external onlyRole(PAYING_AGENT_ROLE) nonReentrant {
-        if (_redemptionFunded) revert ScheduleRedemptionAlreadyFunded();
+        uint256 owed = _principalOwed();
+        if (_redemptionFunded && _principalHeld >= owed) revert ScheduleRedemptionAlreadyFunded();
         uint256 units = IERC20(address(bond)).totalSupply();
-        uint256 amount = units * _denomination;
+        uint256 amount = owed - _principalHeld; // the whole principal, or what units issued since add
         _redemptionFunded = true;
-        _principalHeld = amount;
+        _principalHeld = owed;
         _pull(amount);
         emit RedemptionFunded(amount, units, msg.sender);
     }
@@ -356,6 +357,8 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     function _redeem(address holder) private returns (uint256 amount) {
         if (block.timestamp < _redemptionDate) revert ScheduleNotMatured(_redemptionDate);
         if (!_redemptionFunded) revert ScheduleRedemptionNotFunded();
+        uint256 owed = _principalOwed();
+        if (_principalHeld < owed) revert ScheduleRedemptionUnderfunded(owed - _principalHeld);
         uint256 units = IERC20(address(bond)).balanceOf(holder);
         // slither-disable-next-line incorrect-equality
         if (units == 0) return 0;
@@ -368,6 +371,11 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
             _fullyRedeemed = true;
             emit BondFullyRedeemed(block.timestamp);
         }
+    }
+
+    /// @dev The principal of every outstanding unit at par.
+    function _principalOwed() private view returns (uint256) {
+        return IERC20(address(bond)).totalSupply() * _denomination;
     }
 
     /// @dev Pulls `amount` from the caller and checks it all arrived (no fee-on-transfer tokens).

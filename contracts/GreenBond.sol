@@ -628,6 +628,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     }
 
     function _mintChecked(address to, uint256 amount) private {
+        if (block.timestamp >= _maturityDate) revert GreenBondMatured(_maturityDate);
         if (to == address(0)) revert GreenBondZeroAddress();
         if (!_registry.isEligible(to)) revert GreenBondNotEligible(to);
         uint256 available = maxSupply() - totalSupply();

@@ -50,6 +50,7 @@ interface ICouponSchedule {
     error ScheduleNotLate(uint256 index);
     error ScheduleRedemptionNotFunded();
     error ScheduleRedemptionAlreadyFunded();
+    error ScheduleRedemptionUnderfunded(uint256 shortfall);
     error ScheduleNotMatured(uint256 redemptionDate);
     error ScheduleNothingToRedeem(address holder);
     error ScheduleHolderFrozen(address holder);
@@ -95,9 +96,12 @@ interface ICouponSchedule {
     function redemptionDate() external view returns (uint256);
     /// @notice Principal per unit (par).
     function redemptionPerUnit() external view returns (uint256);
-    /// @notice Pulls the principal of every outstanding unit (paying agent).
+    /// @notice Pulls the principal of every outstanding unit (paying agent). Called again after
+    ///         units were issued since, it pulls only the shortfall.
     function fundRedemption() external;
-    /// @notice Redeems all the caller's units at par.
+    /// @notice Redeems all the caller's units at par. Refused while the principal held falls short
+    ///         of the outstanding units (units issued after funding): no holder is paid from
+    ///         another's principal.
     function redeem() external returns (uint256 amount);
     /// @notice Redeems `holders` (paying agent).
     function redeemFor(address[] calldata holders) external;

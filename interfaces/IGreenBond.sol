@@ -78,6 +78,7 @@ interface IGreenBond {
     error GreenBondNotEligible(address wallet);
     /// @notice Minting would exceed the issue volume.
     error GreenBondIssueVolumeExceeded(uint256 requested, uint256 available);
+    error GreenBondMatured(uint256 maturityDate);
     /// @notice A term is missing or malformed; `field` names it.
     error GreenBondInvalidTerms(bytes32 field);
     /// @notice Two array arguments differ in length.
@@ -171,9 +172,10 @@ interface IGreenBond {
     function unpause() external;
 
     // ---- ERC-3643 agent controls ----
-    /// @notice Issues `amount` units to an eligible wallet (agent).
+    /// @notice Issues `amount` units to an eligible wallet (agent); never at or after maturity
+    ///         (a unit issued then would never be funded for redemption).
     function mint(address to, uint256 amount) external;
-    /// @notice Issues units to several eligible wallets (agent).
+    /// @notice Issues units to several eligible wallets (agent); never at or after maturity.
     function batchMint(address[] calldata toList, uint256[] calldata amounts) external;
     /// @notice Cancels `amount` units of `user`, unfreezing as needed (agent).
     function burn(address user, uint256 amount) external;

@@ -37,6 +37,40 @@ def test_fund_redemption_twice_and_role(schedule, payer, admin, revert_with):
         schedule.fundRedemption({"from": payer})
 
 
+def test_units_issued_after_funding_are_topped_up(schedule, bond, payer, agent, alice, bob, settlement, helpers,
+                                                 revert_with):
+    """Units issued after the principal was funded: the redemption is short until the paying
+    agent funds again (only the shortfall); no holder is paid from another's principal."""
+    schedule.fundRedemption({"from": payer})
+    bond.mint(bob, 10, {"from": agent})
+    assert schedule.principalHeld() == 150 * PAR and not schedule.redemptionFunded()
+    helpers.goto(schedule.redemptionDate())
+    with revert_with("ScheduleRedemptionUnderfunded", 10 * PAR):
+        schedule.redeem({"from": alice})
+    with revert_with("ScheduleRedemptionUnderfunded", 10 * PAR):
+        schedule.redeemFor([alice, bob], {"from": payer})
+    before = settlement.balanceOf(payer)
+    tx = schedule.fundRedemption({"from": payer})
+    assert before - settlement.balanceOf(payer) == 10 * PAR
+    assert (tx.events["RedemptionFunded"]["amount"], tx.events["RedemptionFunded"]["units"]) == (10 * PAR, 160)
+    assert schedule.principalHeld() == 160 * PAR and schedule.redemptionFunded()
+    with revert_with("ScheduleRedemptionAlreadyFunded"):
+        schedule.fundRedemption({"from": payer})
+    schedule.redeemFor([alice, bob], {"from": payer})
+    assert settlement.balanceOf(alice) == 100 * PAR and settlement.balanceOf(bob) == 60 * PAR
+    assert schedule.principalHeld() == 0 and bond.totalSupply() == 0
+
+
+def test_nothing_is_issued_at_or_after_maturity(schedule, bond, payer, agent, alice, helpers, revert_with):
+    """So the principal funded at maturity covers every unit for good."""
+    maturity = bond.maturityDate()
+    helpers.goto(maturity)
+    with revert_with("GreenBondMatured", maturity):
+        bond.mint(alice, 1, {"from": agent})
+    with revert_with("GreenBondMatured", maturity):
+        bond.batchMint([alice], [1], {"from": agent})
+
+
 def test_redeem_before_date(schedule, payer, alice, helpers, revert_with):
     schedule.fundRedemption({"from": payer})
     helpers.goto(schedule.redemptionDate() - 3600)
