@@ -101,16 +101,18 @@ class Reverted:
 def batch_read(contract, calls):
     """Several view calls in one JSON-RPC batch at the latest block (a step of the stateful test
     reads the whole oracle; one round trip instead of one per call keeps Ganache runs short).
-    `calls`: (function name, args) pairs, or "block" for the latest block's timestamp.
+    `calls`: (function name, args) pairs on `contract`, (other contract, function name, args)
+    triples, or "block" for the latest block's timestamp.
     Returns plain() values, or Reverted for a call that reverted."""
+    calls = [c if c == "block" or len(c) == 3 else (contract, *c) for c in calls]
     payload = []
     for i, c in enumerate(calls):
         if c == "block":
             payload.append({"jsonrpc": "2.0", "id": i, "method": "eth_getBlockByNumber", "params": ["latest", False]})
         else:
-            data = getattr(contract, c[0]).encode_input(*c[1])
+            data = getattr(c[0], c[1]).encode_input(*c[2])
             payload.append({"jsonrpc": "2.0", "id": i, "method": "eth_call",
-                            "params": [{"to": contract.address, "data": data}, "latest"]})
+                            "params": [{"to": c[0].address, "data": data}, "latest"]})
     answers = {a["id"]: a for a in requests.post(web3.provider.endpoint_uri, json=payload, timeout=120).json()}
     out = []
     for i, c in enumerate(calls):
@@ -120,7 +122,7 @@ def batch_read(contract, calls):
         elif c == "block":
             out.append(int(a["result"]["timestamp"], 16))
         else:
-            out.append(plain(getattr(contract, c[0]).decode_output(a["result"])))
+            out.append(plain(getattr(c[0], c[1]).decode_output(a["result"])))
     return out
 
 
