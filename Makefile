@@ -65,7 +65,8 @@ FUZZ_FACTOR ?= 10
 FUZZ_TESTS := tests/contracts/integration/test_bond_stateful.py \
 	tests/contracts/CouponSchedule/test_schedule_stateful.py \
 	tests/contracts/ImpactOracle/test_oracle_stateful.py \
-	tests/contracts/Offering/test_offering_stateful.py
+	tests/contracts/Offering/test_offering_stateful.py \
+	tests/contracts/Security/test_system_stateful.py
 
 fuzz: compile
 	GREENBOND_FUZZ_FACTOR=$(FUZZ_FACTOR) brownie test $(FUZZ_TESTS) $(FUZZ_ARGS)
