@@ -23,6 +23,7 @@ from greenbond.deployments import (
     args_hash,
     hex_hash,
     load_deployment,
+    reusable,
     save_deployment,
 )
 
@@ -97,27 +98,11 @@ def deploy_suite(
         if digest is None:
             raise DeploymentError(f"document {doc.name}: only repository files can be hashed, not {doc.uri}")
 
+    # until the end, a deployment file written after a new contract says "not complete"
+    deployment.complete = False
+
     def ensure(name: str, container, args: list):
-        build = hex_hash(container.bytecode)
-        wanted_args = args_hash(args)
-        rec = deployment.contracts.get(name)
-        if rec and rec.build_hash == build and rec.args_hash == wanted_args and _still_there(web3, rec):
-            log(f"  {name:<16} reused    {rec.address} (block {rec.block})")
-            return container.at(rec.address)
-        contract = container.deploy(*args, {"from": deployer})
-        tx = contract.tx
-        deployment.contracts[name] = ContractRecord(
-            address=contract.address,
-            block=tx.block_number,
-            tx_hash=tx.txid,
-            codehash=hex_hash(bytes(web3.eth.get_code(contract.address))),
-            build_hash=build,
-            args_hash=wanted_args,
-        )
-        deployment.complete = False
-        save_deployment(deployment, **kwargs)
-        log(f"  {name:<16} deployed  {contract.address} (block {tx.block_number}, gas {tx.gas_used:,})")
-        return contract
+        return ensure_deployed(web3, deployment, name, container, args, deployer, log=log, directory=directory)
 
     if development:
         settlement = ensure("SettlementToken", project.SettlementToken, [SETTLEMENT_NAME, SETTLEMENT_SYMBOL, deployer.address])
@@ -178,18 +163,30 @@ def deploy_suite(
     )
 
 
-def _still_there(web3, rec: ContractRecord) -> bool:
-    """The chain holds the recorded code at the address, and the recorded block is on it."""
-    try:
-        code = web3.eth.get_code(rec.address)
-        if not code or hex_hash(bytes(code)) != rec.codehash:
-            return False
-        block = web3.eth.get_block(rec.block)
-    except Exception:
-        return False
-    tx_hashes = {h.hex() if isinstance(h, bytes) else str(h) for h in block["transactions"]}
-    want = rec.tx_hash.lower().removeprefix("0x")
-    return any(h.lower().removeprefix("0x") == want for h in tx_hashes)
+def ensure_deployed(web3, deployment: Deployment, name: str, container, args: list, deployer, *, log: Log = print,
+                    directory=None):
+    """The reuse rule, for every contract the tooling deploys: the contract recorded as `name` is
+    reused when its build (bytecode hash) and constructor arguments are the same as now and the
+    chain still holds it (its code at the address, its deploy transaction in its block);
+    otherwise `container` is deployed with `args` and recorded (the file written atomically)."""
+    build = hex_hash(container.bytecode)
+    rec = deployment.contracts.get(name)
+    if reusable(web3, rec, build, args):
+        log(f"  {name:<16} reused    {rec.address} (block {rec.block})")
+        return container.at(rec.address)
+    contract = container.deploy(*args, {"from": deployer})
+    tx = contract.tx
+    deployment.contracts[name] = ContractRecord(
+        address=contract.address,
+        block=tx.block_number,
+        tx_hash=tx.txid,
+        codehash=hex_hash(bytes(web3.eth.get_code(contract.address))),
+        build_hash=build,
+        args_hash=args_hash(args),
+    )
+    save_deployment(deployment, **({} if directory is None else {"directory": directory}))
+    log(f"  {name:<16} deployed  {contract.address} (block {tx.block_number}, gas {tx.gas_used:,})")
+    return contract
 
 
 def describe_bond(bond, terms: BondTerms) -> list[str]:

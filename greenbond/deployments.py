@@ -140,3 +140,24 @@ def args_hash(args: list | tuple) -> str:
         return v if isinstance(v, (int, bool)) else str(v)
 
     return "0x" + keccak(json.dumps(norm(list(args)), separators=(",", ":")).encode()).hex()
+
+
+def still_on_chain(web3, rec: ContractRecord) -> bool:
+    """The chain holds the recorded code at the address, and the recorded deploy transaction is
+    in the recorded block (a chain reset or a reorganisation makes a record stale)."""
+    try:
+        code = web3.eth.get_code(rec.address)
+        if not code or hex_hash(bytes(code)) != rec.codehash:
+            return False
+        block = web3.eth.get_block(rec.block)
+    except Exception:  # noqa: BLE001 - any failure means "not reusable"
+        return False
+    want = rec.tx_hash.lower().removeprefix("0x")
+    return any((h.hex() if isinstance(h, bytes) else str(h)).lower().removeprefix("0x") == want
+               for h in block["transactions"])
+
+
+def reusable(web3, rec: ContractRecord | None, build_hash: str, args: list | tuple) -> bool:
+    """The reuse rule of every deploy (the suite, offerings, DvP; Brownie or web3): the recorded
+    contract has the same build and constructor arguments as now and is still on the chain."""
+    return bool(rec) and rec.build_hash == build_hash and rec.args_hash == args_hash(args) and still_on_chain(web3, rec)

@@ -38,6 +38,7 @@ from greenbond.deployments import (
     args_hash,
     hex_hash,
     load_deployment,
+    reusable,
     save_deployment,
 )
 
@@ -123,18 +124,6 @@ def _caller(contract):
 # --------------------------------------------------------------------------- deployment (Brownie)
 
 
-def _still_there(web3, rec: ContractRecord) -> bool:
-    try:
-        code = web3.eth.get_code(rec.address)
-        if not code or hex_hash(bytes(code)) != rec.codehash:
-            return False
-        block = web3.eth.get_block(rec.block)
-    except Exception:  # noqa: BLE001 - any failure means "not reusable"
-        return False
-    want = rec.tx_hash.lower().removeprefix("0x")
-    return any((h.hex() if isinstance(h, bytes) else str(h)).lower().removeprefix("0x") == want for h in block["transactions"])
-
-
 def _load(web3, directory) -> Deployment:
     chain_id = web3.eth.chain_id
     dep = load_deployment(chain_id, directory)
@@ -171,21 +160,9 @@ def deploy_dvp(project, web3, deployer, bond, *, log: Log = print, directory: Pa
 
 
 def _ensure_brownie(web3, dep, directory, name, container, args, deployer, log):
-    build = hex_hash(container.bytecode)
-    wanted = args_hash(args)
-    rec = dep.contracts.get(name)
-    if rec and rec.build_hash == build and rec.args_hash == wanted and _still_there(web3, rec):
-        log(f"  {name:<16} reused    {rec.address} (block {rec.block})")
-        return container.at(rec.address)
-    contract = container.deploy(*args, {"from": deployer})
-    tx = contract.tx
-    dep.contracts[name] = ContractRecord(
-        address=contract.address, block=tx.block_number, tx_hash=tx.txid,
-        codehash=hex_hash(bytes(web3.eth.get_code(contract.address))), build_hash=build, args_hash=wanted,
-    )
-    save_deployment(dep, directory)
-    log(f"  {name:<16} deployed  {contract.address} (block {tx.block_number}, gas {tx.gas_used:,})")
-    return contract
+    from greenbond.deploy import ensure_deployed  # Brownie's side of the tooling, loaded when deploying
+
+    return ensure_deployed(web3, dep, name, container, args, deployer, log=log, directory=directory)
 
 
 # --------------------------------------------------------------------------- web3 plumbing
@@ -410,7 +387,7 @@ def open_offering_web3(w3: Web3, bond, terms: OfferingTerms, signer: Signer, *, 
     dep = _load(w3, directory)
     args = [bond.address, list(terms.as_tuple()), signer.address]
     rec = dep.contracts.get(name)
-    if rec and rec.build_hash == _build_hash("Offering") and rec.args_hash == args_hash(args) and _still_there(w3, rec):
+    if reusable(w3, rec, _build_hash("Offering"), args):
         log(f"{name} reused at {rec.address}")
         contract = w3.eth.contract(address=Web3.to_checksum_address(rec.address), abi=load_abi("Offering"))
     else:
@@ -431,7 +408,7 @@ def open_dvp_web3(w3: Web3, bond, signer: Signer, *, directory: Path | None = No
     dep = _load(w3, directory)
     args = [bond.address]
     rec = dep.contracts.get(name)
-    if rec and rec.build_hash == _build_hash("BondDvP") and rec.args_hash == args_hash(args) and _still_there(w3, rec):
+    if reusable(w3, rec, _build_hash("BondDvP"), args):
         contract = w3.eth.contract(address=Web3.to_checksum_address(rec.address), abi=load_abi("BondDvP"))
     else:
         contract, receipt = deploy_web3(w3, "BondDvP", [bond.address], signer)
