@@ -50,7 +50,6 @@ import logging
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -492,12 +491,11 @@ def run_load_test(path: str | Path = REPORT_PATH, *, holders: int = HOLDERS, tra
                   seed: int = SEED, feeder_seed: int = FEEDER_SEED, quiet: bool = False) -> dict:
     """Runs the load test (module doc) on a fresh Anvil, writes the report to `path` atomically,
     prints the table; returns the report (whether or not every check passed)."""
-    from web3 import Web3
 
     from greenbond.impact.facilities import load_facilities
     from greenbond.impact.methodology import load_methodology
-    from greenbond.schedule_bench import (ISSUE_UNITS, BondUnderTest, Node, bench_holders, client_info,
-                                          deploy_suites, goto, send_transfers, start_node, write_bench_bond)
+    from greenbond.schedule_bench import (ISSUE_UNITS, BondUnderTest, bench_holders, client_info,
+                                          deploy_suites, goto, private_chain, send_transfers, write_bench_bond)
 
     units = _validate(holders, transfers, days, feeder_batch, push_batch)
     t_start = time.perf_counter()
@@ -516,93 +514,84 @@ def run_load_test(path: str | Path = REPORT_PATH, *, holders: int = HOLDERS, tra
     before_record = len(plan) // 2
     phases: dict[str, dict] = {}
 
-    with tempfile.TemporaryDirectory(prefix="load-test-") as tmp_name:
-        tmp = Path(tmp_name)
-        node_proc = start_node(tmp)
-        try:
-            url = node_proc.url
-            w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 600}))
-            node = Node(url)
-            node.call("anvil_autoImpersonateAccount", [True])
-            now = w3.eth.get_block("latest")["timestamp"]
-            if report_end > now - now % HOUR:
-                raise LoadTestError(f"--days {days}: the chain's clock ({now}) has not closed every hour up to "
-                                    f"{report_end}; ask for fewer days")
-            log(f"anvil at {url}; {holders:,} holders, {transfers:,} transfers, {days} days x {len(facilities)} facilities")
-            _, terms = write_bench_bond(tmp / "load-bond.toml", now, units=max(ISSUE_UNITS, sum(units)))
-            deployments = tmp / "deployments"
+    with private_chain("load-test-") as (tmp, url, w3, node):
+        now = w3.eth.get_block("latest")["timestamp"]
+        if report_end > now - now % HOUR:
+            raise LoadTestError(f"--days {days}: the chain's clock ({now}) has not closed every hour up to "
+                                f"{report_end}; ask for fewer days")
+        log(f"anvil at {url}; {holders:,} holders, {transfers:,} transfers, {days} days x {len(facilities)} facilities")
+        _, terms = write_bench_bond(tmp / "load-bond.toml", now, units=max(ISSUE_UNITS, sum(units)))
+        deployments = tmp / "deployments"
 
-            # 1. deploy, then issue
-            with _Phase(node, w3, "deploy", log) as ph:
-                agent, build = deploy_suites(url, terms, [deployments], log)
-            phases["deploy"] = ph.figures()
-            wallets, blobs, ids, expires = bench_holders(tmp / "keys" / "issuer.key", holders, terms)
-            b = BondUnderTest(w3, node, deployments, wallets, agent)
-            with _Phase(node, w3, "issue", log) as ph:
-                gas = b.register_and_mint(blobs, ids, expires)
-            phases["issue"] = ph.figures(
-                holders=holders, units=sum(units), gas_per_holder=per(ph.gas, holders),
-                by_function={k: {"transactions": len(v), "gas": sum(v), "gas_per_tx": per(sum(v), len(v))}
-                             for k, v in gas.items()})
-            record, pay_date = terms.record_timestamps[COUPON], terms.coupon_timestamps[COUPON]
-            if w3.eth.get_block("latest")["timestamp"] >= record:
-                raise LoadTestError("the issue ran past coupon #1's record date")
+        # 1. deploy, then issue
+        with _Phase(node, w3, "deploy", log) as ph:
+            agent, build = deploy_suites(url, terms, [deployments], log)
+        phases["deploy"] = ph.figures()
+        wallets, blobs, ids, expires = bench_holders(tmp / "keys" / "issuer.key", holders, terms)
+        b = BondUnderTest(w3, node, deployments, wallets, agent)
+        with _Phase(node, w3, "issue", log) as ph:
+            gas = b.register_and_mint(blobs, ids, expires)
+        phases["issue"] = ph.figures(
+            holders=holders, units=sum(units), gas_per_holder=per(ph.gas, holders),
+            by_function={k: {"transactions": len(v), "gas": sum(v), "gas_per_tx": per(sum(v), len(v))}
+                         for k, v in gas.items()})
+        record, pay_date = terms.record_timestamps[COUPON], terms.coupon_timestamps[COUPON]
+        if w3.eth.get_block("latest")["timestamp"] >= record:
+            raise LoadTestError("the issue ran past coupon #1's record date")
 
-            # 2. transfers: half before the record date, half after
-            with _Phase(node, w3, "transfers", log) as ph:
-                gas = send_transfers(b, node, plan[:before_record], "before the record date", log)
-                goto(node, w3, record + HOUR)
-                gas += send_transfers(b, node, plan[before_record:], "after the record date", log)
-            phases["transfers"] = ph.figures(
-                transfers=len(plan), before_record_date=before_record, after_record_date=len(plan) - before_record,
-                gas_per_transfer=per(sum(gas), len(gas)), transfers_per_second=per(len(plan), ph.seconds),
-                transfer_gas={k: v for k, v in summarize(gas).items() if k != "samples"} if gas else None)
+        # 2. transfers: half before the record date, half after
+        with _Phase(node, w3, "transfers", log) as ph:
+            gas = send_transfers(b, node, plan[:before_record], "before the record date", log)
+            goto(node, w3, record + HOUR)
+            gas += send_transfers(b, node, plan[before_record:], "after the record date", log)
+        phases["transfers"] = ph.figures(
+            transfers=len(plan), before_record_date=before_record, after_record_date=len(plan) - before_record,
+            gas_per_transfer=per(sum(gas), len(gas)), transfers_per_second=per(len(plan), ph.seconds),
+            transfer_gas={k: v for k, v in summarize(gas).items() if k != "samples"} if gas else None)
 
-            # 3. the coupon, pushed to every holder
-            goto(node, w3, pay_date + HOUR)
-            token_before = b.balances(b.settlement, wallets + [agent, b.schedule.address])
-            with _Phase(node, w3, "coupon", log) as ph:
-                float_gas = b.fund_agent()
-                agent_before = b.balances(b.settlement, [agent])[0]
-                fund_gas = b.tx(b.schedule.functions.fundCoupon(COUPON))
-                agent_paid = agent_before - b.balances(b.settlement, [agent])[0]
-                push_gas = [b.push(COUPON, batch) for batch in chunks(wallets, push_batch)]
-                log(f"coupon #{COUPON + 1} funded and pushed to {holders:,} holders in {len(push_gas)} transactions")
-            phases["coupon"] = ph.figures(
-                holders=holders, push_batch=push_batch, gas_per_holder=per(fund_gas + sum(push_gas), holders),
-                by_function={
-                    "settlement mint + approve (the agent's float)": {"transactions": 2, "gas": sum(float_gas)},
-                    "fundCoupon": {"transactions": 1, "gas": fund_gas},
-                    "distributeCoupon": {"transactions": len(push_gas), "gas": sum(push_gas),
-                                         "gas_per_tx": per(sum(push_gas), len(push_gas))},
-                },
-                note="gas_per_holder is (fundCoupon + every distributeCoupon) / holders; the agent's float is not counted")
-            token_after = b.balances(b.settlement, wallets + [agent, b.schedule.address])
+        # 3. the coupon, pushed to every holder
+        goto(node, w3, pay_date + HOUR)
+        token_before = b.balances(b.settlement, wallets + [agent, b.schedule.address])
+        with _Phase(node, w3, "coupon", log) as ph:
+            float_gas = b.fund_agent()
+            agent_before = b.balances(b.settlement, [agent])[0]
+            fund_gas = b.tx(b.schedule.functions.fundCoupon(COUPON))
+            agent_paid = agent_before - b.balances(b.settlement, [agent])[0]
+            push_gas = [b.push(COUPON, batch) for batch in chunks(wallets, push_batch)]
+            log(f"coupon #{COUPON + 1} funded and pushed to {holders:,} holders in {len(push_gas)} transactions")
+        phases["coupon"] = ph.figures(
+            holders=holders, push_batch=push_batch, gas_per_holder=per(fund_gas + sum(push_gas), holders),
+            by_function={
+                "settlement mint + approve (the agent's float)": {"transactions": 2, "gas": sum(float_gas)},
+                "fundCoupon": {"transactions": 1, "gas": fund_gas},
+                "distributeCoupon": {"transactions": len(push_gas), "gas": sum(push_gas),
+                                     "gas_per_tx": per(sum(push_gas), len(push_gas))},
+            },
+            note="gas_per_holder is (fundCoupon + every distributeCoupon) / holders; the agent's float is not counted")
+        token_after = b.balances(b.settlement, wallets + [agent, b.schedule.address])
 
-            # 4. a year of hourly reports through the feeder
-            phases["reports"] = _send_reports(url, node, w3, tmp, deployments, report_start, report_end, len(hours),
-                                              feeder_batch, feeder_seed, log)
+        # 4. a year of hourly reports through the feeder
+        phases["reports"] = _send_reports(url, node, w3, tmp, deployments, report_start, report_end, len(hours),
+                                          feeder_batch, feeder_seed, log)
 
-            # 5. nothing lost
-            t0 = time.perf_counter()
-            log("checks: reading the chain and recomputing")
-            checks = _bond_checks(b, terms, units, plan, before_record, record, token_before, token_after, agent_paid)
-            checks += _report_checks(node, b.suite.oracle, facilities, methodology, hours, report_start, report_end,
-                                     feeder_seed, log)
-            phases["checks"] = {"seconds": round(time.perf_counter() - t0, 2)}
-            commit, dirty = git_commit()
-            environment = {
-                "network": "anvil started by the load test (private, free port, automine)",
-                "chain_id": w3.eth.chain_id,
-                **client_info(w3),
-                **compiler_info(build),
-                "git_commit": commit,
-                "git_dirty": dirty,
-                "python": platform.python_version(),
-                "cpus": os.cpu_count(),
-            }
-        finally:
-            node_proc.stop()
+        # 5. nothing lost
+        t0 = time.perf_counter()
+        log("checks: reading the chain and recomputing")
+        checks = _bond_checks(b, terms, units, plan, before_record, record, token_before, token_after, agent_paid)
+        checks += _report_checks(node, b.suite.oracle, facilities, methodology, hours, report_start, report_end,
+                                 feeder_seed, log)
+        phases["checks"] = {"seconds": round(time.perf_counter() - t0, 2)}
+        commit, dirty = git_commit()
+        environment = {
+            "network": "anvil started by the load test (private, free port, automine)",
+            "chain_id": w3.eth.chain_id,
+            **client_info(w3),
+            **compiler_info(build),
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        }
     params = {
         "holders": holders, "transfers": transfers, "days": days, "facilities": len(facilities),
         "facility_hours": len(hours), "coupon": COUPON, "push_batch": push_batch, "feeder_batch": feeder_batch,

@@ -456,6 +456,25 @@ def start_node(workdir: Path, ready_timeout: float = 30.0):
     return AnvilProcess(url=url, process=proc)
 
 
+@contextlib.contextmanager
+def private_chain(prefix: str) -> Iterator[tuple[Path, str, Any, "Node"]]:
+    """A temporary folder and an Anvil of its own (`start_node`) that impersonates any address;
+    yields (folder, url, web3, Node) and stops the node and removes the folder at the end."""
+    from web3 import Web3
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp_name:
+        tmp = Path(tmp_name)
+        node_proc = start_node(tmp)
+        try:
+            url = node_proc.url
+            w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 600}))
+            node = Node(url)
+            node.call("anvil_autoImpersonateAccount", [True])
+            yield tmp, url, w3, node
+        finally:
+            node_proc.stop()
+
+
 def _wallet(i: int) -> str:
     from eth_utils import keccak, to_checksum_address
 
@@ -726,87 +745,78 @@ def run_schedule_bench(path: str | Path = REPORT_PATH, *, holder_counts: Sequenc
         raise ValueError(f"the largest holder count must be a multiple of {BATCH}")
     t_start = time.perf_counter()
     log = (lambda _m: None) if quiet else (lambda m: print(f"[{time.perf_counter() - t_start:6.1f} s] {m}", file=sys.stderr, flush=True))
-    with tempfile.TemporaryDirectory(prefix="schedule-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        node_proc = start_node(tmp)
-        try:
-            url = node_proc.url
-            w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 600}))
-            node = Node(url)
-            node.call("anvil_autoImpersonateAccount", [True])
-            config, terms = write_bench_bond(tmp / "bench-bond.toml", w3.eth.get_block("latest")["timestamp"])
-            dirs = {str(n): tmp / f"deployments-{n}" for n in holder_counts}
-            agent, build = deploy_suites(url, terms, list(dirs.values()), log)
+    with private_chain("schedule-bench-") as (tmp, url, w3, node):
+        config, terms = write_bench_bond(tmp / "bench-bond.toml", w3.eth.get_block("latest")["timestamp"])
+        dirs = {str(n): tmp / f"deployments-{n}" for n in holder_counts}
+        agent, build = deploy_suites(url, terms, list(dirs.values()), log)
 
-            key_path = tmp / "keys" / "issuer.key"
-            largest = holder_counts[-1]
-            wallets, blobs, ids, expires = bench_holders(key_path, largest, terms)
-            bonds = {}
-            for n in holder_counts:
-                t0 = time.perf_counter()
-                b = BondUnderTest(w3, node, dirs[str(n)], wallets[:n], agent)
-                b.populate(blobs[:n], ids[:n], expires)
-                bonds[str(n)] = b
-                log(f"{n:,} holders registered (sealed details) and minted in {time.perf_counter() - t0:.1f} s")
-            if w3.eth.get_block("latest")["timestamp"] >= terms.record_timestamps[0]:
-                raise BenchError("setup ran past the first record date")
+        key_path = tmp / "keys" / "issuer.key"
+        largest = holder_counts[-1]
+        wallets, blobs, ids, expires = bench_holders(key_path, largest, terms)
+        bonds = {}
+        for n in holder_counts:
+            t0 = time.perf_counter()
+            b = BondUnderTest(w3, node, dirs[str(n)], wallets[:n], agent)
+            b.populate(blobs[:n], ids[:n], expires)
+            bonds[str(n)] = b
+            log(f"{n:,} holders registered (sealed details) and minted in {time.perf_counter() - t0:.1f} s")
+        if w3.eth.get_block("latest")["timestamp"] >= terms.record_timestamps[0]:
+            raise BenchError("setup ran past the first record date")
 
-            gas = _measure_coupons(bonds, node, w3, log)
+        gas = _measure_coupons(bonds, node, w3, log)
 
-            big = bonds[str(largest)]
-            register = None
-            if transfers and register_runs:
-                t0 = time.perf_counter()
-                blocks = _transfers(big, node, w3, transfers, log)
-                setup_seconds = time.perf_counter() - t0
-                latest = w3.eth.get_block("latest")
-                records = big.bond.functions.recordDates().call()
-                register = {
-                    "holders": largest,
-                    "transfers": transfers,
-                    "transfer_blocks": blocks,
-                    "transfers_sent_seconds": round(setup_seconds, 1),
-                    "start_block": big.suite.start_block(),
-                    "target_block": latest["number"],
-                    "coupons_due": sum(1 for r in records if r <= latest["timestamp"]),
-                    "runs": register_runs,
-                    **_time_register(url, config, key_path, dirs[str(largest)], tmp / "register-out", register_runs, log),
-                }
-            commit, dirty = git_commit()
-            per_unit = big.schedule.functions.couponPerUnit(1).call()
-            meta = {
-                "generated_at": utc_now(),
-                "network": "anvil started by the bench (private, free port)",
-                "chain_id": w3.eth.chain_id,
-                **client_info(w3),
-                **compiler_info(build),
-                "git_commit": commit,
-                "git_dirty": dirty,
-                "bond": {
-                    "coupons": len(terms.coupon_dates),
-                    "coupon_frequency": terms.coupon_frequency,
-                    "record_offset_days": terms.record_days,
-                    "coupon_per_unit": per_unit,
-                    "units_per_holder": "10 to 16 (10 + i mod 7)",
-                    "issue_date": terms.issue_date.isoformat(),
-                },
-                "method": {
-                    "claims": CLAIMS,
-                    "push_coupons": PUSH_COUPONS,
-                    "batch": BATCH,
-                    "small_batch": SMALL_BATCH,
-                    "note": ("gas is receipt gasUsed (berlin, refunds included). Coupon #1: fundCoupon and claimCoupon "
-                             "(claimers receive the settlement token for the first time). Coupons #2-#4: fundCoupon, then "
-                             "the whole coupon pushed: 1,000 holders in 9 batches of 100 then 10 of 10; 10 holders in one "
-                             "batch of 10. The batch that pays a coupon's last holder empties two slots and gets a "
-                             "storage refund, so closing batches are compared with closing batches. Transfers for the "
-                             "register go 10 to a block (the register reads one block header per block with a transfer)."),
-                },
+        big = bonds[str(largest)]
+        register = None
+        if transfers and register_runs:
+            t0 = time.perf_counter()
+            blocks = _transfers(big, node, w3, transfers, log)
+            setup_seconds = time.perf_counter() - t0
+            latest = w3.eth.get_block("latest")
+            records = big.bond.functions.recordDates().call()
+            register = {
+                "holders": largest,
+                "transfers": transfers,
+                "transfer_blocks": blocks,
+                "transfers_sent_seconds": round(setup_seconds, 1),
+                "start_block": big.suite.start_block(),
+                "target_block": latest["number"],
+                "coupons_due": sum(1 for r in records if r <= latest["timestamp"]),
+                "runs": register_runs,
+                **_time_register(url, config, key_path, dirs[str(largest)], tmp / "register-out", register_runs, log),
             }
-            report = build_report(gas, register, meta)
-            report["seconds"] = round(time.perf_counter() - t_start, 1)
-        finally:
-            node_proc.stop()
+        commit, dirty = git_commit()
+        per_unit = big.schedule.functions.couponPerUnit(1).call()
+        meta = {
+            "generated_at": utc_now(),
+            "network": "anvil started by the bench (private, free port)",
+            "chain_id": w3.eth.chain_id,
+            **client_info(w3),
+            **compiler_info(build),
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "bond": {
+                "coupons": len(terms.coupon_dates),
+                "coupon_frequency": terms.coupon_frequency,
+                "record_offset_days": terms.record_days,
+                "coupon_per_unit": per_unit,
+                "units_per_holder": "10 to 16 (10 + i mod 7)",
+                "issue_date": terms.issue_date.isoformat(),
+            },
+            "method": {
+                "claims": CLAIMS,
+                "push_coupons": PUSH_COUPONS,
+                "batch": BATCH,
+                "small_batch": SMALL_BATCH,
+                "note": ("gas is receipt gasUsed (berlin, refunds included). Coupon #1: fundCoupon and claimCoupon "
+                         "(claimers receive the settlement token for the first time). Coupons #2-#4: fundCoupon, then "
+                         "the whole coupon pushed: 1,000 holders in 9 batches of 100 then 10 of 10; 10 holders in one "
+                         "batch of 10. The batch that pays a coupon's last holder empties two slots and gets a "
+                         "storage refund, so closing batches are compared with closing batches. Transfers for the "
+                         "register go 10 to a block (the register reads one block header per block with a transfer)."),
+            },
+        }
+        report = build_report(gas, register, meta)
+        report["seconds"] = round(time.perf_counter() - t_start, 1)
     atomic_write_json(path, report)
     print(render_report(report))
     print(f"\nwrote {path} ({report['seconds']:.0f} s)")

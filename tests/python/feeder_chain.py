@@ -44,6 +44,32 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
 env = child_env
 
 
+def reporting_start() -> int:
+    """The facilities' reporting start (2023-12-14 00:00 JST), unix seconds."""
+    from greenbond.impact.facilities import load_facilities
+
+    return int(load_facilities()[0].reporting_start.timestamp())
+
+
+def day(n: int) -> int:
+    """Unix seconds of the start of day `n` of reporting."""
+    return reporting_start() + n * DAY
+
+
+def iso(ts: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat()
+
+
+def module_chain(tmp_path_factory, name: str):
+    """A Chain for a test module whose clock starts 10 days after the reporting start (a
+    generator for a module-scoped fixture: yields the chain, stops it after the module)."""
+    c = Chain(tmp_path_factory.mktemp(name), genesis=day(10))
+    yield c
+    c.stop()
+
+
 class Chain(DevChain):
     """An Anvil with the suite deployed (greenbond.feeder.devchain)."""
 

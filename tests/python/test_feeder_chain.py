@@ -20,32 +20,18 @@ import sqlite3
 
 import pytest
 
-from feeder_chain import DAY, HOUR, Chain, FeederProcess, TcpProxy, check_exactly_once, wait_for
-from greenbond.impact.facilities import load_facilities
+from feeder_chain import DAY, HOUR, FeederProcess, TcpProxy, check_exactly_once, day, iso, module_chain, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("anvil") is None and not (
     __import__("pathlib").Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "anvil").exists(),
     reason="anvil is not installed (npm ci)")
 
-START = int(load_facilities()[0].reporting_start.timestamp())   # 2023-12-14 00:00 JST
 SEED = 11
-
-
-def day(n: int) -> int:
-    return START + n * DAY
-
-
-def iso(ts: int) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat()
 
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    c = Chain(tmp_path_factory.mktemp("feeder-chain"), genesis=START + 10 * DAY)
-    yield c
-    c.stop()
+    yield from module_chain(tmp_path_factory, "feeder-chain")
 
 
 def backfill_args(chain, db, start, end, *extra, rpc=None):

@@ -21,7 +21,6 @@ Run inside a private network namespace:
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import shutil
 import sqlite3
@@ -29,11 +28,11 @@ from pathlib import Path
 
 import pytest
 
+from feeder_chain import day, iso, module_chain
 from greenbond.feeder.store import FeederStore, StoreError
 from greenbond.impact.facilities import load_facilities
 from greenbond.meters.model import jst
 
-START = int(load_facilities()[0].reporting_start.timestamp())   # 2023-12-14 00:00 JST
 SEED = 11
 HOUR = 3600
 DAY = 86_400
@@ -155,21 +154,9 @@ def test_store_schema_is_unchanged():
 # ---------------------------------------------------------------- on a chain
 
 
-def day(n: int) -> int:
-    return START + n * DAY
-
-
-def iso(ts: int) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat()
-
-
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    from feeder_chain import Chain
-
-    c = Chain(tmp_path_factory.mktemp("feeder-reorg"), genesis=START + 10 * DAY)
-    yield c
-    c.stop()
+    yield from module_chain(tmp_path_factory, "feeder-reorg")
 
 
 def backfill_args(chain, db, start, end, *extra):
