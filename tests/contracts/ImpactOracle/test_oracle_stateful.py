@@ -267,7 +267,7 @@ class OracleMachine:
             return
         index = live[-1]
         hour = self.m["reports"][st_facility][index]["fields"][0]
-        r = self.new_report(st_facility, hour, a, 1000 - a, st_method, flags=2, supersedes=index + 1)
+        r = self.new_report(st_facility, hour, a, max(0, 1000 - a), st_method, flags=2, supersedes=index + 1)
         self.send([r], [self.keys_for(("valid", tuple(range(7)), 0))])
 
     def rule_replay(self, st_pick):
