@@ -4,7 +4,9 @@ investors, coupons paid to the present, 48 hours of signed impact reports and th
 feeder database), driven by Playwright in headless Debian Chromium (/usr/bin/chromium).
 
 The figures on the page must equal the contracts' values; the Verify flow must succeed for a real
-reading and fail for a tampered one. Screenshots go to reports/screenshots/.
+reading and fail for a tampered one. Screenshots go to reports/screenshots/e2e/ (git-ignored: a
+test run leaves the tree clean; the README's pictures are demo-*.png, taken from a real
+`make demo`).
 
 Run with plain pytest: `pytest -p no:pytest-brownie tests/e2e`. Without /usr/bin/chromium the test
 FAILS (CI installs it); set GREENBOND_SKIP_BROWSER=1 to skip it instead.
@@ -20,7 +22,7 @@ import pytest
 from greenbond.pageview_fixture import CHROMIUM, DemoLikeChain, launch_chromium, start_page, wait_for_render
 
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "reports" / "screenshots"
+SHOTS = REPO / "reports" / "screenshots" / "e2e"
 HOURS = 48
 TIMEOUT_MS = 60_000
 
