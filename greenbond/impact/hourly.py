@@ -19,6 +19,13 @@ is at least 5 h past the hour's last interval (VEE fills a meter that falls 4 h 
 vee.py, so nothing more can arrive for it), or at `finish()`. Open hours hold their readings
 (a few hours' worth: memory does not grow with the period). A reading for an hour already closed
 comes out as a QuarantineEntry 'late'. Quarantine entries pass through unchanged.
+
+Which value of a meter interval goes under the root (`reading_rank`, higher wins, ties keep the
+value already there): a received edited value (flags bit 1) > a received value > a received value
+flagged estimated > a VEE estimate (source 'vee:...') > nothing. VEE itself keeps the first value
+and quarantines later ones; `HourlyAggregator.revise` lets a caller (the feeder) put a later,
+better value into an hour that is still open, and the feeder applies the same rule to stored hours
+(a correction, greenbond/feeder/corrections.py).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from greenbond.impact.facilities import FacilitySpec
 from greenbond.impact.methodology import BENCHMARK_MODELS, Methodology, co2_avoided_mg, energy_reduction_j, fiscal_year
 from greenbond.merkle import MerkleTree, reading_leaf
 from greenbond.meters.model import (
+    FLAG_EDITED,
     FLAG_ESTIMATED,
     HOUR_S,
     INTERVAL_S,
@@ -67,6 +75,24 @@ def quality_flags(actual_count: int, estimated_count: int, expected_count: int, 
 def reduction_wh(kind: str, actual_wh: int, benchmark_wh: int) -> int:
     """Building: benchmark - actual; solar: the generation itself."""
     return benchmark_wh - actual_wh if kind == "building" else actual_wh
+
+
+def is_estimate(reading: Reading) -> bool:
+    """A value VEE made up (interpolation, like-day), not one a source sent."""
+    return reading.source.startswith("vee:")
+
+
+def reading_rank(reading: Reading | None) -> int:
+    """0 nothing, 1 a VEE estimate, 2 a received value flagged estimated, 3 a received value,
+    4 a received edited value (see module doc): a value replaces another of the same interval only
+    with a higher rank."""
+    if reading is None:
+        return 0
+    if is_estimate(reading):
+        return 1
+    if reading.flags & FLAG_ESTIMATED:
+        return 2
+    return 4 if reading.flags & FLAG_EDITED else 3
 
 
 @dataclass(frozen=True)
@@ -180,6 +206,31 @@ class HourlyAggregator:
             self._watermark[fid] = ts
             return self._close(fid, ts + INTERVAL_S - CLOSE_LAG_S)
         return []
+
+    def revise(self, reading: Reading) -> str:
+        """A received value for an interval VEE had already covered (VEE quarantined it as
+        'duplicate_conflict' or 'late_after_estimate'). Its hour still open: 'applied' when it
+        outranks the hour's value for that interval (`reading_rank`; it takes that value's place,
+        or is added if the interval has none), else 'kept' (the caller passes the quarantine entry
+        on as usual; so for a VEE estimate or an unknown facility). 'closed' when the hour is
+        closed: the caller resolves it against the hour it stored."""
+        fid = reading.facility_id
+        if fid not in self.facilities or is_estimate(reading):
+            return "kept"
+        hour = hour_of(reading.ts)
+        if hour < self._closed_until[fid]:
+            return "closed"
+        bucket = self._bucket(fid, hour)
+        for i, r in enumerate(bucket.readings):
+            if r.meter_id == reading.meter_id and r.ts == reading.ts:
+                if reading_rank(reading) <= reading_rank(r):
+                    return "kept"
+                bucket.readings[i] = reading
+                bucket.leaves[i] = reading_leaf(reading)
+                return "applied"
+        bucket.readings.append(reading)
+        bucket.leaves.append(reading_leaf(reading))
+        return "applied"
 
     def _bucket(self, fid: int, hour: int) -> _Hour:
         hours = self._open[fid]
