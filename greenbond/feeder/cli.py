@@ -3,7 +3,8 @@
 Commands:
   run                 continuous: every poll, report the hours the chain's clock has closed
   backfill            compute, sign and send the closed hours of a period (--from, --to)
-  status              last reported hour per facility on chain and in the store, outbox, quarantine
+  status              last reported hour per facility on chain and in the store, outbox (and the
+                      corrections of restated hours), quarantine
   verify              check one stored reading of an hour on chain (Merkle proof + signers)
   quarantine          list quarantined values (filter by reason), acknowledge them
 
@@ -183,8 +184,10 @@ def command(args) -> int:
             out = feeder.backfill(args.start, args.end, progress, transmit=not args.no_send, stop_event=stop)
             if bar is not None:
                 bar.close()
+            restated = (f"{out['hours_revised']} restated ({out['corrections_queued']} corrections queued), "
+                        if out.get("hours_revised") else "")
             print(f"backfill {_hour(out['from'])} .. {_hour(out['to'])}: {out['hours_new']} new hours "
-                  f"({out['readings']} readings), {out['hours_existing']} already stored, "
+                  f"({out['readings']} readings), {out['hours_existing']} already stored, {restated}"
                   f"{out['quarantined']} quarantined; send: {out.get('transmit', 'not requested')}")
             if out.get("stopped") or out.get("transmit") == "stopped":
                 print("stopped before the end: run the same command again to continue")
@@ -234,6 +237,11 @@ def _print_status(st: dict, as_json: bool) -> None:
               f"{_hour(local.get('last_stored_hour')):<22}  {age:<7}  {stale}")
     ob = st["outbox"]
     print(f"outbox: {ob['pending']} pending, {ob['sent']} sent, {ob['confirmed']} confirmed, {ob['failed']} failed")
+    co = st.get("corrections") or {}
+    if any(co.values()):
+        print(f"corrections (in the outbox): {co.get('pending', 0)} pending, {co.get('sent', 0)} sent, "
+              f"{co.get('confirmed', 0)} confirmed, {co.get('failed', 0)} failed; "
+              f"{co.get('due', 0)} restated hour(s) waiting for their report to be confirmed")
     if st["quarantine"]:
         print("quarantine by reason (open / total):")
         for reason, c in sorted(st["quarantine"].items()):

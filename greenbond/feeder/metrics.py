@@ -1,6 +1,7 @@
 """Optional Prometheus metrics (prometheus-client): counters of readings, hours, reports sent,
 confirmed, resent and failed, RPC errors, gas used, chain reorganisations that touched confirmed
-reports and the reports they put back, and the last confirmed hour. Served on
+reports and the reports they put back, corrections queued for hours whose readings changed after
+their report (and unsent reports recomputed in place instead), and the last confirmed hour. Served on
 `--metrics-port` when given; without prometheus-client installed, `make_metrics` returns None."""
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ class Metrics:
                                     "Chain reorganisations that removed or moved confirmed reports", registry=r)
         self.reports_rolled_back_total = Counter("greenbond_feeder_reports_rolled_back",
                                                  "Confirmed reports a reorganisation put back to send", registry=r)
+        self.corrections_queued_total = Counter("greenbond_feeder_corrections_queued",
+                                                "Corrections queued for hours whose readings changed", registry=r)
+        self.reports_recomputed_total = Counter("greenbond_feeder_reports_recomputed",
+                                                "Unsent reports recomputed in place after their readings changed",
+                                                registry=r)
         self.gas_used_total = Counter("greenbond_feeder_gas_used", "Gas used by mined report transactions", registry=r)
         self.pending = Gauge("greenbond_feeder_outbox_pending", "Reports waiting in the outbox", registry=r)
 
@@ -49,6 +55,10 @@ class Metrics:
     def reorg(self, rolled_back: int) -> None:
         self.reorgs_total.inc()
         self.reports_rolled_back_total.inc(rolled_back)
+
+    def corrections(self, queued: int, recomputed: int) -> None:
+        self.corrections_queued_total.inc(queued)
+        self.reports_recomputed_total.inc(recomputed)
 
     def rpc_error(self) -> None:
         self.rpc_errors_total.inc()

@@ -12,6 +12,12 @@ ended by then are computed and reported. Streaming: the simulator generates a da
 VEE keeps 7 days of integers per meter, the aggregator a few open hours, and figures are
 committed to the store every `commit_hours` hours, so memory does not grow with the period.
 `Pipeline` needs no chain (a `ChainContext` says which chain, oracle and versions to sign for).
+
+Hours already stored are restated when their readings change (corrections.py): a value VEE or
+the aggregator would quarantine because its interval or hour was already covered is offered to
+its hour instead (applied if it outranks the value there), and a later run's figure for a stored
+hour offers its received readings. A changed stored hour gets its new figure, readings and
+report or correction in the same transaction as the rest of the commit.
 """
 
 from __future__ import annotations
@@ -31,12 +37,14 @@ from eth_utils import keccak
 from greenbond.chain import DEFAULT_RPC_URL, ChainError, open_suite
 from greenbond.config import REPO_ROOT
 from greenbond.deployments import DEPLOYMENTS_DIR
+from greenbond.feeder.corrections import REVISABLE, announce, describe, merge, offered_reading, refigure
+from greenbond.feeder.corrections import log as corrections_log
 from greenbond.feeder.keys import FeederKeys, KeyConfigError, load_keys
 from greenbond.feeder.signer import ReportSigner
 from greenbond.feeder.store import FeederStore, StoreError, report_from_json, signatures_from_json
 from greenbond.feeder.transmit import RpcUnavailable, Transmitter, TransmitError, rpc_guard
 from greenbond.impact.facilities import DEFAULT_FACILITIES, FacilitySpec, all_meter_specs, load_facilities
-from greenbond.impact.hourly import HourlyAggregator, HourlyFigure, hourly_report
+from greenbond.impact.hourly import HourlyAggregator, HourlyFigure, hour_of, hourly_report, is_estimate
 from greenbond.impact.methodology import DEFAULT_METHODOLOGY, Methodology, load_methodology
 from greenbond.merkle import MerkleTree
 from greenbond.meters.model import QuarantineEntry, from_unix, to_utc
@@ -95,6 +103,8 @@ class IngestResult:
     hours_new: int = 0
     hours_existing: int = 0
     hours_before_start: int = 0
+    hours_revised: int = 0           # stored hours whose readings changed (corrections.py)
+    corrections_queued: int = 0
     quarantined: int = 0
     last_hour: int | None = None
     stopped: bool = False
@@ -142,6 +152,7 @@ class Pipeline:
         self.metrics = metrics
         self.meters = all_meter_specs(facilities)
         self.meter_facility = {m: s.facility_id for m, s in self.meters.items()}
+        self.facility = {f.facility_id: f for f in facilities}
 
     def stream(self, start: dt.datetime | None = None, end: dt.datetime | None = None) -> "PipelineStream":
         return PipelineStream(self, start, end)
@@ -175,6 +186,7 @@ class PipelineStream:
         self.cursor_key: str | None = None
         self._figures: list[HourlyFigure] = []
         self._quarantine: list[QuarantineEntry] = []
+        self._offered: list[tuple] = []        # (Reading, QuarantineEntry) for closed hours, see _chain
         self._last_end: dict[int, int] = {}   # facility -> end of its last committed hour
         self._flush_at = pipeline.commit_hours * len(pipeline.facilities)
 
@@ -194,9 +206,28 @@ class PipelineStream:
         self.commit()
 
     def _chain(self, items: Iterable) -> Iterator:
+        """VEE -> aggregator. A valid value for an interval already covered (REVISABLE quarantine)
+        is offered to its hour: still open, the aggregator takes it if it outranks the value there
+        ('applied': no quarantine) or not ('kept': quarantined as before); closed, it waits in
+        `_offered` for the next commit. So does a received reading the aggregator calls 'late'."""
+        agg = self.agg
         for item in items:
             for v in self.vee.feed(item):
-                yield from self.agg.feed(v)
+                if isinstance(v, QuarantineEntry):
+                    r = offered_reading(item, v) if v.reason in REVISABLE else None
+                    if r is not None:
+                        how = agg.revise(r)
+                        if how != "kept":
+                            if how == "closed":
+                                self._offered.append((r, v))
+                            continue
+                    yield from agg.feed(v)
+                    continue
+                for out in agg.feed(v):
+                    if isinstance(out, QuarantineEntry) and out.reason == "late" and not is_estimate(v):
+                        self._offered.append((v, out))
+                    else:
+                        yield out
 
     def finish(self) -> IngestResult:
         for v in self.vee.finish():
@@ -207,22 +238,69 @@ class PipelineStream:
         self.commit(final=True)
         return self.result
 
+    def _restate(self, stored, offered: list, quarantine: list) -> tuple[HourlyFigure | None, list]:
+        """A stored hour with values offered to it: its new figure if they change its readings
+        (else None), and the changes; values not taken go to `quarantine`."""
+        p = self.p
+        fid, start = stored.facility_id, stored.period_start
+        m = merge(p.store.readings(fid, start), offered)
+        if not m.changed:
+            quarantine += m.quarantine
+            return None, []
+        if stored.methodology_version != p.context.methodology_version:
+            corrections_log.warning("readings of an hour stored under another methodology version changed: not restated", extra={
+                "event": "correction_skipped", "facility_id": fid, "period_start": start,
+                "stored_methodology_version": stored.methodology_version,
+                "methodology_version": p.context.methodology_version, "readings_changed": describe(m.changed)})
+            quarantine += [e for _, e in offered if e is not None]
+            return None, []
+        quarantine += m.quarantine
+        return refigure(p.facility[fid], p.methodology, start, m.readings, stored.quality_flags), m.changed
+
     def commit(self, final: bool = False) -> None:
-        """Stores the buffered figures and quarantine entries in ONE transaction, with the cursor."""
-        if not self._figures and not self._quarantine and not final:
+        """Stores the buffered figures and quarantine entries in ONE transaction, with the cursor,
+        and the stored hours restated by offered values with their reports or corrections."""
+        if not self._figures and not self._quarantine and not self._offered and not final:
             return
         p, ctx = self.p, self.p.context
-        figures, quarantine = self._figures, self._quarantine
-        prepared = []
+        figures, quarantine = self._figures, list(self._quarantine)
+        offered: dict[tuple[int, int], list] = {}
+        for r, entry in self._offered:
+            offered.setdefault((r.facility_id, hour_of(r.ts)), []).append((r, entry))
+        prepared, revised, changes = [], [], {}
         for fig in figures:
+            key = (fig.facility_id, fig.period_start)
             if fig.period_start < ctx.reporting_start.get(fig.facility_id, 0):
                 self.result.hours_before_start += 1
                 continue
-            if p.store.has_hour(fig.facility_id, fig.period_start):
+            stored = p.store.hour(*key)
+            if stored is not None:
                 self.result.hours_existing += 1
+                more = offered.pop(key, [])
+                if fig.readings_root != stored.readings_root or more:
+                    new_fig, changed = self._restate(stored, [(r, None) for r in fig.readings] + more, quarantine)
+                    if new_fig is not None:
+                        revised.append(new_fig)
+                        changes[key] = describe(changed)
                 continue
+            more = offered.pop(key, None)
+            if more:   # values that came after the hour closed, before it was stored
+                m = merge(fig.readings, more)
+                quarantine += m.quarantine
+                if m.changed:
+                    fig = refigure(p.facility[fig.facility_id], p.methodology, fig.period_start, m.readings,
+                                   fig.quality_flags)
             report = hourly_report(fig, ctx.methodology_version, ctx.signer_set_version)
             prepared.append((fig, report, p.signer.sign(report)))
+        for key, more in offered.items():   # hours stored by an earlier commit or run, or never
+            stored = p.store.hour(*key) if key[1] >= ctx.reporting_start.get(key[0], 0) else None
+            if stored is None:
+                quarantine += [e for _, e in more]
+                continue
+            new_fig, changed = self._restate(stored, more, quarantine)
+            if new_fig is not None:
+                revised.append(new_fig)
+                changes[key] = describe(changed)
         counts: dict[str, int] = {}
         for q in quarantine:
             counts[q.reason] = counts.get(q.reason, 0) + 1
@@ -235,9 +313,16 @@ class PipelineStream:
             done = self.end_ts
         with p.store.transaction() as cur:
             new = sum(p.store.add_hour(fig, ctx.methodology_version, report, sigs, cur) for fig, report, sigs in prepared)
+            for fig in revised:
+                p.store.revise_hour(fig, cur)
             added_q = p.store.add_quarantine(quarantine, p.meter_facility, cur)
             if self.cursor_key and done is not None and self.start_ts is not None:
                 p.store.set_meta(f"cursor:{self.cursor_key}", json.dumps({"start": self.start_ts, "done": done}), cur)
+            queued = p.store.queue_corrections(p.signer.sign, cur, list(changes)) if revised else []
+        self._offered = []
+        if revised:
+            self.result.hours_revised += len(revised)
+            self.result.corrections_queued += announce(queued, p.metrics, changes)
         readings = sum(f.reading_count for f, _, _ in prepared)
         self.result.hours_new += new
         self.result.hours_existing += len(prepared) - new
@@ -247,9 +332,9 @@ class PipelineStream:
             self.result.last_hour = max(self.result.last_hour or 0, max(f.period_start for f in figures))
         if p.metrics:
             p.metrics.stored(readings, new, counts)
-        if prepared or quarantine:
+        if prepared or quarantine or revised:
             log.info("stored hours", extra={"event": "stored", "hours": new, "readings": readings,
-                                            "quarantined": added_q, "until": done})
+                                            "quarantined": added_q, "revised": len(revised), "until": done})
         self._figures, self._quarantine = [], []
         if self.progress and done is not None and self.start_ts is not None and self.end_ts is not None:
             self.progress((min(done, self.end_ts) - self.start_ts) // HOUR, (self.end_ts - self.start_ts) // HOUR)
@@ -602,7 +687,8 @@ class Feeder:
         }
 
     def _report_index(self, facility_id: int, period_start: int) -> int | None:
-        entry = self.store.entry(facility_id, period_start, 0)
+        """The index of the hour's report in force (its latest confirmed correction, if any)."""
+        entry = self.store.in_force(facility_id, period_start)
         if entry is not None and entry.report_index is not None:
             return entry.report_index
         found = self.transmitter._accepted_events(facility_id, [period_start])
@@ -611,7 +697,7 @@ class Feeder:
     def _signers_of(self, facility_id: int, period_start: int) -> list[str]:
         from eth_account import Account
 
-        entry = self.store.entry(facility_id, period_start, 0)
+        entry = self.store.in_force(facility_id, period_start) or self.store.entry(facility_id, period_start, 0)
         if entry is None:
             return []
         sigs, report = signatures_from_json(entry.signatures), report_from_json(entry.report)

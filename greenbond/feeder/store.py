@@ -22,6 +22,13 @@ Tables
                  to pending with its tx hash and nonce cleared (sent anew, the nonce re-read);
                  re-mined in another block, its block and report index are updated (`remined`).
                  No new column or status: schema 1 databases need no migration.
+                 Corrections: an entry with supersedes = 1 + the report index of the hour's
+                 previous entry. Per hour the entries form a chain in id order, and only the
+                 newest (the head) may be unconfirmed: a correction is queued only once the head
+                 is confirmed with its report index (see `queue_corrections`).
+    corrections_due hours whose stored figure changed (`revise_hour`, in the transaction that
+                 wrote the new readings) and whose head report does not carry it yet. Added by
+                 CREATE TABLE IF NOT EXISTS: schema 1 databases get it when a writer opens them.
     transactions every signed transaction, recorded (hash, nonce, raw bytes) BEFORE it is sent,
                  so that after a crash it can be found on chain or sent again byte for byte. A
                  transaction signed again with the same bytes (same reports, nonce and gas, e.g.
@@ -133,6 +140,12 @@ CREATE TABLE IF NOT EXISTS transactions (
     updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status);
+CREATE TABLE IF NOT EXISTS corrections_due (
+    facility_id  INTEGER NOT NULL,
+    period_start INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (facility_id, period_start)
+) WITHOUT ROWID;
 """
 
 
@@ -190,6 +203,25 @@ class OutboxEntry:
     last_error: str | None
     block: int | None
     report_index: int | None
+
+
+SIGNED_FIGURES = ("actualWh", "benchmarkWh", "readingCount", "qualityFlags", "readingsRoot")
+
+
+@dataclass(frozen=True)
+class QueuedCorrection:
+    """What `queue_corrections` did for an hour. kind: 'queued' (a new correction entry, pending),
+    'recomputed' (the head was never sent: its report was replaced in place), 'unchanged' (the
+    head already carries the stored figure), 'waiting' (the head is not confirmed with a report
+    index yet: the hour stays due). old/new: the signed figures (SIGNED_FIGURES, root as hex)."""
+
+    kind: str
+    facility_id: int
+    period_start: int
+    supersedes: int
+    old: dict
+    new: dict
+    head_status: str
 
 
 @dataclass(frozen=True)
@@ -366,6 +398,39 @@ class FeederStore:
         return bool(self._read("SELECT 1 FROM hours WHERE facility_id = ? AND period_start = ?",
                                (facility_id, period_start)))
 
+    def stored_roots(self, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], tuple[bytes, int]]:
+        """(facility, period_start) -> (readings root, methodology version) of the hours stored."""
+        out = {}
+        for fid, start in keys:
+            rows = self._read("SELECT readings_root, methodology_version FROM hours WHERE facility_id = ?"
+                              " AND period_start = ?", (fid, start))
+            if rows:
+                out[(fid, start)] = (bytes(rows[0][0]), rows[0][1])
+        return out
+
+    def revise_hour(self, fig, cur: sqlite3.Cursor) -> None:
+        """A stored hour's new figure (its readings changed): replaces the figure and the readings
+        under its root, and marks the hour due for a correction (`queue_corrections`), all in the
+        caller's transaction."""
+        now = int(time.time())
+        cur.execute(
+            "UPDATE hours SET actual_wh = ?, benchmark_wh = ?, reduction_wh = ?, energy_reduction_j = ?,"
+            " co2_avoided_mg = ?, reading_count = ?, actual_count = ?, expected_count = ?, quality_flags = ?,"
+            " readings_root = ?, factor_year = ?, computed_at = ? WHERE facility_id = ? AND period_start = ?",
+            (fig.actual_wh, fig.benchmark_wh, fig.reduction_wh, fig.energy_reduction_j, fig.co2_avoided_mg,
+             fig.reading_count, fig.actual_count, fig.expected_count, fig.quality_flags, bytes(fig.readings_root),
+             fig.factor_year, now, fig.facility_id, fig.period_start))
+        if cur.rowcount != 1:
+            raise StoreError(f"internal: hour {fig.period_start} of facility {fig.facility_id} is not stored")
+        cur.execute("DELETE FROM readings WHERE facility_id = ? AND period_start = ?", (fig.facility_id, fig.period_start))
+        cur.executemany(
+            "INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.facility_id, fig.period_start, i, r.meter_id, r.ts, r.wh, r.flags, int(bool(r.flags & FLAG_ESTIMATED)),
+              r.source) for i, r in enumerate(fig.readings)],
+        )
+        cur.execute("INSERT OR IGNORE INTO corrections_due (facility_id, period_start, created_at) VALUES (?, ?, ?)",
+                    (fig.facility_id, fig.period_start, now))
+
     def add_hour(self, fig, methodology_version: int, report, signatures, cur: sqlite3.Cursor) -> bool:
         """Stores a figure, its readings and its signed report (pending) unless the hour is
         already stored; returns whether it was new."""
@@ -400,9 +465,9 @@ class FeederStore:
     # ------------------------------------------------------------ outbox state machine
 
     @staticmethod
-    def _entries_sql(where: str, limit: int | None = None) -> str:
+    def _entries_sql(where: str, limit: int | None = None, order: str = "period_start, facility_id, supersedes") -> str:
         sql = ("SELECT id, facility_id, period_start, supersedes, report, signatures, status, tx_hash, nonce, attempts,"
-               f" last_error, block, report_index FROM outbox WHERE {where} ORDER BY period_start, facility_id, supersedes")
+               f" last_error, block, report_index FROM outbox WHERE {where} ORDER BY {order}")
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return sql
@@ -450,6 +515,102 @@ class FeederStore:
         with self.transaction() as cur:
             cur.execute("UPDATE outbox SET report = ?, signatures = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
                         (report_to_json(report), signatures_to_json(signatures), int(time.time()), entry_id))
+
+    # ------------------------------------------------------------ corrections
+
+    def head(self, facility_id: int, period_start: int) -> OutboxEntry | None:
+        """The hour's newest outbox entry (the original, or its latest correction)."""
+        got = self._entries_newest("facility_id = ? AND period_start = ?", (facility_id, period_start))
+        return got[0] if got else None
+
+    def in_force(self, facility_id: int, period_start: int) -> OutboxEntry | None:
+        """The hour's newest confirmed entry: the report in force on chain, as far as we know."""
+        got = self._entries_newest("facility_id = ? AND period_start = ? AND status = 'confirmed'",
+                                   (facility_id, period_start))
+        return got[0] if got else None
+
+    def previous_entry(self, entry: OutboxEntry) -> OutboxEntry | None:
+        """The entry a correction corrects: the hour's entry created just before it."""
+        got = self._entries_newest("facility_id = ? AND period_start = ? AND id < ?",
+                                   (entry.facility_id, entry.period_start, entry.id))
+        return got[0] if got else None
+
+    def _entries_newest(self, where: str, args: tuple) -> list[OutboxEntry]:
+        return [self._entry_of(r) for r in self._read(self._entries_sql(where, 1, "id DESC"), args)]
+
+    def corrections_due(self) -> list[tuple[int, int]]:
+        """(facility, period_start) of the hours whose correction is not queued yet."""
+        return [tuple(r) for r in self._read("SELECT facility_id, period_start FROM corrections_due"
+                                             " ORDER BY period_start, facility_id")]
+
+    def set_report_index(self, entry_id: int, block: int | None, report_index: int) -> None:
+        """A confirmed entry's report index found later (ReportAccepted events)."""
+        with self.transaction() as cur:
+            cur.execute("UPDATE outbox SET block = COALESCE(block, ?), report_index = ?, updated_at = ? WHERE id = ?"
+                        " AND status = 'confirmed' AND report_index IS NULL", (block, report_index, int(time.time()),
+                                                                               entry_id))
+
+    def repoint(self, entry_id: int, report, signatures) -> None:
+        """A PENDING correction's target changed (a reorganisation moved the report it corrects):
+        new supersedes, report and signatures."""
+        with self.transaction() as cur:
+            cur.execute("UPDATE outbox SET supersedes = ?, report = ?, signatures = ?, updated_at = ? WHERE id = ?"
+                        " AND status = 'pending'", (report.supersedes, report_to_json(report),
+                                                    signatures_to_json(signatures), int(time.time()), entry_id))
+
+    def queue_corrections(self, sign, cur: sqlite3.Cursor | None = None,
+                          hours: Iterable[tuple[int, int]] | None = None) -> list[QueuedCorrection]:
+        """Turns due hours (all, or those of `hours`) into outbox reports. Per hour, against its
+        head entry: the head already carries the stored figure -> nothing ('unchanged'); never sent
+        (pending, no attempt) -> its report is replaced in place, same supersedes ('recomputed':
+        an original never sent needs no correction); confirmed with a report index -> a new
+        pending entry, supersedes = 1 + that index ('queued'); otherwise (sent, pending after a
+        failed attempt, failed, confirmed without index) -> the hour stays due ('waiting'): the
+        transmitter calls this again once the head is confirmed. The report keeps the head's
+        methodology, factor year and signer set (the transmitter re-signs for a new set); `sign`
+        maps a report to its signatures. One transaction (the caller's `cur` if given)."""
+        if cur is None:
+            with self.transaction() as c:
+                return self.queue_corrections(sign, c, hours)
+        from dataclasses import replace
+
+        if hours is None:
+            due = cur.execute("SELECT facility_id, period_start FROM corrections_due ORDER BY period_start, facility_id").fetchall()
+        else:
+            due = [h for h in hours if cur.execute("SELECT 1 FROM corrections_due WHERE facility_id = ? AND period_start = ?",
+                                                   h).fetchone()]
+        out = []
+        now = int(time.time())
+        for fid, start in due:
+            row = cur.execute("SELECT actual_wh, benchmark_wh, reading_count, quality_flags, readings_root FROM hours"
+                              " WHERE facility_id = ? AND period_start = ?", (fid, start)).fetchone()
+            heads = self._entries_cur(cur, "facility_id = ? AND period_start = ?", (fid, start))
+            head = max(heads, key=lambda e: e.id) if heads else None
+            if row is None or head is None:
+                cur.execute("DELETE FROM corrections_due WHERE facility_id = ? AND period_start = ?", (fid, start))
+                continue
+            new = dict(zip(SIGNED_FIGURES, (*row[:4], "0x" + bytes(row[4]).hex())))
+            old = {k: head.report[k] for k in SIGNED_FIGURES}
+            if old == new:
+                kind, supersedes = "unchanged", head.supersedes
+            elif head.status == "pending" and head.attempts == 0:
+                kind, supersedes = "recomputed", head.supersedes
+                report = replace(report_from_json(head.report), **{**new, "readingsRoot": bytes(row[4])})
+                cur.execute("UPDATE outbox SET report = ?, signatures = ?, last_error = NULL, updated_at = ? WHERE id = ?",
+                            (report_to_json(report), signatures_to_json(sign(report)), now, head.id))
+            elif head.status == "confirmed" and head.report_index is not None:
+                kind, supersedes = "queued", head.report_index + 1
+                report = replace(report_from_json(head.report), **{**new, "readingsRoot": bytes(row[4])},
+                                 supersedes=supersedes)
+                if not self.enqueue(report, sign(report), cur):
+                    raise StoreError(f"internal: a correction of facility {fid} hour {start} superseding "
+                                     f"{supersedes} is already queued")
+            else:
+                out.append(QueuedCorrection("waiting", fid, start, head.supersedes, old, new, head.status))
+                continue
+            cur.execute("DELETE FROM corrections_due WHERE facility_id = ? AND period_start = ?", (fid, start))
+            out.append(QueuedCorrection(kind, fid, start, supersedes, old, new, head.status))
+        return out
 
     def record_sent(self, tx_hash: str, nonce: int, raw: bytes, gas_limit: int, entry_ids: Sequence[int]) -> None:
         """BEFORE sending: the transaction (hash, nonce, raw bytes) and its entries -> sent."""
@@ -685,7 +846,8 @@ class FeederStore:
 
     def status(self) -> dict:
         """Counts for `feeder status` and the page: last stored / confirmed hour per facility,
-        outbox by status, quarantine by reason (open = not acknowledged), source cursors."""
+        outbox by status (corrections included), corrections by status and how many hours wait for
+        one ('due'), quarantine by reason (open = not acknowledged), source cursors."""
         out: dict = {"facilities": {}, "outbox": {s: 0 for s in STATUSES}, "quarantine": {}, "cursors": {},
                      "transactions": {}}
         for fid, last, count in self._read("SELECT facility_id, MAX(period_start), COUNT(*) FROM hours GROUP BY facility_id"):
@@ -701,5 +863,12 @@ class FeederStore:
             out["transactions"][status] = count
         for key, value in self._read("SELECT key, value FROM meta WHERE key LIKE 'cursor:%'"):
             out["cursors"][key[len("cursor:"):]] = value
+        out["corrections"] = {s: 0 for s in STATUSES}
+        for status, count in self._read("SELECT status, COUNT(*) FROM outbox WHERE supersedes > 0 GROUP BY status"):
+            out["corrections"][status] = count
+        try:
+            out["corrections"]["due"] = self._read("SELECT COUNT(*) FROM corrections_due")[0][0]
+        except StoreError:   # a schema 1 database no writer of this version has opened yet
+            out["corrections"]["due"] = 0
         out["chain"] = self.get_meta("chain")
         return out
