@@ -23,7 +23,13 @@ One transaction in flight at a time. Each `step()`:
     back to pending); still in the pool: wait; vanished from the pool with its nonce still unused
     on chain: the same signed bytes are sent again (same hash); its nonce used by another
     transaction: dropped, its reports back to pending;
- 3. otherwise the next batch: up to `batch_size` pending reports of closed hours (chain time),
+ 3. otherwise the next batch. First, hours restated after their report (corrections.py) whose
+    report in force is now confirmed get their correction queued (`queue_corrections`; the
+    report index is looked up in ReportAccepted events if reconciliation did not know it). A
+    pending correction goes only once the entry it corrects is confirmed, re-signed with
+    supersedes = 1 + that entry's report index if a reorganisation moved it (the oracle rejects
+    a correction of anything but the hour's report in force: a stale one never lands on the
+    wrong report). The batch: up to `batch_size` pending reports of closed hours (chain time),
     oldest hour first, fewer if the gas estimate exceeds `max_gas`; a batch the node would
     revert is bisected to find the report at fault, which is marked failed with the decoded
     reason (an hour not yet closed, or a stale signer set, is not a fault: it waits or is
@@ -39,7 +45,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from eth_abi import decode as abi_decode
@@ -55,6 +61,7 @@ from web3.exceptions import (
 )
 from web3.logs import DISCARD
 
+from greenbond.feeder.corrections import announce
 from greenbond.feeder.signer import ReportSigner
 from greenbond.feeder.store import FeederStore, OutboxEntry, report_from_json, signatures_from_json
 
@@ -419,9 +426,48 @@ class Transmitter:
         cap = block_limit * 9 // 10
         return min(cap, self.max_gas) if self.max_gas else cap
 
+    # ------------------------------------------------------------ corrections
+
+    def queue_corrections(self) -> int:
+        """Queues the corrections of restated hours whose report in force is confirmed now (see
+        module doc, step 3); returns how many were queued."""
+        due = self.store.corrections_due()
+        if not due or self.signer is None:
+            return 0
+        for fid, start in due:
+            head = self.store.head(fid, start)
+            if head is not None and head.status == "confirmed" and head.report_index is None and not head.supersedes:
+                found = self._accepted_events(fid, [start]).get(start)
+                if found is not None:
+                    self.store.set_report_index(head.id, *found)
+        results = [q for q in self.store.queue_corrections(self.signer.sign) if q.kind != "waiting"]
+        return announce(results, self.metrics)
+
+    def _ready(self, entries: list[OutboxEntry]) -> list[OutboxEntry]:
+        """The entries that can go now: corrections only once the entry they correct is confirmed,
+        re-pointed at its current report index if that moved."""
+        out = []
+        for e in entries:
+            if e.supersedes:
+                prev = self.store.previous_entry(e)
+                if prev is None or prev.status != "confirmed" or prev.report_index is None:
+                    continue
+                if prev.report_index + 1 != e.supersedes:
+                    if self.signer is None:
+                        continue
+                    report = replace(report_from_json(e.report), supersedes=prev.report_index + 1)
+                    self.store.repoint(e.id, report, self.signer.sign(report))
+                    log.warning("correction re-pointed: the report it corrects moved", extra={
+                        "event": "correction_repointed", "facility_id": e.facility_id, "period_start": e.period_start,
+                        "from_supersedes": e.supersedes, "supersedes": report.supersedes})
+                    e = self.store.entry(e.facility_id, e.period_start, report.supersedes)
+            out.append(e)
+        return out
+
     def _next_batch(self) -> tuple[list[OutboxEntry], int] | StepResult:
         now = self.chain_now()
-        entries = [e for e in self.store.pending(limit=self.batch_size) if e.period_start + HOUR <= now]
+        self.queue_corrections()
+        entries = self._ready([e for e in self.store.pending(limit=self.batch_size) if e.period_start + HOUR <= now])
         if not entries:
             return StepResult("idle" if not self.store.pending(limit=1) else "nothing_closed")
         version = int(self._call(self.oracle.functions.signerSetVersion()))

@@ -1,6 +1,6 @@
 """The feeder restates hours whose readings change after they were stored (no chain):
-greenbond/feeder/corrections.py, FeederStore.revise_hour / queue_corrections and the pipeline's
-offered values.
+greenbond/feeder/corrections.py, FeederStore.revise_hour / queue_corrections, the pipeline's
+offered values, and the transmitter's handling of corrections (waiting, re-pointing, index lookup).
 
 Expected figures are recomputed independently with greenbond.impact.hourly.hourly_figure from the
 simulator's readings, never read back from the feeder."""
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from types import SimpleNamespace
 
 import pytest
 
@@ -326,3 +327,43 @@ def test_hours_of_another_methodology_version_are_not_restated(store, day):
     assert store.hour(1, H).readings_root == old_root
     (skipped,) = ev.named("correction_skipped")
     assert skipped.stored_methodology_version == 1 and skipped.methodology_version == 2
+
+
+def transmitter(store):
+    from greenbond.feeder.transmit import Transmitter
+
+    return Transmitter(None, SimpleNamespace(abi=[]), store, None, SIGNER, chain_id=31337)
+
+
+def test_transmitter_sends_a_correction_after_its_target_and_repoints_it(store, day):
+    p, late = with_gap(store, day)
+    confirm_all(store, "0xaa")
+    pipeline(store).ingest([late], None, None)
+    (c,) = corrections(store)
+    t = transmitter(store)
+    assert [e.id for e in t._ready([c])] == [c.id]
+    # a reorganisation re-mined the original elsewhere: the correction follows it
+    store.remined("0xaa", 11, 1, {(1, H): 77})
+    (moved,) = t._ready([c])
+    assert (moved.id, moved.supersedes, report_from_json(moved.report).supersedes) == (c.id, 78, 78)
+    assert_signed(moved)
+    # the original taken off the chain: the correction waits for it
+    store.reorged("0xaa", "dropped", "a chain reorganisation removed it")
+    assert t._ready([moved]) == []
+
+
+def test_transmitter_queues_a_waiting_correction_and_looks_up_a_missing_index(store, day):
+    """The original was confirmed by reconciliation without its report index: the correction
+    waits; the transmitter finds the index in the ReportAccepted events and queues it."""
+    p, late = with_gap(store, day)
+    assert store.confirm_covered(1, H + 3600) == 11                  # 00:00-10:00 JST, no indexes known
+    pipeline(store).ingest([late], None, None)
+    assert store.corrections_due() == [(1, H)] and corrections(store) == []
+    t = transmitter(store)
+    t._accepted_events = lambda fid, starts: {H: (12, 7)} if (fid, list(starts)) == (1, [H]) else {}
+    with Events() as ev:
+        assert t.queue_corrections() == 1
+    assert store.entry(1, H, 0).report_index == 7
+    (c,) = corrections(store)
+    assert (c.supersedes, c.status) == (8, "pending") and len(ev.named("correction_queued")) == 1
+    assert t.queue_corrections() == 0
