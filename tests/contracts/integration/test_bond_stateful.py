@@ -51,6 +51,7 @@ class StateMachine:
         cls.error_msg = staticmethod(error_msg)
         cls.code = staticmethod(reason)
         cls.dates = list(bond.recordDates())
+        cls.maturity = bond.maturityDate()
 
     def setup(self):
         self.bal = dict(self.initial)
@@ -141,7 +142,11 @@ class StateMachine:
         to = self.wallets[st_wallet]
         available = 10_000 - sum(self.bal.values())
         amount = st_amount * 80  # large enough to reach the issue volume now and then
-        if not self._eligible(to):
+        if abs(chain.time() - self.maturity) < 60:
+            return  # too close to call: the block could fall either side of maturity
+        if chain.time() >= self.maturity:
+            expected = self.error_msg("GreenBondMatured", self.maturity)
+        elif not self._eligible(to):
             expected = self.error_msg("GreenBondNotEligible", to)
         elif amount > available:
             expected = self.error_msg("GreenBondIssueVolumeExceeded", amount, available)
