@@ -80,10 +80,13 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
 
     mapping(address => Account) private _accounts;
     /// @dev A snapshot entry written at record date k (1-based): the balance held at every record
-    ///      date in (previous, k]. Entries of one wallet form a chain through `previous`.
+    ///      date in (from, k]. Entries of one wallet form a chain through `link`, the entry written
+    ///      before this one (0: none); record dates in (link, from] had a zero balance, which is
+    ///      never written. One storage slot.
     struct Snapshot {
-        uint240 balance;
-        uint16 previous;
+        uint224 balance;
+        uint16 from;
+        uint16 link;
     }
 
     mapping(address => mapping(uint256 => Snapshot)) private _balanceAt;
@@ -555,7 +558,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
         if (key >= passed) return;
         uint256 balance = balanceOf(account);
         if (balance != 0) {
-            _balanceAt[account][passed] = Snapshot(uint240(balance), key);
+            _balanceAt[account][passed] = Snapshot(uint224(balance), key, a.lastEntry);
             a.lastEntry = passed;
         }
         a.snapshotKey = passed;
@@ -566,7 +569,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
         if (key >= passed) return;
         uint256 supply = totalSupply();
         if (supply != 0) {
-            _supplyAt[passed] = Snapshot(uint240(supply), key);
+            _supplyAt[passed] = Snapshot(uint224(supply), key, _supplyLastEntry);
             _supplyLastEntry = passed;
         }
         _supplySnapshotKey = passed;
@@ -576,8 +579,8 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     function _lookup(mapping(uint256 => Snapshot) storage chain, uint16 entry, uint16 key) private view returns (uint256) {
         while (entry != 0 && entry >= key) {
             Snapshot storage s = chain[entry];
-            if (key > s.previous) return s.balance;
-            entry = s.previous;
+            if (key > s.from) return s.balance;
+            entry = s.link; // the entry written before; dates between it and `from` held zero
         }
         return 0; // a gap: the balance was zero at `key`
     }

@@ -122,6 +122,38 @@ def test_emptied_then_refilled(bond, dates, alice, bob):
     assert [bond.balanceOfAt(bob, d) for d in dates[:3]] == [150, 120, 150]
 
 
+def test_held_then_emptied_then_refilled_keeps_every_date(bond, dates, alice, bob):
+    """A wallet that held units at one record date, none at the next and some at the third: the
+    zero in between is not stored, and must not hide the first date's balance (found by make fuzz:
+    the chain used to link the third entry to the unstored second one and read the first as 0)."""
+    sleep_past(dates[0])
+    bond.transfer(bob, 100, {"from": alice})      # alice held 100 at date 0, now none
+    sleep_past(dates[1])
+    bond.transfer(alice, 10, {"from": bob})       # alice held 0 at date 1 (not stored)
+    sleep_past(dates[2])
+    bond.transfer(bob, 5, {"from": alice})        # alice held 10 at date 2
+    sleep_past(dates[3])
+    bond.transfer(alice, 1, {"from": bob})
+    assert [bond.balanceOfAt(alice, d) for d in dates[:4]] == [100, 0, 10, 5]
+    assert [bond.balanceOfAt(bob, d) for d in dates[:4]] == [50, 150, 140, 145]
+
+
+def test_supply_held_then_zero_then_issued_keeps_every_date(GreenBond, terms, registry, admin, agent, register, alice):
+    """The same for the supply: issued, all burnt before a record date, issued again."""
+    b = GreenBond.deploy(terms, registry, admin, {"from": admin})
+    b.grantRole(b.AGENT_ROLE(), agent, {"from": admin})
+    d = list(b.recordDates())
+    b.mint(alice, 7, {"from": agent})
+    sleep_past(d[0])
+    b.burn(alice, 7, {"from": agent})             # supply 7 at date 0, none after
+    sleep_past(d[1])
+    b.mint(alice, 3, {"from": agent})             # supply 0 at date 1 (not stored)
+    sleep_past(d[2])
+    b.mint(alice, 1, {"from": agent})             # supply 3 at date 2
+    assert [b.totalSupplyAt(x) for x in d[:3]] == [7, 0, 3]
+    assert [b.balanceOfAt(alice, x) for x in d[:3]] == [7, 0, 3]
+
+
 def test_idle_wallet_over_several_record_dates(bond, dates, alice, bob, carol):
     bond.transfer(carol, 10, {"from": alice})
     for i in range(4):
