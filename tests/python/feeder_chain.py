@@ -44,6 +44,34 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
 env = child_env
 
 
+class LogEvents:
+    """Log records of a greenbond logger in this process (`with LogEvents("greenbond.feeder.transmit")
+    as log:`), by event: `log.named("reorg_detected")`."""
+
+    def __init__(self, logger_name: str):
+        import logging
+
+        self.records: list = []
+        self.logger = logging.getLogger(logger_name)
+        self.handler = logging.Handler(logging.INFO)
+        self.handler.emit = self.records.append
+
+    def __enter__(self):
+        import logging
+
+        self._level = self.logger.level
+        self.logger.setLevel(logging.INFO)
+        self.logger.addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self._level)
+
+    def named(self, name: str) -> list:
+        return [r for r in self.records if getattr(r, "event", None) == name]
+
+
 def reporting_start() -> int:
     """The facilities' reporting start (2023-12-14 00:00 JST), unix seconds."""
     from greenbond.impact.facilities import load_facilities

@@ -8,7 +8,6 @@ simulator's readings, never read back from the feeder."""
 from __future__ import annotations
 
 import dataclasses
-import logging
 from types import SimpleNamespace
 
 import pytest
@@ -97,29 +96,11 @@ def assert_signed(entry):
     assert signatures_from_json(entry.signatures) == [sign_report(report, k.key, 31337, ORACLE) for k in keys]
 
 
-class Events(logging.Handler):
-    """Log records of the corrections logger, by event."""
+def Events():
+    """The corrections logger's records in this process, by event (feeder_chain.LogEvents)."""
+    from feeder_chain import LogEvents
 
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.records = []
-        self.logger = logging.getLogger("greenbond.feeder.corrections")
-
-    def __enter__(self):
-        self._level = self.logger.level
-        self.logger.setLevel(logging.INFO)
-        self.logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc):
-        self.logger.removeHandler(self)
-        self.logger.setLevel(self._level)
-
-    def emit(self, record):
-        self.records.append(record)
-
-    def named(self, name):
-        return [r for r in self.records if getattr(r, "event", None) == name]
+    return LogEvents("greenbond.feeder.corrections")
 
 
 def with_gap(store, day, **kw):

@@ -21,7 +21,6 @@ Run inside a private network namespace:
 
 from __future__ import annotations
 
-import logging
 import shutil
 import sqlite3
 from pathlib import Path
@@ -172,29 +171,11 @@ def db_rows(db, sql, args=()):
         con.close()
 
 
-class Events(logging.Handler):
-    """The transmitter's log records in this process, by event."""
+def Events():
+    """The transmit logger's records in this process, by event (feeder_chain.LogEvents)."""
+    from feeder_chain import LogEvents
 
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.records: list[logging.LogRecord] = []
-        self.logger = logging.getLogger("greenbond.feeder.transmit")
-
-    def __enter__(self):
-        self._level = self.logger.level
-        self.logger.setLevel(logging.INFO)
-        self.logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc):
-        self.logger.removeHandler(self)
-        self.logger.setLevel(self._level)
-
-    def emit(self, record):
-        self.records.append(record)
-
-    def named(self, name: str) -> list[logging.LogRecord]:
-        return [r for r in self.records if getattr(r, "event", None) == name]
+    return LogEvents("greenbond.feeder.transmit")
 
 
 def in_process_feeder(chain, db, **kwargs):
