@@ -169,3 +169,27 @@ def test_build_report_needs_two_sizes_and_the_closing_batch():
     del gas["1000"]["push"]["closing_batch_10"]
     with pytest.raises(ValueError):
         build_report(gas, None, {})
+
+
+def test_count_rpc_counts_what_leaves_not_what_the_cache_answers(monkeypatch):
+    """The register's RPC count is taken where requests leave web3: the chain id, asked before
+    every eth_call and cached by greenbond.chain.connect, is sent once or twice, not per call."""
+    import json
+
+    from web3 import Web3
+    from web3._utils.http_session_manager import HTTPSessionManager
+
+    from greenbond.schedule_bench import count_rpc
+
+    def node(self, endpoint_uri, data, **kwargs):
+        req = json.loads(data)
+        result = {"eth_chainId": "0x7a69", "eth_blockNumber": "0x5"}[req["method"]]
+        return json.dumps({"jsonrpc": "2.0", "id": req["id"], "result": result}).encode()
+
+    monkeypatch.setattr(HTTPSessionManager, "make_post_request", node)
+    w3 = Web3(Web3.HTTPProvider("http://127.0.0.1:1", cache_allowed_requests=True, cacheable_requests={"eth_chainId"}))
+    with count_rpc() as counter:
+        assert [w3.eth.chain_id for _ in range(10)] == [31337] * 10
+        assert [w3.eth.block_number for _ in range(3)] == [5] * 3
+    assert counter["eth_blockNumber"] == 3                # never cached: blocks stay fresh
+    assert 1 <= counter["eth_chainId"] <= 2               # web3 7 sends it once more while filling its cache
