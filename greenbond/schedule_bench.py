@@ -436,10 +436,9 @@ def start_node(workdir: Path, ready_timeout: float = 30.0):
     a state per block (a few MB each with a thousand holders; `--prune-history` kept them all in
     memory and 5,000 one-transfer blocks outgrew 20 GB), so bulk sends go several to a block."""
     import shutil
-    import subprocess
 
     from greenbond.feeder.devchain import child_env, free_port
-    from greenbond.localchain import AnvilProcess, LocalChainError, is_serving
+    from greenbond.localchain import LocalChainError, _launch
 
     exe = shutil.which("anvil", path=child_env()["PATH"])
     if exe is None:
@@ -448,18 +447,7 @@ def start_node(workdir: Path, ready_timeout: float = 30.0):
     url = f"http://127.0.0.1:{port}"
     cmd = [exe, "--port", str(port), "--chain-id", "31337", "--hardfork", "berlin", "--gas-limit", "30000000",
            "--gas-price", "0", "--accounts", "10", "--silent"]
-    log = open(workdir / "anvil.log", "ab")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + ready_timeout
-    while not is_serving(url):
-        if proc.poll() is not None:
-            raise LocalChainError(f"anvil exited with code {proc.returncode}; see {workdir / 'anvil.log'}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            raise LocalChainError(f"anvil did not answer within {ready_timeout:.0f} s")
-        time.sleep(0.1)  # polling for readiness (a condition), not synchronising on time
-    return AnvilProcess(url=url, process=proc)
+    return _launch("anvil", cmd, url, workdir / "anvil.log", ready_timeout)
 
 
 @contextlib.contextmanager
