@@ -14,6 +14,10 @@ import {IGreenBond} from "../interfaces/IGreenBond.sol";
 ///         this contract), never transferred here; delivery goes through the bond's own transfer
 ///         rules (`transferLocked`), so both parties are checked exactly as `canTransfer` would. On a
 ///         transfer-approval bond the buyer's cash waits here until an agent of the bond approves.
+///         Offers expire within `maxOfferDuration`; an agent of the bond (AGENT_ROLE) can cancel any
+///         open or pending trade; and an agent action on the bond (forced transfer, burn, freeze,
+///         recovery, redemption) releases the seller's locks, after which the trade can only be
+///         cancelled or expire (lock generations, see GreenBond.lockGeneration).
 contract BondDvP is IBondDvP, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -21,26 +25,32 @@ contract BondDvP is IBondDvP, ReentrancyGuard {
     IGreenBond public immutable bond;
     /// @notice The settlement token.
     IERC20 public immutable cash;
+    /// @inheritdoc IBondDvP
+    uint64 public immutable maxOfferDuration;
     bytes32 private immutable _agentRole;
 
     Trade[] private _trades;
 
     /// @param bond_ the bond (which must grant this contract LOCKER_ROLE)
-    constructor(IGreenBond bond_) {
+    /// @param maxOfferDuration_ the longest an offer may stay open, seconds (at least one hour)
+    constructor(IGreenBond bond_, uint64 maxOfferDuration_) {
         if (address(bond_) == address(0)) revert DvPBadOffer("bond");
+        if (maxOfferDuration_ < 1 hours) revert DvPBadOffer("maxOfferDuration");
         bond = bond_;
         cash = IERC20(bond_.currency());
+        maxOfferDuration = maxOfferDuration_;
         _agentRole = keccak256("AGENT_ROLE");
     }
 
     /// @inheritdoc IBondDvP
     function offer(address buyer, uint256 units, uint256 price, uint64 expiry) external nonReentrant returns (uint256 id) {
         if (units == 0 || units > type(uint96).max) revert DvPBadOffer("units");
-        if (expiry <= block.timestamp) revert DvPBadOffer("expiry");
+        if (expiry <= block.timestamp || expiry > block.timestamp + maxOfferDuration) revert DvPBadOffer("expiry");
         if (buyer == msg.sender) revert DvPBadOffer("buyer");
-        bond.lockUnits(msg.sender, units); // reverts unless the seller has that many free units
+        // reverts unless the seller is unfrozen, the bond unpaused and that many units free
+        uint256 generation = bond.lockUnits(msg.sender, units);
         id = _trades.length;
-        _trades.push(Trade(msg.sender, buyer, address(0), uint96(units), expiry, Status.Open, price));
+        _trades.push(Trade(msg.sender, buyer, address(0), uint96(units), expiry, Status.Open, uint16(generation), price));
         emit OfferMade(id, msg.sender, buyer, units, price, expiry);
     }
 
@@ -51,6 +61,7 @@ contract BondDvP is IBondDvP, ReentrancyGuard {
         if (block.timestamp >= t.expiry) revert DvPExpired(id, t.expiry);
         if (t.buyer != address(0) && t.buyer != msg.sender) revert DvPNotBuyer(id, msg.sender);
         if (msg.sender == t.seller) revert DvPNotBuyer(id, msg.sender);
+        if (bond.lockGeneration(t.seller) != t.lockGeneration) revert DvPLockReleased(id);
         t.acceptedBy = msg.sender;
         if (bond.transferApprovalRequired()) {
             t.status = Status.PendingApproval;
@@ -60,7 +71,7 @@ contract BondDvP is IBondDvP, ReentrancyGuard {
             t.status = Status.Settled;
             emit OfferAccepted(id, msg.sender, false);
             // both legs in this transaction: units through the bond's rules, cash buyer -> seller
-            bond.transferLocked(t.seller, msg.sender, t.units);
+            bond.transferLocked(t.seller, msg.sender, t.units, t.lockGeneration);
             _move(msg.sender, t.seller, t.price);
             emit TradeSettled(id, t.seller, msg.sender, t.units, t.price);
         }
@@ -73,7 +84,7 @@ contract BondDvP is IBondDvP, ReentrancyGuard {
         if (t.status != Status.PendingApproval) revert DvPWrongStatus(id, t.status);
         if (block.timestamp >= t.expiry) revert DvPExpired(id, t.expiry);
         t.status = Status.Settled;
-        bond.transferLocked(t.seller, t.acceptedBy, t.units);
+        bond.transferLocked(t.seller, t.acceptedBy, t.units, t.lockGeneration);
         cash.safeTransfer(t.seller, t.price);
         emit TradeSettled(id, t.seller, t.acceptedBy, t.units, t.price);
     }
@@ -91,16 +102,13 @@ contract BondDvP is IBondDvP, ReentrancyGuard {
     /// @inheritdoc IBondDvP
     function cancel(uint256 id) external nonReentrant {
         Trade storage t = _trade(id);
-        if (t.status == Status.Open) {
-            if (msg.sender != t.seller) revert DvPNotSeller(id, msg.sender);
-        } else if (t.status == Status.PendingApproval) {
-            if (msg.sender != t.seller && msg.sender != t.acceptedBy) revert DvPNotSeller(id, msg.sender);
-        } else {
-            revert DvPWrongStatus(id, t.status);
-        }
+        if (t.status != Status.Open && t.status != Status.PendingApproval) revert DvPWrongStatus(id, t.status);
+        bool party = msg.sender == t.seller || (t.status == Status.PendingApproval && msg.sender == t.acceptedBy);
+        if (!party && !_isAgent(msg.sender)) revert DvPNotSeller(id, msg.sender);
         t.status = Status.Cancelled;
         _unwind(t);
-        emit OfferCancelled(id, msg.sender);
+        if (party) emit OfferCancelled(id, msg.sender);
+        else emit TradeCancelledByAgent(id, msg.sender);
     }
 
     /// @inheritdoc IBondDvP
@@ -131,16 +139,22 @@ contract BondDvP is IBondDvP, ReentrancyGuard {
     }
 
     function _requireAgent() private view {
-        if (!IAccessControl(address(bond)).hasRole(_agentRole, msg.sender)) revert DvPNotAgent(msg.sender);
+        if (!_isAgent(msg.sender)) revert DvPNotAgent(msg.sender);
     }
 
-    /// @dev Releases the seller's units and refunds a buyer who already paid.
+    function _isAgent(address account) private view returns (bool) {
+        return IAccessControl(address(bond)).hasRole(_agentRole, account);
+    }
+
+    /// @dev Releases the seller's units (nothing, if an agent action already did) and refunds a
+    ///      buyer who already paid.
     function _unwind(Trade storage t) private {
-        bond.unlockUnits(t.seller, t.units);
+        bond.unlockUnits(t.seller, t.units, t.lockGeneration);
         if (t.acceptedBy != address(0) && t.price != 0) {
             address buyer = t.acceptedBy;
             t.acceptedBy = address(0);
-            cash.safeTransfer(buyer, t.price);
+            cash.safeTransfer(bond.successorOf(buyer), t.price); // never to a wallet recovered since
+
         }
     }
 

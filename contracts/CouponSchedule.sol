@@ -14,6 +14,11 @@ import {IGreenBond} from "../interfaces/IGreenBond.sol";
 ///         owed; after the payment date holders claim or the agent pushes; coupons paid by bank
 ///         transfer are recorded and cannot be claimed. At maturity each redeemed unit is burnt
 ///         and paid its face value. The issuer (`DEFAULT_ADMIN_ROLE`) may call the bond early.
+///         Controls hold: a frozen wallet is paid nothing (its coupon and principal wait here);
+///         frozen units are never redeemed by the holder (their principal waits until the agent
+///         unfreezes or moves them); what a recovered wallet is owed goes to the wallet it was
+///         recovered to (`bond.successorOf`). Coupons unclaimed `COUPON_CLAIM_PERIOD` after their
+///         payment date go back to the paying agent. Needs the bond's REDEMPTION_ROLE, nothing more.
 /// @dev Amounts are integers in the settlement token's smallest unit. A regular period pays
 ///      denomination x rate / 1e6 / frequency; an irregular first or last period (and a call
 ///      period) pays Actual/365 Fixed accrual; each per-unit amount is truncated.
@@ -22,6 +27,10 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
 
     /// @notice Role of the paying agent.
     bytes32 public constant PAYING_AGENT_ROLE = keccak256("PAYING_AGENT_ROLE");
+
+    /// @notice How long a coupon can be claimed after its payment date: five years, the
+    ///         prescription of coupon claims under Japan's Companies Act (art. 701(2)).
+    uint256 public constant COUPON_CLAIM_PERIOD = 1_826 days;
 
     uint256 private constant DAY = 86_400;
     uint256 private constant PPM = 1_000_000;
@@ -32,6 +41,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         uint128 perUnit;
         bool funded;
         bool lateFlagged;
+        bool reclaimed;        // unclaimed remainder returned to the paying agent after the claim period
         uint96 paidUnits;      // units paid, on and off chain
         uint96 offchainUnits;  // of which off chain
         uint256 held;          // settlement tokens held for this coupon
@@ -94,7 +104,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
                 perUnit = _accrued(previous, dates[i]);
             }
             _coupons.push(
-                Coupon(uint64(dates[i]), uint64(records[i]), uint128(perUnit), false, false, 0, 0, 0)
+                Coupon(uint64(dates[i]), uint64(records[i]), uint128(perUnit), false, false, false, 0, 0, 0)
             );
             previous = dates[i];
         }
@@ -185,9 +195,17 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         return _denomination;
     }
 
-    /// @notice Whether the principal has been funded.
+    /// @notice Whether the principal of every outstanding unit is held here.
     function redemptionFunded() external view returns (bool) {
-        return _redemptionFunded && _principalHeld == _principalOwed();
+        return _redemptionFunded && _principalHeld >= _principalOwed();
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function redeemableOf(address holder) external view returns (uint256 payable_, uint256 withheld) {
+        (, bool frozen) = bond.paymentWallet(holder);
+        uint256 balance = IERC20(address(bond)).balanceOf(holder);
+        uint256 frozenUnits = frozen ? balance : bond.getFrozenTokens(holder);
+        return ((balance - frozenUnits) * _denomination, frozenUnits * _denomination);
     }
 
     /// @notice Whether the issuer called the bond early.
@@ -218,23 +236,24 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ICouponSchedule
     function claimCoupon(uint256 i) external nonReentrant returns (uint256 amount) {
-        if (bond.isFrozen(msg.sender)) revert ScheduleHolderFrozen(msg.sender);
-        Coupon storage c = _coupon(i);
-        if (block.timestamp < c.date) revert SchedulePaymentDateNotReached(i, c.date);
-        if (!c.funded) revert ScheduleNotFunded(i);
-        if (_payments[i][msg.sender] != Payment.None) revert ScheduleAlreadyPaid(i, msg.sender);
-        amount = _pay(i, c, msg.sender);
-        if (amount == 0) revert ScheduleNothingOwed(i, msg.sender);
+        return _claim(i, msg.sender);
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function claimCouponOf(uint256 i, address holder) external nonReentrant returns (uint256 amount) {
+        return _claim(i, holder);
     }
 
     /// @inheritdoc ICouponSchedule
     function claimAll() external nonReentrant returns (uint256 amount) {
-        if (bond.isFrozen(msg.sender)) revert ScheduleHolderFrozen(msg.sender);
+        _requirePayee(msg.sender);
         uint256 n = _coupons.length;
         for (uint256 i = 0; i < n; ++i) {
             Coupon storage c = _coupons[i];
             if (block.timestamp < c.date) break;
-            if (c.funded && _payments[i][msg.sender] == Payment.None) amount += _pay(i, c, msg.sender);
+            if (c.funded && !_claimOver(c) && _payments[i][msg.sender] == Payment.None) {
+                amount += _pay(i, c, msg.sender, msg.sender);
+            }
         }
     }
 
@@ -243,9 +262,30 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         Coupon storage c = _coupon(i);
         if (block.timestamp < c.date) revert SchedulePaymentDateNotReached(i, c.date);
         if (!c.funded) revert ScheduleNotFunded(i);
+        if (_claimOver(c)) revert ScheduleClaimPeriodOver(i, c.date + COUPON_CLAIM_PERIOD);
         for (uint256 k = 0; k < holders.length; ++k) {
-            if (_payments[i][holders[k]] == Payment.None) _pay(i, c, holders[k]);
+            address holder = holders[k];
+            if (_payments[i][holder] != Payment.None) continue;
+            (address payee, bool frozen) = bond.paymentWallet(holder);
+            if (frozen) {
+                if (_unitsAt(holder, c) != 0) emit CouponSkipped(i, holder, "FROZEN");
+                continue;
+            }
+            _pay(i, c, holder, payee);
         }
+    }
+
+    /// @inheritdoc ICouponSchedule
+    function reclaimUnclaimed(uint256 i) external onlyRole(PAYING_AGENT_ROLE) nonReentrant {
+        Coupon storage c = _coupon(i);
+        uint256 end = c.date + COUPON_CLAIM_PERIOD;
+        if (block.timestamp < end) revert ScheduleClaimPeriodNotOver(i, end);
+        if (c.reclaimed || c.held == 0) revert ScheduleNothingToReclaim(i);
+        uint256 amount = c.held;
+        c.held = 0;
+        c.reclaimed = true;
+        settlementToken.safeTransfer(msg.sender, amount);
+        emit UnclaimedCouponReclaimed(i, msg.sender, amount);
     }
 
     /// @inheritdoc ICouponSchedule
@@ -289,6 +329,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ICouponSchedule
     function fundRedemption() external onlyRole(PAYING_AGENT_ROLE) nonReentrant {
+        if (_fullyRedeemed) revert ScheduleRedemptionAlreadyFunded();
         uint256 owed = _principalOwed();
         if (_redemptionFunded && _principalHeld >= owed) revert ScheduleRedemptionAlreadyFunded();
         uint256 units = IERC20(address(bond)).totalSupply();
@@ -300,16 +341,47 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc ICouponSchedule
+    function returnSurplusPrincipal() external onlyRole(PAYING_AGENT_ROLE) nonReentrant returns (uint256 surplus) {
+        uint256 owed = _principalOwed();
+        if (_principalHeld <= owed) revert ScheduleNoSurplus(_principalHeld, owed);
+        surplus = _principalHeld - owed;
+        _principalHeld = owed;
+        settlementToken.safeTransfer(msg.sender, surplus);
+        emit PrincipalSurplusReturned(msg.sender, surplus);
+    }
+
+    /// @inheritdoc ICouponSchedule
     function redeem() external nonReentrant returns (uint256 amount) {
-        if (bond.isFrozen(msg.sender)) revert ScheduleHolderFrozen(msg.sender);
-        amount = _redeem(msg.sender);
+        _requireRedeemable();
+        (address payee, bool frozen) = bond.paymentWallet(msg.sender);
+        if (payee != msg.sender) revert ScheduleWalletRecovered(msg.sender, payee);
+        if (frozen) revert ScheduleHolderFrozen(msg.sender);
+        uint256 units = IERC20(address(bond)).balanceOf(msg.sender) - bond.getFrozenTokens(msg.sender);
         // slither-disable-next-line incorrect-equality
-        if (amount == 0) revert ScheduleNothingToRedeem(msg.sender);
+        if (units == 0) revert ScheduleNothingToRedeem(msg.sender);
+        amount = _redeem(msg.sender, units);
     }
 
     /// @inheritdoc ICouponSchedule
     function redeemFor(address[] calldata holders) external onlyRole(PAYING_AGENT_ROLE) nonReentrant {
-        for (uint256 k = 0; k < holders.length; ++k) _redeem(holders[k]);
+        _requireRedeemable();
+        for (uint256 k = 0; k < holders.length; ++k) {
+            address holder = holders[k];
+            uint256 balance = IERC20(address(bond)).balanceOf(holder);
+            // slither-disable-next-line incorrect-equality
+            if (balance == 0) continue;
+            (, bool frozen) = bond.paymentWallet(holder);
+            if (frozen) {
+                emit RedemptionSkipped(holder, "FROZEN");
+                continue;
+            }
+            uint256 units = balance - bond.getFrozenTokens(holder);
+            if (units == 0) {
+                emit RedemptionSkipped(holder, "UNITS_FROZEN");
+                continue;
+            }
+            _redeem(holder, units);
+        }
     }
 
     /// @inheritdoc ICouponSchedule
@@ -328,6 +400,8 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         _called = true;
         _redemptionDate = callDate;
         emit BondCalled(callDate, last.perUnit, msg.sender);
+        bond.setCallDate(callDate); // the call date ends issuance too
+
     }
 
     // ------------------------------------------------------------------ internals
@@ -342,29 +416,53 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         return bond.balanceOfAt(holder, c.recordDate);
     }
 
-    /// @dev Pays `holder` coupon `i` on chain; returns 0 (and records nothing) when nothing is owed.
-    function _pay(uint256 i, Coupon storage c, address holder) private returns (uint256 amount) {
+    function _claimOver(Coupon storage c) private view returns (bool) {
+        return block.timestamp >= c.date + COUPON_CLAIM_PERIOD;
+    }
+
+    /// @dev The caller claims coupon `i` of `holder` (itself, or a wallet recovered to it).
+    function _claim(uint256 i, address holder) private returns (uint256 amount) {
+        _requirePayee(holder);
+        Coupon storage c = _coupon(i);
+        if (block.timestamp < c.date) revert SchedulePaymentDateNotReached(i, c.date);
+        if (!c.funded) revert ScheduleNotFunded(i);
+        if (_claimOver(c)) revert ScheduleClaimPeriodOver(i, c.date + COUPON_CLAIM_PERIOD);
+        if (_payments[i][holder] != Payment.None) revert ScheduleAlreadyPaid(i, holder);
+        amount = _pay(i, c, holder, msg.sender);
+        if (amount == 0) revert ScheduleNothingOwed(i, holder);
+    }
+
+    /// @dev The caller must be where `holder`'s payments go, and not frozen.
+    function _requirePayee(address holder) private view {
+        (address payee, bool frozen) = bond.paymentWallet(holder);
+        if (payee != msg.sender) revert ScheduleWalletRecovered(holder, payee);
+        if (frozen) revert ScheduleHolderFrozen(payee);
+    }
+
+    /// @dev Pays `payee` coupon `i` owed to `holder`; returns 0 (and records nothing) when nothing is owed.
+    function _pay(uint256 i, Coupon storage c, address holder, address payee) private returns (uint256 amount) {
         uint256 units = _unitsAt(holder, c);
         if (units == 0) return 0;
         amount = units * c.perUnit;
         _payments[i][holder] = Payment.OnChain;
         c.paidUnits += uint96(units);
         c.held -= amount;
-        settlementToken.safeTransfer(holder, amount);
-        emit CouponPaid(i, holder, units, amount, msg.sender);
+        settlementToken.safeTransfer(payee, amount);
+        emit CouponPaid(i, holder, units, amount, msg.sender, payee);
     }
 
-    function _redeem(address holder) private returns (uint256 amount) {
+    function _requireRedeemable() private view {
         if (block.timestamp < _redemptionDate) revert ScheduleNotMatured(_redemptionDate);
         if (!_redemptionFunded) revert ScheduleRedemptionNotFunded();
         uint256 owed = _principalOwed();
         if (_principalHeld < owed) revert ScheduleRedemptionUnderfunded(owed - _principalHeld);
-        uint256 units = IERC20(address(bond)).balanceOf(holder);
-        // slither-disable-next-line incorrect-equality
-        if (units == 0) return 0;
+    }
+
+    /// @dev Burns `units` free units of `holder` through the bond and pays their face value.
+    function _redeem(address holder, uint256 units) private returns (uint256 amount) {
         amount = units * _denomination;
         _principalHeld -= amount;
-        bond.burn(holder, units);
+        bond.redeemUnits(holder, units);
         settlementToken.safeTransfer(holder, amount);
         emit Redeemed(holder, units, amount, msg.sender);
         if (IERC20(address(bond)).totalSupply() == 0) {

@@ -11,13 +11,32 @@ import {IHolderRegistry} from "../interfaces/IHolderRegistry.sol";
 /// @notice A corporate green bond as a security token. One token is one bond unit of face value
 ///         `denomination()`; `decimals()` is 0. Receivers must be eligible in the HolderRegistry.
 ///         Roles: DEFAULT_ADMIN_ROLE (the issuer: pause, transfer switches, documents, oracle,
-///         record dates) and AGENT_ROLE (mint, burn, freezes, forced transfer, recovery, approvals).
+///         record dates, granting roles) and, as ERC-3643 v4 splits the agent's powers, one role per
+///         action: MINTER_ROLE, BURNER_ROLE, FREEZER_ROLE, FORCED_TRANSFER_ROLE, RECOVERY_ROLE,
+///         AGENT_ROLE (approves transfers), LOCKER_ROLE (settlement contracts) and REDEMPTION_ROLE
+///         (the coupon schedule). The issuer holds every agent role from deployment; the Offering
+///         holds only MINTER_ROLE, the schedule only REDEMPTION_ROLE, the DvP only LOCKER_ROLE.
+///         The agent's controls always hold: locks and escrows never stop a forced transfer, burn,
+///         freeze, recovery or redemption (the agent's action releases them first, LocksReleased).
 /// @dev Record-date balances use a lazy snapshot keyed to the record dates: a wallet's balance is
 ///      written (one slot per record date) only by its first movement after a record date
 ///      passes, so an ordinary transfer pays no snapshot writes (see README, "Record-date balances").
 contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
-    /// @notice Role of the transfer agent (ERC-3643 agent).
+    /// @notice Role of the transfer agent: approves or cancels transfer applications and DvP trades.
     bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
+    /// @notice Role that issues units (ERC-3643 mint): the issuer's agent and the Offering.
+    bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
+    /// @notice Role that cancels units (ERC-3643 burn).
+    bytes32 public constant BURNER_ROLE = keccak256("BURNER_ROLE");
+    /// @notice Role that freezes wallets and units (ERC-3643 setAddressFrozen, freezePartialTokens).
+    bytes32 public constant FREEZER_ROLE = keccak256("FREEZER_ROLE");
+    /// @notice Role that moves units without the holder (ERC-3643 forcedTransfer).
+    bytes32 public constant FORCED_TRANSFER_ROLE = keccak256("FORCED_TRANSFER_ROLE");
+    /// @notice Role that moves a lost wallet to the investor's new wallet (ERC-3643 recoveryAddress).
+    bytes32 public constant RECOVERY_ROLE = keccak256("RECOVERY_ROLE");
+    /// @notice Role of the coupon schedule: burns redeemed free units from the redemption date and
+    ///         moves the redemption date forward on an early call. Nothing else.
+    bytes32 public constant REDEMPTION_ROLE = keccak256("REDEMPTION_ROLE");
     /// @notice Role of settlement contracts (delivery versus payment) that lock a holder's units
     ///         in the holder's wallet and later deliver them. Trusted to enforce the agent's
     ///         approval when `transferApprovalRequired()` is on.
@@ -33,18 +52,33 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     bytes32 private constant RECEIVER_NOT_ELIGIBLE = "RECEIVER_NOT_ELIGIBLE";
     bytes32 private constant INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE";
     bytes32 private constant TOKENS_LOCKED = "TOKENS_LOCKED";
+    bytes32 private constant RECEIVER_RECOVERED = "RECEIVER_RECOVERED";
 
     uint8 private constant PENDING = 1;
     uint8 private constant APPROVED = 2;
     uint8 private constant CANCELLED = 3;
+    uint8 private constant RELEASED = 4;
 
     /// @dev One slot per wallet: everything a transfer reads about the sender or receiver.
     struct Account {
         bool frozen;
+        bool recovered;        // a lost wallet: recovered to _successor; it never receives again
         uint16 snapshotKey;    // record dates passed at the wallet's last snapshot check
         uint16 lastEntry;      // record date of the wallet's latest snapshot entry (0: none)
+        uint16 lockGeneration; // bumped when an agent action releases the wallet's locks
         uint96 frozenTokens;
-        uint96 escrowed;       // units in pending transfer applications
+        uint96 escrowed;       // units in pending transfer applications and settlement locks
+    }
+
+    /// @dev A transfer application as stored: the interface's fields and the lock generation its
+    ///      escrow belongs to (stale once an agent action released the wallet's locks).
+    struct Application {
+        address from;
+        uint96 amount;
+        address to;
+        uint8 status;
+        uint16 lockGeneration;
+        bytes data;
     }
 
     struct Document {
@@ -61,6 +95,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     uint16 private _supplySnapshotKey;
     uint16 private _supplyLastEntry;
     uint64 private _nextRecordDate;
+    uint64 private _redemptionDate;   // maturity, or the call date after an early call
 
     IHolderRegistry private immutable _registry;
     address private immutable _currency;
@@ -79,6 +114,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     uint64[] private _recordDates;
 
     mapping(address => Account) private _accounts;
+    mapping(address => address) private _successor;   // lost wallet => the wallet it was recovered to
     /// @dev A snapshot entry written at record date k (1-based): the balance held at every record
     ///      date in (from, k]. Entries of one wallet form a chain through `link`, the entry written
     ///      before this one (0: none); record dates in (link, from] had a zero balance, which is
@@ -92,7 +128,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     mapping(address => mapping(uint256 => Snapshot)) private _balanceAt;
     mapping(uint256 => Snapshot) private _supplyAt;
 
-    TransferApplication[] private _applications;
+    Application[] private _applications;
 
     mapping(bytes32 => Document) private _documents;
     bytes32[] private _documentNames;
@@ -119,9 +155,15 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
             _recordDates.push(terms.couponDates[i] - terms.recordDateOffset);
         }
         _nextRecordDate = _recordDates.length == 0 ? type(uint64).max : _recordDates[0];
+        _redemptionDate = terms.maturityDate;
         _transferable = true;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(AGENT_ROLE, admin);
+        _grantRole(MINTER_ROLE, admin);
+        _grantRole(BURNER_ROLE, admin);
+        _grantRole(FREEZER_ROLE, admin);
+        _grantRole(FORCED_TRANSFER_ROLE, admin);
+        _grantRole(RECOVERY_ROLE, admin);
     }
 
     // ------------------------------------------------------------------ ERC-20
@@ -273,12 +315,12 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     // ------------------------------------------------------------------ ERC-3643 agent controls
 
     /// @inheritdoc IGreenBond
-    function mint(address to, uint256 amount) external onlyRole(AGENT_ROLE) {
+    function mint(address to, uint256 amount) external onlyRole(MINTER_ROLE) {
         _mintChecked(to, amount);
     }
 
     /// @inheritdoc IGreenBond
-    function batchMint(address[] calldata toList, uint256[] calldata amounts) external onlyRole(AGENT_ROLE) {
+    function batchMint(address[] calldata toList, uint256[] calldata amounts) external onlyRole(MINTER_ROLE) {
         if (toList.length != amounts.length) revert GreenBondLengthMismatch(toList.length, amounts.length);
         for (uint256 i = 0; i < toList.length; ++i) {
             _mintChecked(toList[i], amounts[i]);
@@ -286,13 +328,13 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     }
 
     /// @inheritdoc IGreenBond
-    function burn(address user, uint256 amount) external onlyRole(AGENT_ROLE) {
-        _unfreezeShortfall(user, amount);
+    function burn(address user, uint256 amount) external onlyRole(BURNER_ROLE) {
+        _makeMovable(user, amount);
         _burn(user, amount);
     }
 
     /// @inheritdoc IGreenBond
-    function setAddressFrozen(address userAddress, bool freeze) external onlyRole(AGENT_ROLE) {
+    function setAddressFrozen(address userAddress, bool freeze) external onlyRole(FREEZER_ROLE) {
         _accounts[userAddress].frozen = freeze;
         emit AddressFrozen(userAddress, freeze, msg.sender);
     }
@@ -303,16 +345,17 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     }
 
     /// @inheritdoc IGreenBond
-    function freezePartialTokens(address userAddress, uint256 amount) external onlyRole(AGENT_ROLE) {
+    function freezePartialTokens(address userAddress, uint256 amount) external onlyRole(FREEZER_ROLE) {
         Account storage a = _accounts[userAddress];
-        uint256 free = balanceOf(userAddress) - a.frozenTokens - a.escrowed;
-        if (amount > free) revert GreenBondInsufficientUnlocked(userAddress, free, amount);
+        uint256 unfrozen = balanceOf(userAddress) - a.frozenTokens;
+        if (amount > unfrozen) revert GreenBondInsufficientUnlocked(userAddress, unfrozen, amount);
+        if (amount > unfrozen - a.escrowed) _releaseLocks(userAddress);
         a.frozenTokens += uint96(amount);
         emit TokensFrozen(userAddress, amount);
     }
 
     /// @inheritdoc IGreenBond
-    function unfreezePartialTokens(address userAddress, uint256 amount) external onlyRole(AGENT_ROLE) {
+    function unfreezePartialTokens(address userAddress, uint256 amount) external onlyRole(FREEZER_ROLE) {
         Account storage a = _accounts[userAddress];
         if (amount > a.frozenTokens) revert GreenBondInsufficientFrozen(userAddress, a.frozenTokens, amount);
         a.frozenTokens -= uint96(amount);
@@ -325,32 +368,44 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     }
 
     /// @inheritdoc IGreenBond
-    function forcedTransfer(address from, address to, uint256 amount) external onlyRole(AGENT_ROLE) returns (bool) {
+    function forcedTransfer(address from, address to, uint256 amount)
+        external
+        onlyRole(FORCED_TRANSFER_ROLE)
+        returns (bool)
+    {
         if (from == to) revert GreenBondSelfTransfer(from);
         if (to == address(0)) revert GreenBondZeroAddress();
+        if (_accounts[to].recovered) revert GreenBondWalletRecovered(to, _successor[to]);
         if (!_registry.isEligible(to)) revert GreenBondNotEligible(to);
-        _unfreezeShortfall(from, amount);
+        _makeMovable(from, amount);
         _transfer(from, to, amount);
         emit ForcedTransfer(from, to, amount, msg.sender);
         return true;
     }
 
     /// @inheritdoc IGreenBond
-    function recoveryAddress(address lostWallet, address newWallet) external onlyRole(AGENT_ROLE) returns (bool) {
-        uint256 balance = balanceOf(lostWallet);
-        if (balance == 0) revert GreenBondNothingToRecover(lostWallet);
+    /// @dev Locks and escrows of the lost wallet are released first (LocksReleased). The lost
+    ///      wallet is marked recovered: it can never receive units again, and the coupon schedule
+    ///      pays whatever it is still owed (coupons at passed record dates) to `successorOf` it.
+    function recoveryAddress(address lostWallet, address newWallet) external onlyRole(RECOVERY_ROLE) returns (bool) {
         bytes32 investorId = _registry.investorOf(lostWallet);
         if (investorId == bytes32(0) || lostWallet == newWallet || _registry.investorOf(newWallet) != investorId) {
             revert GreenBondNotSameInvestor(lostWallet, newWallet);
         }
-        if (!_registry.isEligible(newWallet)) revert GreenBondNotEligible(newWallet);
         Account storage lost = _accounts[lostWallet];
-        if (lost.escrowed != 0) revert GreenBondPendingTransfers(lostWallet, lost.escrowed);
+        if (lost.recovered) revert GreenBondWalletRecovered(lostWallet, _successor[lostWallet]);
+        Account storage recovered = _accounts[newWallet];
+        if (recovered.recovered) revert GreenBondWalletRecovered(newWallet, _successor[newWallet]);
+        if (recovered.frozen) revert GreenBondWalletFrozen(newWallet);
+        if (!_registry.isEligible(newWallet)) revert GreenBondNotEligible(newWallet);
+        _releaseLocks(lostWallet);
+        uint256 balance = balanceOf(lostWallet);
         uint96 frozenTokens = lost.frozenTokens;
         bool wasFrozen = lost.frozen;
         lost.frozenTokens = 0;
-        _transfer(lostWallet, newWallet, balance);
-        Account storage recovered = _accounts[newWallet];
+        lost.recovered = true;
+        _successor[lostWallet] = newWallet;
+        if (balance != 0) _transfer(lostWallet, newWallet, balance);
         if (frozenTokens != 0) {
             recovered.frozenTokens += frozenTokens;
             emit TokensUnfrozen(lostWallet, frozenTokens);
@@ -364,21 +419,34 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
         return true;
     }
 
+    /// @inheritdoc IGreenBond
+    function successorOf(address wallet) public view returns (address current) {
+        current = wallet;
+        while (_accounts[current].recovered) current = _successor[current];
+    }
+
+    /// @inheritdoc IGreenBond
+    function paymentWallet(address wallet) external view returns (address payee, bool frozen) {
+        payee = successorOf(wallet);
+        frozen = _accounts[payee].frozen;
+    }
+
     // ------------------------------------------------------------------ transfer approval
 
     /// @inheritdoc IGreenBond
     function applyForTransfer(address to, uint256 amount, bytes calldata data) external returns (uint256 id) {
         if (!_transferApprovalRequired) revert GreenBondApprovalNotRequired();
         _requireAllowed(msg.sender, to, amount, true);
-        _accounts[msg.sender].escrowed += uint96(amount);
+        Account storage a = _accounts[msg.sender];
+        a.escrowed += uint96(amount);
         id = _applications.length;
-        _applications.push(TransferApplication(msg.sender, to, uint96(amount), PENDING, data));
+        _applications.push(Application(msg.sender, uint96(amount), to, PENDING, a.lockGeneration, data));
         emit TransferApplied(id, msg.sender, to, amount, data);
     }
 
     /// @inheritdoc IGreenBond
     function approveTransfer(uint256 id) external onlyRole(AGENT_ROLE) {
-        TransferApplication storage app = _pendingApplication(id);
+        Application storage app = _pendingApplication(id);
         app.status = APPROVED;
         _accounts[app.from].escrowed -= app.amount;
         _requireAllowed(app.from, app.to, app.amount, true);
@@ -388,7 +456,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
 
     /// @inheritdoc IGreenBond
     function cancelTransfer(uint256 id) external {
-        TransferApplication storage app = _pendingApplication(id);
+        Application storage app = _pendingApplication(id);
         if (msg.sender != app.from && !hasRole(AGENT_ROLE, msg.sender)) {
             revert GreenBondNotApplicantOrAgent(id, msg.sender);
         }
@@ -400,7 +468,8 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     /// @inheritdoc IGreenBond
     function transferApplication(uint256 id) external view returns (TransferApplication memory) {
         if (id >= _applications.length) revert GreenBondUnknownApplication(id);
-        return _applications[id];
+        Application storage app = _applications[id];
+        return TransferApplication(app.from, app.to, app.amount, _applicationStatus(app), app.data);
     }
 
     /// @inheritdoc IGreenBond
@@ -415,33 +484,73 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
 
     // ------------------------------------------------------------------ settlement locks
 
-    /// @notice Locks `amount` of `holder`'s free units for a settlement contract (locker). The
-    ///         units stay in the wallet (and count at record dates) but cannot move otherwise.
-    function lockUnits(address holder, uint256 amount) external onlyRole(LOCKER_ROLE) {
+    /// @inheritdoc IGreenBond
+    /// @dev Refused while the bond is paused or the wallet frozen: a frozen holder can put nothing
+    ///      out of the agent's reach. The units stay in the wallet (and count at record dates).
+    function lockUnits(address holder, uint256 amount) external onlyRole(LOCKER_ROLE) returns (uint256 generation) {
         Account storage a = _accounts[holder];
+        if (paused()) revert GreenBondLockRefused(holder, PAUSED);
+        if (a.frozen) revert GreenBondLockRefused(holder, SENDER_FROZEN);
         uint256 free = balanceOf(holder) - a.frozenTokens - a.escrowed;
         if (amount > free) revert GreenBondInsufficientUnlocked(holder, free, amount);
         a.escrowed += uint96(amount);
         emit UnitsLocked(holder, amount, msg.sender);
+        return a.lockGeneration;
     }
 
-    /// @notice Releases units a settlement contract locked (locker).
-    function unlockUnits(address holder, uint256 amount) external onlyRole(LOCKER_ROLE) {
+    /// @inheritdoc IGreenBond
+    /// @dev A lock of an earlier generation was already released by an agent action: nothing to do.
+    function unlockUnits(address holder, uint256 amount, uint256 generation) external onlyRole(LOCKER_ROLE) {
         Account storage a = _accounts[holder];
+        if (generation != a.lockGeneration) return;
         if (amount > a.escrowed) revert GreenBondInsufficientUnlocked(holder, a.escrowed, amount);
         a.escrowed -= uint96(amount);
         emit UnitsUnlocked(holder, amount, msg.sender);
     }
 
-    /// @notice Delivers locked units (locker): every transfer rule applies as for `transfer`,
-    ///         except the approval switch, which the locker enforces (it waits for the agent).
-    function transferLocked(address from, address to, uint256 amount) external onlyRole(LOCKER_ROLE) {
+    /// @inheritdoc IGreenBond
+    function transferLocked(address from, address to, uint256 amount, uint256 generation)
+        external
+        onlyRole(LOCKER_ROLE)
+    {
         Account storage a = _accounts[from];
+        if (generation != a.lockGeneration) revert GreenBondLockReleased(from, generation);
         if (amount > a.escrowed) revert GreenBondInsufficientUnlocked(from, a.escrowed, amount);
         a.escrowed -= uint96(amount);
         emit UnitsUnlocked(from, amount, msg.sender);
         _requireAllowed(from, to, amount, true);
         _transfer(from, to, amount);
+    }
+
+    /// @inheritdoc IGreenBond
+    function lockGeneration(address holder) external view returns (uint256) {
+        return _accounts[holder].lockGeneration;
+    }
+
+    // ------------------------------------------------------------------ redemption
+
+    /// @inheritdoc IGreenBond
+    function redemptionDate() external view returns (uint256) {
+        return _redemptionDate;
+    }
+
+    /// @inheritdoc IGreenBond
+    /// @dev Only free units of an unfrozen wallet: frozen units are never redeemed by this path.
+    function redeemUnits(address holder, uint256 amount) external onlyRole(REDEMPTION_ROLE) {
+        if (block.timestamp < _redemptionDate) revert GreenBondNotRedeemable(_redemptionDate);
+        Account storage a = _accounts[holder];
+        if (a.frozen) revert GreenBondWalletFrozen(holder);
+        uint256 unfrozen = balanceOf(holder) - a.frozenTokens;
+        if (amount > unfrozen) revert GreenBondInsufficientUnlocked(holder, unfrozen, amount);
+        if (amount > unfrozen - a.escrowed) _releaseLocks(holder);
+        _burn(holder, amount);
+    }
+
+    /// @inheritdoc IGreenBond
+    function setCallDate(uint64 callDate) external onlyRole(REDEMPTION_ROLE) {
+        if (callDate <= block.timestamp || callDate >= _redemptionDate) revert GreenBondBadCallDate(callDate);
+        emit RedemptionDateSet(_redemptionDate, callDate);
+        _redemptionDate = callDate;
     }
 
     // ------------------------------------------------------------------ ERC-1643 documents
@@ -611,7 +720,9 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
         if (from == address(0) || to == address(0)) return ZERO_ADDRESS;
         Account storage sender = _accounts[from];
         if (sender.frozen) return SENDER_FROZEN;
-        if (_accounts[to].frozen) return RECEIVER_FROZEN;
+        Account storage receiver = _accounts[to];
+        if (receiver.frozen) return RECEIVER_FROZEN;
+        if (receiver.recovered) return RECEIVER_RECOVERED;
         if (!_registry.isEligible(to)) return RECEIVER_NOT_ELIGIBLE;
         uint256 balance = balanceOf(from);
         if (balance < amount) return INSUFFICIENT_BALANCE;
@@ -624,34 +735,61 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
         if (reason != OK) revert GreenBondTransferNotAllowed(from, to, amount, reason);
     }
 
-    function _pendingApplication(uint256 id) private view returns (TransferApplication storage app) {
+    function _pendingApplication(uint256 id) private view returns (Application storage app) {
         if (id >= _applications.length) revert GreenBondUnknownApplication(id);
         app = _applications[id];
-        if (app.status != PENDING) revert GreenBondApplicationNotPending(id, app.status);
+        uint8 status = _applicationStatus(app);
+        if (status != PENDING) revert GreenBondApplicationNotPending(id, status);
+    }
+
+    /// @dev A pending application whose escrow an agent action released reads as RELEASED.
+    function _applicationStatus(Application storage app) private view returns (uint8) {
+        if (app.status == PENDING && app.lockGeneration != _accounts[app.from].lockGeneration) return RELEASED;
+        return app.status;
     }
 
     function _mintChecked(address to, uint256 amount) private {
-        if (block.timestamp >= _maturityDate) revert GreenBondMatured(_maturityDate);
+        uint64 end = _redemptionDate;
+        if (block.timestamp >= end) revert GreenBondMatured(end);
         if (to == address(0)) revert GreenBondZeroAddress();
+        Account storage a = _accounts[to];
+        if (a.frozen) revert GreenBondWalletFrozen(to);
+        if (a.recovered) revert GreenBondWalletRecovered(to, _successor[to]);
         if (!_registry.isEligible(to)) revert GreenBondNotEligible(to);
         uint256 available = maxSupply() - totalSupply();
         if (amount > available) revert GreenBondIssueVolumeExceeded(amount, available);
         _mint(to, amount);
     }
 
-    /// @dev Agent actions may take frozen units (never escrowed ones): unfreeze what the free
-    ///      balance lacks, as ERC-3643 does, and say so in an event.
-    function _unfreezeShortfall(address user, uint256 amount) private {
+    /// @dev Agent actions (burn, forced transfer) reach every unit: when the units not locked
+    ///      fall short, every lock and escrow of the wallet is released first (LocksReleased); then
+    ///      frozen units are unfrozen as far as the free balance lacks, as ERC-3643 does.
+    function _makeMovable(address user, uint256 amount) private {
         Account storage a = _accounts[user];
         uint256 balance = balanceOf(user);
-        uint256 movable = balance - a.escrowed;
-        if (amount > movable) revert GreenBondInsufficientUnlocked(user, movable, amount);
-        uint256 free = movable - a.frozenTokens;
+        if (amount > balance) revert GreenBondInsufficientUnlocked(user, balance, amount);
+        if (amount > balance - a.escrowed) _releaseLocks(user);
+        uint256 free = balance - a.escrowed - a.frozenTokens;
         if (amount > free) {
             uint256 shortfall = amount - free;
             a.frozenTokens -= uint96(shortfall);
             emit TokensUnfrozen(user, shortfall);
         }
+    }
+
+    /// @dev Releases every settlement lock and pending transfer application of `holder` at once:
+    ///      the lock generation moves on, so lockers and applications of the old one are void.
+    function _releaseLocks(address holder) private {
+        Account storage a = _accounts[holder];
+        uint256 released = a.escrowed;
+        if (released == 0) return;
+        a.escrowed = 0;
+        uint16 generation;
+        unchecked {
+            generation = a.lockGeneration + 1; // wraps after 65,535 releases of one wallet
+        }
+        a.lockGeneration = generation;
+        emit LocksReleased(holder, released, generation, msg.sender);
     }
 
     function _validateTerms(Terms memory t) private pure {

@@ -16,7 +16,12 @@ import {IGreenBond} from "../interfaces/IGreenBond.sol";
 ///         investor (the rounding leftover stays unissued, or goes to the underwriter). From the
 ///         settlement date anyone settles investors in batches: each investor's allotted units are
 ///         minted, their cash goes to the issuer and the rest comes back, atomically; an investor
-///         no longer eligible is refunded in full instead. Needs the bond's AGENT_ROLE (to mint).
+///         no longer eligible (or frozen) is refunded in full instead. An investor's cash is always
+///         either settled into units or refundable: if the settlement deadline passes before an
+///         investor is settled (allotment never made, mint refused, whatever the cause), the
+///         offering lapses and the unsettled investors are refunded. Units, change and refunds of an
+///         investor whose wallet was recovered go to the new wallet (`bond.successorOf`), never to the
+///         lost one. Needs the bond's MINTER_ROLE only.
 contract Offering is IOffering, AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -48,6 +53,7 @@ contract Offering is IOffering, AccessControl, ReentrancyGuard {
         if (address(bond_) == address(0) || admin == address(0)) revert OfferingBadTerms("address");
         if (terms_.closeTime <= terms_.openTime) revert OfferingBadTerms("closeTime");
         if (terms_.settlementDate < terms_.closeTime) revert OfferingBadTerms("settlementDate");
+        if (terms_.settlementDeadline <= terms_.settlementDate) revert OfferingBadTerms("settlementDeadline");
         if (terms_.pricePerUnit == 0) revert OfferingBadTerms("pricePerUnit");
         if (terms_.minUnits == 0 || terms_.maxUnits < terms_.minUnits) revert OfferingBadTerms("minUnits");
         if (terms_.unitsOffered == 0) revert OfferingBadTerms("unitsOffered");
@@ -69,8 +75,10 @@ contract Offering is IOffering, AccessControl, ReentrancyGuard {
         if (_cancelled) return State.Cancelled;
         if (_allotted) {
             bool underwriterOpen = underwriterUnits != 0 && !_underwriterDone;
-            return (_unsettledCount == 0 && !underwriterOpen) ? State.Settled : State.Allotted;
+            if (_unsettledCount == 0 && !underwriterOpen) return State.Settled;
         }
+        if (block.timestamp >= _terms.settlementDeadline) return State.Lapsed;
+        if (_allotted) return State.Allotted;
         if (block.timestamp < _terms.openTime) return State.Pending;
         if (block.timestamp < _terms.closeTime) return State.Open;
         return State.Closed;
@@ -120,7 +128,7 @@ contract Offering is IOffering, AccessControl, ReentrancyGuard {
         --_unsettledCount;
         s.requested = 0;
         s.escrow = 0;
-        cash.safeTransfer(msg.sender, refundAmount);
+        cash.safeTransfer(bond.successorOf(msg.sender), refundAmount);
         emit SubscriptionCancelled(msg.sender, refundAmount);
     }
 
@@ -158,9 +166,11 @@ contract Offering is IOffering, AccessControl, ReentrancyGuard {
             s.escrow = 0;
             --_unsettledCount;
             ++_settledCount;
-            if (!bond.registry().isEligible(investor)) {
+            // a wallet recovered since subscribing: units and change go to the investor's new wallet
+            (address wallet, bool frozen) = bond.paymentWallet(investor);
+            if (frozen || !bond.registry().isEligible(wallet)) {
                 s.allotted = 0;
-                cash.safeTransfer(investor, escrow);
+                cash.safeTransfer(wallet, escrow);
                 emit RefundedIneligible(investor, escrow);
                 continue;
             }
@@ -169,9 +179,9 @@ contract Offering is IOffering, AccessControl, ReentrancyGuard {
             unitsSettled += units;
             cashRaised += paid;
             // slither-disable-next-line reentrancy-no-eth
-            if (units != 0) bond.mint(investor, units);
+            if (units != 0) bond.mint(wallet, units);
             if (paid != 0) cash.safeTransfer(_terms.issuer, paid);
-            if (escrow > paid) cash.safeTransfer(investor, escrow - paid);
+            if (escrow > paid) cash.safeTransfer(wallet, escrow - paid);
             emit SettledInvestor(investor, units, paid, escrow - paid);
         }
         _emitIfSettled();
@@ -206,31 +216,42 @@ contract Offering is IOffering, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IOffering
     function refund(address[] calldata investors) external nonReentrant {
-        _requireState(State.Cancelled);
+        State st = _requireRefundable();
         for (uint256 i = 0; i < investors.length; ++i) {
-            Subscription storage s = _subs[investors[i]];
-            uint256 amount = s.escrow;
-            if (amount == 0) continue;
-            s.escrow = 0;
-            s.requested = 0;
-            cash.safeTransfer(investors[i], amount);
-            emit Refunded(investors[i], amount);
+            _refund(investors[i], st);
         }
     }
 
-    /// @notice Refunds the caller after a cancellation.
+    /// @inheritdoc IOffering
     function withdrawRefund() external nonReentrant {
-        _requireState(State.Cancelled);
-        Subscription storage s = _subs[msg.sender];
-        uint256 amount = s.escrow;
-        if (amount == 0) revert OfferingNothingToRefund(msg.sender);
-        s.escrow = 0;
-        s.requested = 0;
-        cash.safeTransfer(msg.sender, amount);
-        emit Refunded(msg.sender, amount);
+        State st = _requireRefundable();
+        if (_refund(msg.sender, st) == 0) revert OfferingNothingToRefund(msg.sender);
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev Refunds are open after a cancellation and once the offering lapsed.
+    function _requireRefundable() private view returns (State st) {
+        st = state();
+        if (st != State.Cancelled && st != State.Lapsed) revert OfferingWrongState(st);
+    }
+
+    /// @dev Returns an unsettled investor's escrow; a lapsed subscription counts as settled with no units.
+    function _refund(address investor, State st) private returns (uint256 amount) {
+        Subscription storage s = _subs[investor];
+        amount = s.escrow;
+        if (amount == 0) return 0;
+        s.escrow = 0;
+        if (st == State.Lapsed) {
+            s.settled = true;
+            s.allotted = 0;
+            --_unsettledCount;
+        } else {
+            s.requested = 0;
+        }
+        cash.safeTransfer(bond.successorOf(investor), amount);
+        emit Refunded(investor, amount);
+    }
 
     function _requireState(State wanted) private view {
         State st = state();

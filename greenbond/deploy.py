@@ -122,11 +122,11 @@ def deploy_suite(
         project.CouponSchedule,
         [bond.address, deployer.address, deployer.address, terms.utc_offset_seconds, terms.call_notice_days * 86_400],
     )
-    agent_role = bond.AGENT_ROLE()
-    if not bond.hasRole(agent_role, schedule.address):
-        # the schedule burns redeemed units, which is an agent action on the bond
-        bond.grantRole(agent_role, schedule.address, {"from": deployer})
-        log(f"  granted AGENT_ROLE on the bond to the CouponSchedule (it burns redeemed units)")
+    redemption_role = bond.REDEMPTION_ROLE()
+    if not bond.hasRole(redemption_role, schedule.address):
+        # the schedule burns redeemed free units and sets a call date; it gets no other power
+        bond.grantRole(redemption_role, schedule.address, {"from": deployer})
+        log(f"  granted REDEMPTION_ROLE on the bond to the CouponSchedule (it burns redeemed units)")
 
     oracle = ensure("ImpactOracle", project.ImpactOracle, [deployer.address, ORACLE_HEARTBEAT])
     if development:

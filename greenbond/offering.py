@@ -5,7 +5,7 @@ Two kinds of caller:
 
 * the deploy and the demo, inside Brownie: `deploy_offering(project, web3, deployer, bond, terms)`
   and `deploy_dvp(project, web3, deployer, bond)` deploy (or reuse) the contracts, grant the
-  bond's AGENT_ROLE to the Offering (it mints at settlement) and LOCKER_ROLE to the DvP (it locks
+  bond's MINTER_ROLE to the Offering (it mints at settlement) and LOCKER_ROLE to the DvP (it locks
   and delivers units), and record them in deployments/<chainId>.json (reused only when the
   build, the constructor arguments and the code on chain all match, as greenbond.deploy does);
 * the CLI (`python -m greenbond offering|dvp ...`, greenbond/offering_cli.py and dvp_cli.py) and
@@ -45,9 +45,19 @@ from greenbond.deployments import (
 DEV_CHAIN_IDS = frozenset({31337, 1337})
 ZERO_ADDRESS = "0x" + "00" * 20
 MAX_UINT = 2**256 - 1
-STATES = ("Pending", "Open", "Closed", "Allotted", "Settled", "Cancelled")
+STATES = ("Pending", "Open", "Closed", "Allotted", "Settled", "Cancelled", "Lapsed")
+# IOffering.Terms field order (web3 returns the struct as a tuple)
+TERMS_FIELDS = ("open_time", "close_time", "settlement_date", "settlement_deadline", "price_per_unit", "min_units",
+                "max_units", "units_offered", "issuer", "underwriter")
+T_PRICE, T_UNITS_OFFERED, T_UNDERWRITER = 4, 7, 9
+# IBondDvP.Trade field order
+TRADE_FIELDS = ("seller", "buyer", "accepted_by", "units", "expiry", "status", "lock_generation", "price")
+# How long after the settlement date unsettled subscriptions become refundable, unless the terms say
+SETTLEMENT_WINDOW = 30 * 86_400
+# The longest a DvP offer may stay open (BondDvP's maxOfferDuration), unless the deployer says
+MAX_OFFER_DURATION = 30 * 86_400
 TRADE_STATUS = ("None", "Open", "PendingApproval", "Settled", "Cancelled", "Expired")
-AGENT_ROLE = Web3.keccak(text="AGENT_ROLE")
+MINTER_ROLE = Web3.keccak(text="MINTER_ROLE")
 LOCKER_ROLE = Web3.keccak(text="LOCKER_ROLE")
 KEY_ENV = "GREENBOND_DEPLOYER_KEY"
 KEYSTORE_ENV = "GREENBOND_KEYSTORE"
@@ -76,10 +86,18 @@ class OfferingTerms:
     units_offered: int
     issuer: str
     underwriter: str = ZERO_ADDRESS
+    settlement_deadline: int | None = None   # default: SETTLEMENT_WINDOW after the settlement date
+
+    @property
+    def deadline(self) -> int:
+        """From then on, subscriptions not yet settled are refundable (the offering lapses)."""
+        if self.settlement_deadline is not None:
+            return int(self.settlement_deadline)
+        return int(self.settlement_date) + SETTLEMENT_WINDOW
 
     def as_tuple(self) -> tuple:
-        return (int(self.open_time), int(self.close_time), int(self.settlement_date), int(self.price_per_unit),
-                int(self.min_units), int(self.max_units), int(self.units_offered),
+        return (int(self.open_time), int(self.close_time), int(self.settlement_date), self.deadline,
+                int(self.price_per_unit), int(self.min_units), int(self.max_units), int(self.units_offered),
                 Web3.to_checksum_address(self.issuer), Web3.to_checksum_address(self.underwriter or ZERO_ADDRESS))
 
     def validate(self) -> None:
@@ -88,6 +106,8 @@ class OfferingTerms:
             raise OfferingError("the subscription window must close after it opens (--close after --open)")
         if self.settlement_date < self.close_time:
             raise OfferingError("the settlement date must not be before the window closes")
+        if self.deadline <= self.settlement_date:
+            raise OfferingError("the settlement deadline must be after the settlement date")
         if self.price_per_unit <= 0:
             raise OfferingError("the issue price must be positive")
         if self.min_units <= 0 or self.max_units < self.min_units:
@@ -136,23 +156,26 @@ def deploy_offering(project, web3, deployer, bond, terms: OfferingTerms, *, log:
                     directory: Path | None = None, name: str = "Offering"):
     """Deploys (or reuses) an Offering of `bond` (Brownie contract) with `terms`; `deployer`
     (a Brownie account holding the bond's DEFAULT_ADMIN_ROLE) becomes its admin and allotter.
-    Grants the bond's AGENT_ROLE to the Offering and records it as `name`. Returns the contract."""
+    Grants the bond's MINTER_ROLE (and nothing else) to the Offering and records it as `name`.
+    Returns the contract."""
     terms.validate()
     directory = Path(directory or DEPLOYMENTS_DIR)
     dep = _load(web3, directory)
     args = [bond.address, list(terms.as_tuple()), deployer.address]
     contract = _ensure_brownie(web3, dep, directory, name, project.Offering, args, deployer, log)
-    if not bond.hasRole(AGENT_ROLE, contract.address):
-        bond.grantRole(AGENT_ROLE, contract.address, {"from": deployer})
-        log(f"  granted AGENT_ROLE on the bond to the {name} (it mints the allotted units)")
+    if not bond.hasRole(MINTER_ROLE, contract.address):
+        bond.grantRole(MINTER_ROLE, contract.address, {"from": deployer})
+        log(f"  granted MINTER_ROLE on the bond to the {name} (it mints the allotted units)")
     return contract
 
 
-def deploy_dvp(project, web3, deployer, bond, *, log: Log = print, directory: Path | None = None, name: str = "BondDvP"):
+def deploy_dvp(project, web3, deployer, bond, *, log: Log = print, directory: Path | None = None, name: str = "BondDvP",
+               max_offer_duration: int = MAX_OFFER_DURATION):
     """Deploys (or reuses) the BondDvP of `bond` and grants it the bond's LOCKER_ROLE."""
     directory = Path(directory or DEPLOYMENTS_DIR)
     dep = _load(web3, directory)
-    contract = _ensure_brownie(web3, dep, directory, name, project.BondDvP, [bond.address], deployer, log)
+    args = [bond.address, int(max_offer_duration)]
+    contract = _ensure_brownie(web3, dep, directory, name, project.BondDvP, args, deployer, log)
     if not bond.hasRole(LOCKER_ROLE, contract.address):
         bond.grantRole(LOCKER_ROLE, contract.address, {"from": deployer})
         log(f"  granted LOCKER_ROLE on the bond to the {name} (it locks and delivers traded units)")
@@ -252,11 +275,16 @@ ERROR_SENTENCES = {
     "DvPUnknownTrade": "there is no trade {0}",
     "DvPWrongStatus": "trade {0} is {status}, which does not allow this",
     "DvPNotBuyer": "trade {0} is offered to someone else, not {1}",
-    "DvPNotSeller": "only the seller (or, once paid, the buyer) may cancel trade {0}; {1} is neither",
+    "DvPNotSeller": "only the seller (or, once paid, the buyer) or an agent of the bond may cancel trade {0}; {1} is none of them",
     "DvPNotAgent": "{0} is not an agent of the bond",
     "DvPExpired": "trade {0} expired at {1:time}",
     "DvPNotExpired": "trade {0} runs until {1:time}; it has not expired",
     "DvPTransferShortfall": "the settlement token delivered {1} instead of {0} (fee-on-transfer tokens are not supported)",
+    "DvPLockReleased": "an agent action on the bond released the units of trade {0}: it can only be cancelled",
+    "GreenBondLockRefused": "{0} cannot lock units now: {1}",
+    "GreenBondLockReleased": "an agent action released the units {0} had locked",
+    "GreenBondWalletFrozen": "{0} is frozen",
+    "GreenBondWalletRecovered": "{0} was recovered to {1} and can no longer receive units",
     "GreenBondTransferNotAllowed": "the bond's rules refuse moving {2} units from {0} to {1}: {3}",
     "GreenBondInsufficientUnlocked": "{0} has only {1} free units ({2} needed)",
     "GreenBondNotEligible": "{0} is not an eligible holder in the bond's registry",
@@ -381,7 +409,7 @@ def _build_hash(name: str) -> str:
 
 def open_offering_web3(w3: Web3, bond, terms: OfferingTerms, signer: Signer, *, directory: Path | None = None,
                        name: str = "Offering", log: Log = print):
-    """web3 twin of deploy_offering (the CLI's `offering open`): deploys or reuses, grants AGENT_ROLE, records."""
+    """web3 twin of deploy_offering (the CLI's `offering open`): deploys or reuses, grants MINTER_ROLE, records."""
     terms.validate()
     directory = Path(directory or DEPLOYMENTS_DIR)
     dep = _load(w3, directory)
@@ -392,13 +420,13 @@ def open_offering_web3(w3: Web3, bond, terms: OfferingTerms, signer: Signer, *, 
         contract = w3.eth.contract(address=Web3.to_checksum_address(rec.address), abi=load_abi("Offering"))
     else:
         if not bond.functions.hasRole(b"\0" * 32, signer.address).call():
-            raise OfferingError(f"{signer.address} is not the bond's admin: only the issuer can open an offering (it grants the Offering AGENT_ROLE)")
+            raise OfferingError(f"{signer.address} is not the bond's admin: only the issuer can open an offering (it grants the Offering MINTER_ROLE)")
         contract, receipt = deploy_web3(w3, "Offering", [bond.address, terms.as_tuple(), signer.address], signer)
         _record_web3(w3, dep, directory, name, contract, receipt, args)
         log(f"{name} deployed at {contract.address} (block {receipt['blockNumber']}, gas {receipt['gasUsed']:,})")
-    if not bond.functions.hasRole(AGENT_ROLE, contract.address).call():
-        transact(w3, bond.functions.grantRole(AGENT_ROLE, contract.address), signer)
-        log(f"granted the {name} AGENT_ROLE on the bond (it mints the allotted units)")
+    if not bond.functions.hasRole(MINTER_ROLE, contract.address).call():
+        transact(w3, bond.functions.grantRole(MINTER_ROLE, contract.address), signer)
+        log(f"granted the {name} MINTER_ROLE on the bond (it mints the allotted units)")
     return contract
 
 
@@ -406,12 +434,12 @@ def open_dvp_web3(w3: Web3, bond, signer: Signer, *, directory: Path | None = No
     """web3 twin of deploy_dvp."""
     directory = Path(directory or DEPLOYMENTS_DIR)
     dep = _load(w3, directory)
-    args = [bond.address]
+    args = [bond.address, MAX_OFFER_DURATION]
     rec = dep.contracts.get(name)
     if reusable(w3, rec, _build_hash("BondDvP"), args):
         contract = w3.eth.contract(address=Web3.to_checksum_address(rec.address), abi=load_abi("BondDvP"))
     else:
-        contract, receipt = deploy_web3(w3, "BondDvP", [bond.address], signer)
+        contract, receipt = deploy_web3(w3, "BondDvP", args, signer)
         _record_web3(w3, dep, directory, name, contract, receipt, args)
         log(f"{name} deployed at {contract.address} (block {receipt['blockNumber']})")
     if not bond.functions.hasRole(LOCKER_ROLE, contract.address).call():
@@ -510,8 +538,7 @@ def offering_status(w3: Web3, offering, investors: Iterable[str] | None = None) 
                      "settled": settled, "escrow": escrow})
     return {
         "address": offering.address, "state": STATES[state],
-        "terms": dict(zip(("open_time", "close_time", "settlement_date", "price_per_unit", "min_units", "max_units",
-                           "units_offered", "issuer", "underwriter"), t)),
+        "terms": dict(zip(TERMS_FIELDS, t)),
         "total_requested": f.totalRequested().call(), "units_settled": f.unitsSettled().call(),
         "cash_raised": f.cashRaised().call(), "underwriter_units": f.underwriterUnits().call(),
         "escrow_held": None, "subscribers": subs,
@@ -522,7 +549,7 @@ def subscribe(w3: Web3, h: Handles, investor: Signer, units: int, *, fund_from: 
     """`investor` subscribes `units` (approving the offering for exactly the cash needed); on a
     dev chain with `fund_from` (the settlement token's minter) a shortfall of cash is minted first."""
     o = _need(h, "offering")
-    price = o.functions.terms().call()[3]
+    price = o.functions.terms().call()[T_PRICE]
     amount = units * price
     try:  # the offering's own checks (window, eligibility, limits) come before the cash is pulled
         o.functions.subscribe(units).call({"from": investor.address, "gasPrice": 0})
@@ -554,10 +581,10 @@ def settle(w3: Web3, h: Handles, signer: Signer, *, batch: int = 100) -> list[di
     for i in range(0, len(pending), max(1, batch)):
         receipts.append(transact(w3, f.settle(pending[i:i + batch]), signer))
     if f.underwriterUnits().call() and STATES[f.state().call()] == "Allotted":
-        underwriter = f.terms().call()[8]
+        underwriter = f.terms().call()[T_UNDERWRITER]
         uw = Signer(underwriter) if is_dev_chain(w3) and underwriter in w3.eth.accounts else signer
         units = f.underwriterUnits().call()
-        price = f.terms().call()[3]
+        price = f.terms().call()[T_PRICE]
         if h.settlement.functions.allowance(uw.address, o.address).call() < units * price:
             transact(w3, h.settlement.functions.approve(o.address, units * price), uw)
         receipts.append(transact(w3, f.settleUnderwriter(), signer))
@@ -610,7 +637,7 @@ def run_offering(web3: Web3, suite, investors: Sequence[tuple[str, int]], *, iss
     f = o.functions
     issuer_signer = dev_account(web3, issuer if issuer is not None else 0)
     terms = f.terms().call()
-    open_time, close_time, settlement_date, price = terms[0], terms[1], terms[2], terms[3]
+    open_time, close_time, settlement_date, price = terms[0], terms[1], terms[2], terms[T_PRICE]
     gas: dict[str, int] = {}
 
     def add(step, receipts):
@@ -632,8 +659,8 @@ def run_offering(web3: Web3, suite, investors: Sequence[tuple[str, int]], *, iss
         state = STATES[f.state().call()]
     if state == "Closed":
         add("allot", allot(web3, h, issuer_signer))
-        log(f"  allotted {'pro rata' if f.totalRequested().call() > terms[6] else 'in full'} "
-            f"({f.totalRequested().call():,} units requested for {terms[6]:,} offered)")
+        log(f"  allotted {'pro rata' if f.totalRequested().call() > terms[T_UNITS_OFFERED] else 'in full'} "
+            f"({f.totalRequested().call():,} units requested for {terms[T_UNITS_OFFERED]:,} offered)")
         state = STATES[f.state().call()]
     if state == "Allotted":
         advance_to(web3, settlement_date)
@@ -665,9 +692,9 @@ def summarize(web3: Web3, h: Handles, gas: dict | None = None) -> OfferingSummar
             r["refunded"] = ev["args"]["refund"]
     total = f.totalRequested().call()
     return OfferingSummary(
-        offering=o.address, state=STATES[f.state().call()], units_offered=terms[6], price_per_unit=terms[3],
+        offering=o.address, state=STATES[f.state().call()], units_offered=terms[T_UNITS_OFFERED], price_per_unit=terms[T_PRICE],
         total_requested=total, units_issued=f.unitsSettled().call(), cash_raised=f.cashRaised().call(),
-        pro_rata=total > terms[6], investors=list(rows.values()), gas=dict(gas or {}),
+        pro_rata=total > terms[T_UNITS_OFFERED], investors=list(rows.values()), gas=dict(gas or {}),
     )
 
 
@@ -700,7 +727,7 @@ def accept_dvp_offer(web3: Web3, suite, buyer: str, trade_id: int, *, dvp: str |
         t = d.functions.trade(int(trade_id)).call()
     except Exception as exc:  # noqa: BLE001
         raise OfferingError(explain(exc)) from None
-    price = t[6]
+    price = t[TRADE_FIELDS.index("price")]
     if price and h.settlement.functions.allowance(s.address, d.address).call() < price:
         transact(web3, h.settlement.functions.approve(d.address, price), s)
     return transact(web3, d.functions.accept(int(trade_id)), s)
@@ -710,7 +737,7 @@ def list_trades(web3: Web3, dvp, *, only_live: bool = False) -> list[dict]:
     """Every trade of the DvP (or only Open / PendingApproval ones) as plain dicts."""
     out = []
     for i in range(dvp.functions.tradeCount().call()):
-        seller, buyer, accepted_by, units, expiry, status, price = dvp.functions.trade(i).call()
+        seller, buyer, accepted_by, units, expiry, status, _generation, price = dvp.functions.trade(i).call()
         if only_live and status not in (1, 2):
             continue
         out.append({"id": i, "seller": seller, "buyer": None if int(buyer, 16) == 0 else buyer,

@@ -127,9 +127,10 @@ def run_offering_bench(path: Path = REPORT_PATH, batches=BATCHES) -> dict:
     settle_batch = {}
     for n in batches:
         now = chain.time()
-        ot = (now + 60, now + DAY, now + 2 * DAY, PAR, 1, UNITS_EACH, UNITS_EACH * n, admin.address, ZERO_ADDRESS)
+        ot = (now + 60, now + DAY, now + 2 * DAY, now + 30 * DAY, PAR, 1, UNITS_EACH, UNITS_EACH * n, admin.address,
+              ZERO_ADDRESS)
         o = proj.Offering.deploy(bond, ot, admin, tx_from)
-        bond.grantRole(bond.AGENT_ROLE(), o, tx_from)
+        bond.grantRole(bond.MINTER_ROLE(), o, tx_from)
         investors = [new_holder() for _ in range(n)]
         for inv in investors:
             send(settlement.mint, inv, UNITS_EACH * PAR)
@@ -146,7 +147,7 @@ def run_offering_bench(path: Path = REPORT_PATH, batches=BATCHES) -> dict:
         settle_batch[str(n)] = send(o.settle, investors, gas_limit=11_000_000)
 
     # ---------------------------------------------------------------- DvP
-    dvp = proj.BondDvP.deploy(bond, tx_from)
+    dvp = proj.BondDvP.deploy(bond, 30 * DAY, tx_from)
     bond.grantRole(bond.LOCKER_ROLE(), dvp, tx_from)
     for w in (a, b):
         settlement.approve(dvp, 2**256 - 1, {"from": w})

@@ -1,7 +1,7 @@
 """`python -m greenbond offering <command>`: the bond's primary offering (contracts/Offering.sol).
 
 Issuer or underwriter: `open` deploys an offering of the deployed bond (window, price, limits,
-units, underwriter) and grants it the bond's AGENT_ROLE; `status` shows it; `allot` fixes the
+units, underwriter) and grants it the bond's MINTER_ROLE; `status` shows it; `allot` fixes the
 allotment after the window closes; `settle` settles every subscriber in batches from the
 settlement date (then the underwriter's leg); `cancel` cancels and refunds everyone.
 Investors (demo and dev chains): `subscribe --account I --units N`.
@@ -52,7 +52,7 @@ def parse_time(text: str, now: int) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    p = sub.add_parser("open", help="deploy an offering of the deployed bond (issuer)", description="Deploy an offering of the deployed bond and grant it the bond's AGENT_ROLE (issuer).")
+    p = sub.add_parser("open", help="deploy an offering of the deployed bond (issuer)", description="Deploy an offering of the deployed bond and grant it the bond's MINTER_ROLE (issuer).")
     common(p)
     p.add_argument("--open", required=True, help="window opens: unix seconds, +N[s|m|h|d] or ISO time")
     p.add_argument("--close", required=True, help="window closes (same forms)")

@@ -56,7 +56,7 @@ REPORT_ACCEPTED_TOPIC = "0x" + keccak(
     text="ReportAccepted(uint32,uint256,uint64,int64,int64,bytes32,uint32,uint32)"
 ).hex()
 GRID_FACTOR_TOPIC = "0x" + keccak(text="GridFactorRecorded(uint32,uint16,uint32,bool,string)").hex()
-COUPON_PAID_TOPIC = "0x" + keccak(text="CouponPaid(uint256,address,uint256,uint256,address)").hex()
+COUPON_PAID_TOPIC = "0x" + keccak(text="CouponPaid(uint256,address,uint256,uint256,address,address)").hex()
 
 
 class PageError(RuntimeError):

@@ -23,6 +23,7 @@ interface IBondDvP {
         uint96 units;
         uint64 expiry;
         Status status;
+        uint16 lockGeneration; // the bond's lock generation of the seller when the units were locked
         uint256 price;        // total cash for the units, settlement token smallest units
     }
 
@@ -32,6 +33,8 @@ interface IBondDvP {
     event OfferCancelled(uint256 indexed id, address indexed by);
     event OfferExpired(uint256 indexed id);
     event TradeRejected(uint256 indexed id, address indexed agent);
+    /// @notice An agent of the bond cancelled trade `id`; the units are released, a paid buyer refunded.
+    event TradeCancelledByAgent(uint256 indexed id, address indexed agent);
 
     error DvPBadOffer(bytes32 field);
     error DvPUnknownTrade(uint256 id);
@@ -42,12 +45,16 @@ interface IBondDvP {
     error DvPExpired(uint256 id, uint64 expiry);
     error DvPNotExpired(uint256 id, uint64 expiry);
     error DvPTransferShortfall(uint256 expected, uint256 received);
+    /// @notice An agent action on the bond released the seller's locked units: the trade can only be cancelled.
+    error DvPLockReleased(uint256 id);
 
-    /// @notice Offers `units` to `buyer` (zero: anyone eligible) for `price` until `expiry`; locks them.
+    /// @notice Offers `units` to `buyer` (zero: anyone eligible) for `price` until `expiry` (at most
+    ///         `maxOfferDuration()` ahead); locks them (refused for a frozen seller or a paused bond).
     function offer(address buyer, uint256 units, uint256 price, uint64 expiry) external returns (uint256 id);
     /// @notice Accepts trade `id` by paying its price; settles now, or waits for the agent.
     function accept(uint256 id) external;
-    /// @notice Cancels an open offer (seller) or a pending one (seller or buyer); everything returns.
+    /// @notice Cancels an open offer (seller or an agent of the bond) or a pending one (seller, buyer
+    ///         or an agent); everything returns.
     function cancel(uint256 id) external;
     /// @notice Releases an expired offer (anyone); a pending buyer is refunded.
     function expire(uint256 id) external;
@@ -59,4 +66,6 @@ interface IBondDvP {
     function trade(uint256 id) external view returns (Trade memory);
     /// @notice Number of trades ever offered.
     function tradeCount() external view returns (uint256);
+    /// @notice The longest an offer may stay open, seconds.
+    function maxOfferDuration() external view returns (uint64);
 }

@@ -31,7 +31,7 @@ interface IGreenBond {
         address from;
         address to;
         uint96 amount;
-        uint8 status;              // 1 pending, 2 approved, 3 cancelled
+        uint8 status;              // 1 pending, 2 approved, 3 cancelled, 4 released by an agent action
         bytes data;
     }
 
@@ -60,6 +60,12 @@ interface IGreenBond {
     event UnitsLocked(address indexed holder, uint256 amount, address indexed locker);
     /// @notice Locked units were released (or delivered).
     event UnitsUnlocked(address indexed holder, uint256 amount, address indexed locker);
+    /// @notice An agent action (forced transfer, burn, freeze, recovery, redemption) released every
+    ///         lock and pending application of `holder` (`amount` units); locks of earlier
+    ///         generations are void from now on.
+    event LocksReleased(address indexed holder, uint256 amount, uint256 generation, address indexed agent);
+    /// @notice The redemption date moved forward to an early call date: no unit is issued from then.
+    event RedemptionDateSet(uint256 previous, uint256 redemptionDate);
     /// @notice ERC-1643: a document was added or replaced.
     event DocumentUpdated(bytes32 indexed name, string uri, bytes32 documentHash);
     /// @notice ERC-1643: a document was removed.
@@ -93,10 +99,18 @@ interface IGreenBond {
     error GreenBondInsufficientFrozen(address wallet, uint256 frozen, uint256 needed);
     /// @notice The two wallets of a recovery do not belong to one registered investor.
     error GreenBondNotSameInvestor(address lostWallet, address newWallet);
-    /// @notice The lost wallet holds nothing to recover.
-    error GreenBondNothingToRecover(address lostWallet);
-    /// @notice The lost wallet has pending transfer applications; cancel them first.
-    error GreenBondPendingTransfers(address wallet, uint256 escrowed);
+    /// @notice The wallet was recovered to `successor`: it can never receive units again.
+    error GreenBondWalletRecovered(address wallet, address successor);
+    /// @notice A frozen wallet cannot receive a mint or a recovery, or redeem.
+    error GreenBondWalletFrozen(address wallet);
+    /// @notice Units cannot be locked now ("PAUSED" or "SENDER_FROZEN").
+    error GreenBondLockRefused(address holder, bytes32 reason);
+    /// @notice The lock of generation `generation` was released by an agent action.
+    error GreenBondLockReleased(address holder, uint256 generation);
+    /// @notice Redemption before the redemption date.
+    error GreenBondNotRedeemable(uint256 redemptionDate);
+    /// @notice A call date must be in the future and before the current redemption date.
+    error GreenBondBadCallDate(uint256 callDate);
     /// @notice applyForTransfer while transfer approval is off: use transfer.
     error GreenBondApprovalNotRequired();
     /// @notice No application has this id.
@@ -155,7 +169,7 @@ interface IGreenBond {
     // ---- transfer rules ----
     /// @notice What `transfer(to, amount)` from `from` would do now, with a reason code
     ///         ("OK", "PAUSED", "NOT_TRANSFERABLE", "APPROVAL_REQUIRED", "ZERO_ADDRESS",
-    ///         "SENDER_FROZEN", "RECEIVER_FROZEN", "RECEIVER_NOT_ELIGIBLE",
+    ///         "SENDER_FROZEN", "RECEIVER_FROZEN", "RECEIVER_RECOVERED", "RECEIVER_NOT_ELIGIBLE",
     ///         "INSUFFICIENT_BALANCE", "TOKENS_LOCKED").
     function canTransfer(address from, address to, uint256 amount) external view returns (bool allowed, bytes32 reason);
     /// @notice Whether holders may transfer at all.
@@ -172,27 +186,33 @@ interface IGreenBond {
     function unpause() external;
 
     // ---- ERC-3643 agent controls ----
-    /// @notice Issues `amount` units to an eligible wallet (agent); never at or after maturity
-    ///         (a unit issued then would never be funded for redemption).
+    /// @notice Issues `amount` units to an eligible, unfrozen wallet (MINTER_ROLE); never at or
+    ///         after the redemption date (maturity or call date: such a unit would never be funded).
     function mint(address to, uint256 amount) external;
-    /// @notice Issues units to several eligible wallets (agent); never at or after maturity.
+    /// @notice Issues units to several eligible wallets (MINTER_ROLE); never at or after the redemption date.
     function batchMint(address[] calldata toList, uint256[] calldata amounts) external;
-    /// @notice Cancels `amount` units of `user`, unfreezing as needed (agent).
+    /// @notice Cancels `amount` units of `user` (BURNER_ROLE), releasing locks and unfreezing as needed.
     function burn(address user, uint256 amount) external;
-    /// @notice Freezes or unfreezes a wallet (agent).
+    /// @notice Freezes or unfreezes a wallet (FREEZER_ROLE).
     function setAddressFrozen(address userAddress, bool freeze) external;
     /// @notice Whether a wallet is frozen.
     function isFrozen(address userAddress) external view returns (bool);
-    /// @notice Freezes part of a wallet's balance (agent).
+    /// @notice Freezes part of a wallet's balance (FREEZER_ROLE), releasing locks if they stand in the way.
     function freezePartialTokens(address userAddress, uint256 amount) external;
-    /// @notice Releases part of a wallet's frozen balance (agent).
+    /// @notice Releases part of a wallet's frozen balance (FREEZER_ROLE).
     function unfreezePartialTokens(address userAddress, uint256 amount) external;
     /// @notice Units of `userAddress` that are frozen.
     function getFrozenTokens(address userAddress) external view returns (uint256);
-    /// @notice Moves units without the holder (agent); the receiver must be eligible.
+    /// @notice Moves units without the holder (FORCED_TRANSFER_ROLE), releasing locks and unfreezing
+    ///         as needed; the receiver must be eligible and not a recovered wallet.
     function forcedTransfer(address from, address to, uint256 amount) external returns (bool);
-    /// @notice Moves a lost wallet's units and frozen amounts to the investor's new wallet (agent).
+    /// @notice Moves a lost wallet's units, frozen amounts and unpaid entitlements to the investor's
+    ///         new (eligible, unfrozen) wallet (RECOVERY_ROLE); the lost wallet never receives again.
     function recoveryAddress(address lostWallet, address newWallet) external returns (bool);
+    /// @notice The wallet that now receives what `wallet` is owed: itself, or the end of its recoveries.
+    function successorOf(address wallet) external view returns (address);
+    /// @notice Where payments owed to `wallet` go (successorOf) and whether that wallet is frozen.
+    function paymentWallet(address wallet) external view returns (address payee, bool frozen);
 
     // ---- transfer approval ----
     /// @notice Applies to transfer `amount` to `to`; the units are escrowed until approved or cancelled.
@@ -209,12 +229,24 @@ interface IGreenBond {
     function escrowedOf(address account) external view returns (uint256);
 
     // ---- settlement locks (delivery versus payment) ----
-    /// @notice Locks free units of `holder` (LOCKER_ROLE).
-    function lockUnits(address holder, uint256 amount) external;
-    /// @notice Releases locked units (LOCKER_ROLE).
-    function unlockUnits(address holder, uint256 amount) external;
+    /// @notice Locks free units of an unfrozen `holder` while the bond is not paused (LOCKER_ROLE);
+    ///         returns the lock generation the locker must name to release or deliver them.
+    function lockUnits(address holder, uint256 amount) external returns (uint256 generation);
+    /// @notice Releases locked units (LOCKER_ROLE); nothing to do if an agent already released them.
+    function unlockUnits(address holder, uint256 amount, uint256 generation) external;
     /// @notice Delivers locked units under the transfer rules, approval enforced by the locker (LOCKER_ROLE).
-    function transferLocked(address from, address to, uint256 amount) external;
+    function transferLocked(address from, address to, uint256 amount, uint256 generation) external;
+    /// @notice The current lock generation of `holder` (moves on when an agent action releases its locks).
+    function lockGeneration(address holder) external view returns (uint256);
+    // ---- redemption ----
+    /// @notice The end of the bond: maturity, or the call date after an early call. No unit is
+    ///         issued from then on; units are redeemed from then on.
+    function redemptionDate() external view returns (uint256);
+    /// @notice Burns `amount` free units of an unfrozen holder for redemption, from the redemption
+    ///         date (REDEMPTION_ROLE: the coupon schedule); locks are released first.
+    function redeemUnits(address holder, uint256 amount) external;
+    /// @notice Moves the redemption date forward to an early call date (REDEMPTION_ROLE).
+    function setCallDate(uint64 callDate) external;
 
     // ---- ERC-1643 documents ----
     /// @notice Adds or replaces a document (issuer).

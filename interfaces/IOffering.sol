@@ -12,13 +12,15 @@ interface IOffering {
         Closed,     // window over, not yet allotted
         Allotted,   // allotment fixed; settlement from the settlement date
         Settled,    // every subscription settled or refunded
-        Cancelled   // cancelled: everyone is refunded
+        Cancelled,  // cancelled: everyone is refunded
+        Lapsed      // the settlement deadline passed first: every unsettled investor is refunded
     }
 
     struct Terms {
         uint64 openTime;
         uint64 closeTime;
         uint64 settlementDate;     // the bond's issue date
+        uint64 settlementDeadline; // unsettled subscriptions are refundable from then on
         uint256 pricePerUnit;      // settlement token smallest units per bond unit (par by default)
         uint256 minUnits;          // per investor
         uint256 maxUnits;          // per investor
@@ -70,8 +72,11 @@ interface IOffering {
     function settleUnderwriter() external;
     /// @notice Cancels the offering before it settles (allotting role); everyone is refunded.
     function cancelOffering() external;
-    /// @notice Refunds `investors` after a cancellation (anyone may push).
+    /// @notice Refunds `investors` after a cancellation, or the unsettled ones once the offering
+    ///         lapsed (anyone may push).
     function refund(address[] calldata investors) external;
+    /// @notice Refunds the caller after a cancellation, or once the offering lapsed unsettled.
+    function withdrawRefund() external;
     /// @notice The caller's subscription.
     function subscriptionOf(address investor) external view returns (Subscription memory);
 }

@@ -42,9 +42,19 @@ def admin(accounts):
     return accounts[0]
 
 
+# The agent's powers, one role per action (ERC-3643 v4); the issuer holds them all from deployment.
+AGENT_ROLES = ("AGENT_ROLE", "MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE")
+
+
+def grant_agent_roles(bond, who, admin):
+    """Grants `who` every agent role of `bond` (approvals, mint, burn, freezes, forced transfer, recovery)."""
+    for name in AGENT_ROLES:
+        bond.grantRole(getattr(bond, name)(), who, {"from": admin})
+
+
 @pytest.fixture(scope="module")
 def agent(accounts):
-    """A transfer agent holding only AGENT_ROLE."""
+    """A transfer agent holding every agent role (AGENT_ROLES) and nothing else."""
     return accounts[1]
 
 
@@ -138,7 +148,7 @@ def terms(settlement):
 @pytest.fixture(scope="module")
 def bond(GreenBond, terms, registry, admin, agent):
     b = GreenBond.deploy(terms, registry, admin, {"from": admin})
-    b.grantRole(b.AGENT_ROLE(), agent, {"from": admin})
+    grant_agent_roles(b, agent, admin)
     return b
 
 

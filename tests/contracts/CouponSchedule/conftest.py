@@ -90,14 +90,14 @@ def payer(accounts):
 @pytest.fixture(scope="module")
 def deploy_schedule(CouponSchedule, admin, payer):
     """deploy_schedule(bond, call_notice=30 days) -> a CouponSchedule for `bond`, deployed as
-    greenbond.deploy does (issuer admin, JST calendar), with AGENT_ROLE on the bond so it can
-    burn; the payer holds a float of the bond's currency and has approved the schedule.
+    greenbond.deploy does (issuer admin, JST calendar), with REDEMPTION_ROLE on the bond so it can
+    burn redeemed units; the payer holds a float of the bond's currency and has approved the schedule.
     The currency must have mint(address,uint256) callable by admin (all dev tokens here)."""
     from brownie import Contract
 
     def _deploy(bond, call_notice=CALL_NOTICE, utc_offset=JST, fund=True):
         s = CouponSchedule.deploy(bond, admin, payer, utc_offset, call_notice, {"from": admin})
-        bond.grantRole(bond.AGENT_ROLE(), s, {"from": admin})
+        bond.grantRole(bond.REDEMPTION_ROLE(), s, {"from": admin})
         if fund:
             token = Contract.from_abi(
                 "Token",
@@ -139,7 +139,8 @@ def make_bond(GreenBond, registry, admin, agent, settlement):
             jst(issue), dates[-1], record_days * DAY, dates,
         )
         b = GreenBond.deploy(terms, registry, admin, {"from": admin})
-        b.grantRole(b.AGENT_ROLE(), agent, {"from": admin})
+        for role in ("AGENT_ROLE", "MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE"):
+            b.grantRole(getattr(b, role)(), agent, {"from": admin})
         return b
 
     return _make

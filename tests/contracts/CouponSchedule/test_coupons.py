@@ -363,11 +363,16 @@ def test_distribute_skips_claimed_and_offchain(schedule, payer, alice, bob, sett
 
 
 def test_distribute_to_frozen_holder(schedule, bond, payer, agent, alice, settlement, helpers):
-    """The agent may still push to a frozen holder (only self-service is blocked)."""
+    """A frozen wallet is paid nothing, not even by the agent's push: it is skipped (CouponSkipped)
+    and its coupon stays held until the freeze is lifted."""
     at_record(schedule, helpers)
     schedule.fundCoupon(0, {"from": payer})
     at_payment(schedule, helpers)
     bond.setAddressFrozen(alice, True, {"from": agent})
+    tx = schedule.distributeCoupon(0, [alice], {"from": payer})
+    assert "CouponPaid" not in tx.events and tx.events["CouponSkipped"]["holder"] == alice
+    assert settlement.balanceOf(alice) == 0 and schedule.couponHeld(0) >= 100 * pu(schedule, 0)
+    bond.setAddressFrozen(alice, False, {"from": agent})
     schedule.distributeCoupon(0, [alice], {"from": payer})
     assert settlement.balanceOf(alice) == 100 * pu(schedule, 0)
 

@@ -123,12 +123,21 @@ def test_redeem_for(schedule, bond, payer, admin, alice, bob, carol, settlement,
 
 
 def test_frozen_holder_redeemed_by_agent(schedule, bond, payer, agent, alice, settlement, helpers, revert_with):
+    """A frozen wallet is redeemed by nobody; once unfrozen, its free units are, and its frozen
+    units wait (their principal held) until the agent unfreezes them."""
     schedule.fundRedemption({"from": payer})
     helpers.goto(schedule.redemptionDate())
     bond.setAddressFrozen(alice, True, {"from": agent})
     bond.freezePartialTokens(alice, 40, {"from": agent})
     with revert_with("ScheduleHolderFrozen", alice):
         schedule.redeem({"from": alice})
+    tx = schedule.redeemFor([alice], {"from": payer})
+    assert tx.events["RedemptionSkipped"]["holder"] == alice and bond.balanceOf(alice) == 100
+    bond.setAddressFrozen(alice, False, {"from": agent})
+    schedule.redeemFor([alice], {"from": payer})
+    assert bond.balanceOf(alice) == 40 and settlement.balanceOf(alice) == 60 * PAR
+    assert tuple(int(v) for v in schedule.redeemableOf(alice)) == (0, 40 * PAR)
+    bond.unfreezePartialTokens(alice, 40, {"from": agent})
     schedule.redeemFor([alice], {"from": payer})
     assert bond.balanceOf(alice) == 0 and settlement.balanceOf(alice) == 100 * PAR
 

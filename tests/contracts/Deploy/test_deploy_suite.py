@@ -44,7 +44,9 @@ def test_deploys_records_and_registers_documents(deploy, hitachi_terms):
     assert suite.bond.currency() == suite.settlement.address
     assert suite.bond.registry() == suite.registry.address
     assert suite.schedule.bond() == suite.bond.address
-    assert suite.bond.hasRole(suite.bond.AGENT_ROLE(), suite.schedule.address)
+    assert suite.bond.hasRole(suite.bond.REDEMPTION_ROLE(), suite.schedule.address)
+    for role in ("AGENT_ROLE", "MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE"):
+        assert not suite.bond.hasRole(getattr(suite.bond, role)(), suite.schedule.address)  # only redemption
     assert suite.schedule.utcOffset() == 9 * 3600
     assert suite.schedule.couponCount() == 10
     assert suite.bond.impactOracle() == suite.oracle.address

@@ -12,6 +12,7 @@ from brownie import chain, web3
 DAY = 86_400
 CASH = 10**12
 MAX = 2**256 - 1
+MAX_OFFER = 30 * DAY   # the DvP's maxOfferDuration in these tests
 PRICE = 5_000_000
 
 
@@ -44,7 +45,7 @@ def status():
 
 @pytest.fixture(scope="module")
 def dvp(BondDvP, bond, holders, settlement, admin):
-    d = BondDvP.deploy(bond, {"from": admin})
+    d = BondDvP.deploy(bond, MAX_OFFER, {"from": admin})
     bond.grantRole(bond.LOCKER_ROLE(), d, {"from": admin})
     for who in holders:
         settlement.mint(who, CASH, {"from": admin})

@@ -15,7 +15,7 @@ def _setup(token, GreenBond, BondDvP, terms, registry, register, admin, agent, a
     register(alice, 1)
     register(bob, 2)
     b.mint(alice, 100, {"from": admin})
-    d = BondDvP.deploy(b, {"from": admin})
+    d = BondDvP.deploy(b, 30 * 86_400, {"from": admin})
     b.grantRole(b.LOCKER_ROLE(), d, {"from": admin})
     for w in (alice, bob):
         token.mint(w, 10**9, {"from": admin})

@@ -4,6 +4,8 @@ balance shrinks; canTransfer says TOKENS_LOCKED), never transferred; bad offers 
 import pytest
 from brownie import ZERO_ADDRESS
 
+MAX_OFFER = 30 * 86_400
+
 PRICE = 5_000_000
 
 
@@ -15,7 +17,7 @@ def test_offer_locks_not_transfers(dvp, bond, alice, bob, expiry_in, py, status,
     assert tx.events["UnitsLocked"]["holder"] == alice and tx.events["UnitsLocked"]["locker"] == dvp
     assert tx.return_value == 0
     assert bond.balanceOf(alice) == 100 and bond.escrowedOf(alice) == 30 and bond.balanceOf(dvp) == 0
-    assert py(dvp.trade(0)) == (alice.address, bob.address, ZERO_ADDRESS, 30, exp, status.OPEN, PRICE)
+    assert py(dvp.trade(0)) == (alice.address, bob.address, ZERO_ADDRESS, 30, exp, status.OPEN, 0, PRICE)
     assert dvp.tradeCount() == 1
     assert bond.canTransfer(alice, bob, 71) == (False, reason("TOKENS_LOCKED"))
     assert bond.canTransfer(alice, bob, 70) == (True, reason("OK"))
@@ -27,9 +29,10 @@ def test_locked_units_cannot_move(dvp, bond, alice, bob, carol, agent, expiry_in
         bond.transfer(carol, 41, {"from": alice})
     bond.transfer(carol, 40, {"from": alice})  # the free units still move
     with revert_with("GreenBondInsufficientUnlocked", alice, 0, 1):
-        bond.burn(alice, 1, {"from": agent})  # nor can an agent take locked units
-    with revert_with("GreenBondInsufficientUnlocked", alice, 0, 1):
-        dvp.offer(bob, 1, PRICE, expiry_in(), {"from": alice})  # nor lock them twice
+        dvp.offer(bob, 1, PRICE, expiry_in(), {"from": alice})  # nor can they be locked twice
+    # the agent is never stopped by a lock: its burn releases it (and voids the trade)
+    tx = bond.burn(alice, 1, {"from": agent})
+    assert tx.events["LocksReleased"]["amount"] == 60 and bond.escrowedOf(alice) == 0
 
 
 def test_offers_add_up(dvp, bond, alice, bob, carol, expiry_in):
@@ -64,7 +67,7 @@ def test_more_than_held(dvp, alice, bob, expiry_in, revert_with):
 
 
 def test_without_locker_role(BondDvP, bond, admin, alice, bob, expiry_in, revert_with):
-    d = BondDvP.deploy(bond, {"from": admin})
+    d = BondDvP.deploy(bond, MAX_OFFER, {"from": admin})
     with revert_with("AccessControlUnauthorizedAccount", d, bond.LOCKER_ROLE()):
         d.offer(bob, 1, PRICE, expiry_in(), {"from": alice})
 
@@ -72,8 +75,8 @@ def test_without_locker_role(BondDvP, bond, admin, alice, bob, expiry_in, revert
 def test_lock_functions_are_locker_only(bond, alice, agent, revert_with):
     role = bond.LOCKER_ROLE()
     for call in (lambda: bond.lockUnits(alice, 1, {"from": agent}),
-                 lambda: bond.unlockUnits(alice, 1, {"from": agent}),
-                 lambda: bond.transferLocked(alice, agent, 1, {"from": agent})):
+                 lambda: bond.unlockUnits(alice, 1, 0, {"from": agent}),
+                 lambda: bond.transferLocked(alice, agent, 1, 0, {"from": agent})):
         with revert_with("AccessControlUnauthorizedAccount", agent, role):
             call()
 
@@ -87,4 +90,4 @@ def test_unknown_trade(dvp, alice, revert_with):
 
 def test_zero_bond(BondDvP, admin, revert_with):
     with revert_with("DvPBadOffer", "bond"):
-        BondDvP.deploy(ZERO_ADDRESS, {"from": admin})
+        BondDvP.deploy(ZERO_ADDRESS, MAX_OFFER, {"from": admin})

@@ -51,14 +51,20 @@ def test_burn_frozen_wallet(bond, agent, alice):
     assert bond.balanceOf(alice) == 99
 
 
-def test_burn_cannot_take_escrow(bond, admin, agent, alice, carol, revert_with):
+def test_burn_releases_escrow_only_when_needed(bond, admin, agent, alice, carol, revert_with):
+    """A burn within the unescrowed units leaves a pending application alone; one that needs the
+    escrowed units releases every escrow of the wallet first (the application reads as released)."""
     bond.setTransferApprovalRequired(True, {"from": admin})
     bond.applyForTransfer(carol, 60, "0x", {"from": alice})
-    with revert_with("GreenBondInsufficientUnlocked", alice, 40, 41):
-        bond.burn(alice, 41, {"from": agent})
-    bond.burn(alice, 40, {"from": agent})
-    assert bond.balanceOf(alice) == 60
-    assert bond.escrowedOf(alice) == 60
+    tx = bond.burn(alice, 40, {"from": agent})
+    assert "LocksReleased" not in tx.events and bond.escrowedOf(alice) == 60
+    tx = bond.burn(alice, 1, {"from": agent})
+    ev = tx.events["LocksReleased"]
+    assert (ev["holder"], ev["amount"], ev["generation"], ev["agent"]) == (alice, 60, 1, agent)
+    assert bond.balanceOf(alice) == 59 and bond.escrowedOf(alice) == 0
+    assert bond.transferApplication(0)["status"] == 4
+    with revert_with("GreenBondInsufficientUnlocked", alice, 59, 60):
+        bond.burn(alice, 60, {"from": agent})
 
 
 def test_burn_paused(bond, admin, agent, alice, revert_with):

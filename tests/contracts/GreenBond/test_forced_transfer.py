@@ -59,13 +59,18 @@ def test_forced_transfer_more_than_balance(bond, agent, alice, carol, revert_wit
         bond.forcedTransfer(alice, carol, 101, {"from": agent})
 
 
-def test_forced_transfer_cannot_take_escrow(bond, admin, agent, alice, bob, carol, revert_with):
+def test_forced_transfer_releases_escrow_when_needed(bond, admin, agent, alice, bob, carol, revert_with):
+    """Escrowed units never stop a forced transfer: when it needs them, the wallet's escrows are
+    released first (LocksReleased naming the agent); the application can no longer be approved."""
     bond.setTransferApprovalRequired(True, {"from": admin})
     bond.applyForTransfer(bob, 70, "0x", {"from": alice})
-    with revert_with("GreenBondInsufficientUnlocked", alice, 30, 31):
-        bond.forcedTransfer(alice, carol, 31, {"from": agent})
     bond.forcedTransfer(alice, carol, 30, {"from": agent})
     assert bond.escrowedOf(alice) == 70
+    tx = bond.forcedTransfer(alice, carol, 70, {"from": agent})
+    assert tx.events["LocksReleased"]["agent"] == agent and bond.escrowedOf(alice) == 0
+    assert bond.balanceOf(carol) == 100
+    with revert_with("GreenBondApplicationNotPending", 0, 4):
+        bond.approveTransfer(0, {"from": agent})
 
 
 def test_forced_transfer_ignores_transfer_switches(bond, admin, agent, alice, carol):

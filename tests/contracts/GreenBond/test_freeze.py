@@ -44,12 +44,18 @@ def test_freeze_partial_above_free(bond, agent, alice, revert_with):
         bond.freezePartialTokens(alice, 71, {"from": agent})
 
 
-def test_freeze_partial_not_escrowed(bond, admin, agent, alice, carol, revert_with):
+def test_freeze_partial_releases_escrow_when_needed(bond, admin, agent, alice, carol, revert_with):
+    """The agent can always freeze every unfrozen unit: escrowed ones are released first."""
     bond.setTransferApprovalRequired(True, {"from": admin})
     bond.applyForTransfer(carol, 60, "0x", {"from": alice})
-    with revert_with("GreenBondInsufficientUnlocked", alice, 40, 41):
-        bond.freezePartialTokens(alice, 41, {"from": agent})
     bond.freezePartialTokens(alice, 40, {"from": agent})
+    assert bond.escrowedOf(alice) == 60
+    tx = bond.freezePartialTokens(alice, 1, {"from": agent})
+    assert tx.events["LocksReleased"]["amount"] == 60 and bond.escrowedOf(alice) == 0
+    bond.freezePartialTokens(alice, 59, {"from": agent})
+    assert bond.getFrozenTokens(alice) == 100
+    with revert_with("GreenBondInsufficientUnlocked", alice, 0, 1):
+        bond.freezePartialTokens(alice, 1, {"from": agent})
 
 
 def test_freeze_partial_empty_wallet(bond, agent, carol, revert_with):

@@ -61,12 +61,15 @@ def test_mint_after_burn_frees_volume(bond, register, agent, alice):
     assert bond.totalSupply() == 10_000
 
 
-def test_mint_frozen_wallet(bond, register, agent, alice):
-    """Freezing stops the holder, not the agent's issue to the wallet."""
+def test_mint_frozen_wallet(bond, register, agent, alice, revert_with):
+    """A frozen wallet receives no new units (nor does a batch that includes it)."""
     register(alice, 1)
     bond.setAddressFrozen(alice, True, {"from": agent})
-    bond.mint(alice, 3, {"from": agent})
-    assert bond.balanceOf(alice) == 3
+    with revert_with("GreenBondWalletFrozen", alice):
+        bond.mint(alice, 3, {"from": agent})
+    with revert_with("GreenBondWalletFrozen", alice):
+        bond.batchMint([alice], [3], {"from": agent})
+    assert bond.balanceOf(alice) == 0
 
 
 def test_mint_paused(bond, register, admin, agent, alice, revert_with):

@@ -77,19 +77,25 @@ def test_recovery_expired_new_wallet(bond, register, agent, bob, erin, revert_wi
         bond.recoveryAddress(bob, erin, {"from": agent})
 
 
-def test_recovery_nothing_to_recover(bond, agent, carol, dave, revert_with):
-    with revert_with("GreenBondNothingToRecover", carol):
-        bond.recoveryAddress(carol, dave, {"from": agent})
+def test_recovery_of_an_empty_wallet(bond, register, agent, carol, erin, revert_with):
+    """A wallet holding no units may still be owed coupons at passed record dates: it can be
+    recovered, and is then marked recovered (it never receives again)."""
+    register(erin, 3)
+    bond.recoveryAddress(carol, erin, {"from": agent})
+    assert bond.successorOf(carol) == erin and bond.successorOf(erin) == erin
+    with revert_with("GreenBondWalletRecovered", carol, erin):
+        bond.recoveryAddress(carol, erin, {"from": agent})
 
 
-def test_recovery_pending_escrow(bond, admin, agent, alice, bob, dave, revert_with):
+def test_recovery_releases_pending_escrow(bond, admin, agent, alice, bob, dave):
+    """A pending application no longer blocks recovery: its escrow is released (LocksReleased)
+    and the application reads as released (4)."""
     bond.setTransferApprovalRequired(True, {"from": admin})
     bond.applyForTransfer(bob, 10, "0x", {"from": alice})
-    with revert_with("GreenBondPendingTransfers", alice, 10):
-        bond.recoveryAddress(alice, dave, {"from": agent})
-    bond.cancelTransfer(0, {"from": alice})
-    bond.recoveryAddress(alice, dave, {"from": agent})
-    assert bond.balanceOf(dave) == 100
+    tx = bond.recoveryAddress(alice, dave, {"from": agent})
+    assert tx.events["LocksReleased"]["amount"] == 10
+    assert bond.balanceOf(dave) == 100 and bond.escrowedOf(alice) == 0
+    assert bond.transferApplication(0)["status"] == 4
 
 
 def test_recovery_paused(bond, admin, agent, alice, dave, revert_with):

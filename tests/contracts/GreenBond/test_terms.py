@@ -79,5 +79,8 @@ def test_initial_switches(hitachi_bond):
 
 def test_issuer_roles(hitachi_bond, admin, agent):
     assert hitachi_bond.hasRole(hitachi_bond.DEFAULT_ADMIN_ROLE(), admin)
-    assert hitachi_bond.hasRole(hitachi_bond.AGENT_ROLE(), admin)
-    assert not hitachi_bond.hasRole(hitachi_bond.AGENT_ROLE(), agent)
+    for role in ("AGENT_ROLE", "MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE"):
+        assert hitachi_bond.hasRole(getattr(hitachi_bond, role)(), admin)
+        assert not hitachi_bond.hasRole(getattr(hitachi_bond, role)(), agent)
+    for role in ("LOCKER_ROLE", "REDEMPTION_ROLE"):   # contracts' roles: nobody holds them at deployment
+        assert not hitachi_bond.hasRole(getattr(hitachi_bond, role)(), admin)

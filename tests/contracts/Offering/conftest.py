@@ -69,12 +69,14 @@ def make_offering(Offering, bond, settlement, admin, issuer_wallet, investors, e
     -> (offering, terms dict). Investors (and the underwriter) approve it for everything."""
 
     def _make(units=600, price=PAR, min_units=1, max_units=1_000, underwriter=None,
-              open_in=DAY, window=2 * DAY, settle_after=2 * DAY, issuer=None, grant=True, approve=True):
+              open_in=DAY, window=2 * DAY, settle_after=2 * DAY, issuer=None, grant=True, approve=True,
+              deadline_after=30 * DAY):
         now = chain.time()
         t = dict(
             openTime=now + open_in,
             closeTime=now + open_in + window,
             settlementDate=now + open_in + window + settle_after,
+            settlementDeadline=now + open_in + window + settle_after + deadline_after,
             pricePerUnit=price,
             minUnits=min_units,
             maxUnits=max_units,
@@ -84,7 +86,7 @@ def make_offering(Offering, bond, settlement, admin, issuer_wallet, investors, e
         )
         o = Offering.deploy(bond, tuple(t.values()), admin, {"from": admin})
         if grant:
-            bond.grantRole(bond.AGENT_ROLE(), o, {"from": admin})
+            bond.grantRole(bond.MINTER_ROLE(), o, {"from": admin})
         if approve:
             for who in list(investors) + [erin]:
                 settlement.approve(o, MAX, {"from": who})

@@ -15,7 +15,7 @@ def _bond_in(token, GreenBond, terms, registry, admin):
 
 def _offering_for(b, token, make_terms, Offering, admin, who, underwriter=None):
     o = Offering.deploy(b, make_terms(underwriter), admin, {"from": admin})
-    b.grantRole(b.AGENT_ROLE(), o, {"from": admin})
+    b.grantRole(b.MINTER_ROLE(), o, {"from": admin})
     for w in who:
         token.mint(w, 10**12, {"from": admin})
         token.approve(o, MAX, {"from": w})
@@ -30,7 +30,7 @@ def make_terms(issuer_wallet):
 
     def _t(underwriter=None):
         now = chain.time()
-        return (now + DAY, now + 3 * DAY, now + 5 * DAY, 1_000, 1, 1_000, 600, issuer_wallet.address,
+        return (now + DAY, now + 3 * DAY, now + 5 * DAY, now + 35 * DAY, 1_000, 1, 1_000, 600, issuer_wallet.address,
                 underwriter.address if underwriter else ZERO_ADDRESS)
 
     return _t

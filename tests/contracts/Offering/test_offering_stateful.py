@@ -40,10 +40,11 @@ def machine_setup(Offering, BondDvP, bond, settlement, admin, holders, register,
     register(dave, 4)
     register(erin, 5)
     now = chain.time()
-    terms = (now + 2 * 3600, now + 3 * DAY, now + 4 * DAY, PRICE_UNIT, 1, 400, 600, issuer_wallet.address, erin.address)
+    terms = (now + 2 * 3600, now + 3 * DAY, now + 4 * DAY, now + 60 * DAY, PRICE_UNIT, 1, 400, 600,
+             issuer_wallet.address, erin.address)
     o = Offering.deploy(bond, terms, admin, {"from": admin})
-    bond.grantRole(bond.AGENT_ROLE(), o, {"from": admin})
-    d = BondDvP.deploy(bond, {"from": admin})
+    bond.grantRole(bond.MINTER_ROLE(), o, {"from": admin})
+    d = BondDvP.deploy(bond, 30 * DAY, {"from": admin})
     bond.grantRole(bond.LOCKER_ROLE(), d, {"from": admin})
     for who in (alice, bob, carol, dave, erin, outsider):
         settlement.mint(who, 10**8, {"from": admin})

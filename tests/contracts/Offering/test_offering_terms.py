@@ -9,7 +9,8 @@ DAY = 86_400
 
 def _terms(issuer, **over):
     now = chain.time()
-    t = dict(openTime=now + DAY, closeTime=now + 2 * DAY, settlementDate=now + 3 * DAY, pricePerUnit=10,
+    t = dict(openTime=now + DAY, closeTime=now + 2 * DAY, settlementDate=now + 3 * DAY,
+             settlementDeadline=now + 30 * DAY, pricePerUnit=10,
              minUnits=1, maxUnits=5, unitsOffered=10, issuer=issuer.address, underwriter=ZERO_ADDRESS)
     t.update(over)
     return t
@@ -20,6 +21,7 @@ def _terms(issuer, **over):
     [
         ("closeTime", lambda t: {"closeTime": t["openTime"]}),
         ("settlementDate", lambda t: {"settlementDate": t["closeTime"] - 1}),
+        ("settlementDeadline", lambda t: {"settlementDeadline": t["settlementDate"]}),
         ("pricePerUnit", lambda t: {"pricePerUnit": 0}),
         ("minUnits", lambda t: {"minUnits": 0}),
         ("minUnits", lambda t: {"minUnits": 6}),

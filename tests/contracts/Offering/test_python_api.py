@@ -46,7 +46,9 @@ def test_deploy_offering_records_and_reuses(proj, deployments, bond, admin, issu
     assert terms.price_per_unit == PAR and terms.max_units == 600 and terms.min_units == 1
     logs = []
     o = off.deploy_offering(proj, web3, admin, bond, terms, log=logs.append, directory=deployments)
-    assert bond.hasRole(bond.AGENT_ROLE(), o)
+    assert bond.hasRole(bond.MINTER_ROLE(), o)
+    for role in ("AGENT_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE", "REDEMPTION_ROLE"):
+        assert not bond.hasRole(getattr(bond, role)(), o)   # the Offering can only mint
     rec = load_deployment(web3.eth.chain_id, deployments).contracts["Offering"]
     assert rec.address == o.address
     again = off.deploy_offering(proj, web3, admin, bond, terms, log=logs.append, directory=deployments)

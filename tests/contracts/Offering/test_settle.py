@@ -161,5 +161,5 @@ def test_offering_without_agent_role_cannot_mint(make_offering, go, admin, bond,
     go(t["closeTime"])
     o.allot({"from": admin})
     go(t["settlementDate"])
-    with revert_with("AccessControlUnauthorizedAccount", o, bond.AGENT_ROLE()):
+    with revert_with("AccessControlUnauthorizedAccount", o, bond.MINTER_ROLE()):
         o.settle([alice], {"from": alice})

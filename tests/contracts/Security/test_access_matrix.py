@@ -5,7 +5,7 @@ so a new function without a row in MATRIX fails `test_matrix_covers_every_functi
 
 Each cell is checked with an eth_call from that role's account against one deployment in which
 every role is held by a different account (as greenbond.deploy grants them: the issuer also holds
-AGENT_ROLE on the bond, REGISTRAR_ROLE on the registry and ALLOTTER_ROLE on the offering):
+every agent role on the bond, REGISTRAR_ROLE on the registry and ALLOTTER_ROLE on the offering):
 
     Y  allowed: the call succeeds or reverts for a business rule (wrong state, nothing owed, ...)
     .  denied: it reverts with AccessControlUnauthorizedAccount, or the contract's own caller
@@ -13,7 +13,8 @@ AGENT_ROLE on the bond, REGISTRAR_ROLE on the registry and ALLOTTER_ROLE on the 
 
 Roles (columns):
     admin     the issuer: DEFAULT_ADMIN_ROLE everywhere (plus the grants above)
-    agent     AGENT_ROLE on the bond (transfer agent; also approves DvP trades)
+    agent     every agent role on the bond (AGENT_ROLE: approves transfers and DvP trades, cancels
+              trades; MINTER, BURNER, FREEZER, FORCED_TRANSFER and RECOVERY roles)
     registrar REGISTRAR_ROLE on the holder registry
     payer     PAYING_AGENT_ROLE on the coupon schedule
     transm    TRANSMITTER_ROLE on the impact oracle
@@ -23,7 +24,8 @@ Roles (columns):
     outsider  no role, never registered
 
 LOCKER_ROLE is held only by the BondDvP contract, so lockUnits/unlockUnits/transferLocked deny
-every person. The DvP's accept is open to anyone but the seller (trade 0 is offered to anyone).
+every person; REDEMPTION_ROLE only by the CouponSchedule, so redeemUnits/setCallDate deny every
+person; the Offering holds only MINTER_ROLE. The DvP's accept is open to anyone but the seller (trade 0 is offered to anyone).
 """
 
 import pytest
@@ -52,10 +54,12 @@ GreenBond       lockUnits                       .     .      .        .     .   
 GreenBond       mint                            Y     Y      .        .     .      .     .      .
 GreenBond       pause                           Y     .      .        .     .      .     .      .
 GreenBond       recoveryAddress                 Y     Y      .        .     .      .     .      .
+GreenBond       redeemUnits                     .     .      .        .     .      .     .      .
 GreenBond       removeDocument                  Y     .      .        .     .      .     .      .
 GreenBond       renounceRole                    Y     Y      Y        Y     Y      Y     Y      Y
 GreenBond       revokeRole                      Y     .      .        .     .      .     .      .
 GreenBond       setAddressFrozen                Y     Y      .        .     .      .     .      .
+GreenBond       setCallDate                     .     .      .        .     .      .     .      .
 GreenBond       setDocument                     Y     .      .        .     .      .     .      .
 GreenBond       setImpactOracle                 Y     .      .        .     .      .     .      .
 GreenBond       setTransferApprovalRequired     Y     .      .        .     .      .     .      .
@@ -75,15 +79,18 @@ HolderRegistry  updateHolder                    Y     .      Y        .     .   
 CouponSchedule  callBond                        Y     .      .        .     .      .     .      .
 CouponSchedule  claimAll                        Y     Y      Y        Y     Y      Y     Y      Y
 CouponSchedule  claimCoupon                     Y     Y      Y        Y     Y      Y     Y      Y
+CouponSchedule  claimCouponOf                   Y     Y      Y        Y     Y      Y     Y      Y
 CouponSchedule  distributeCoupon                .     .      .        Y     .      .     .      .
 CouponSchedule  flagLate                        Y     Y      Y        Y     Y      Y     Y      Y
 CouponSchedule  fundCoupon                      .     .      .        Y     .      .     .      .
 CouponSchedule  fundRedemption                  .     .      .        Y     .      .     .      .
 CouponSchedule  grantRole                       Y     .      .        .     .      .     .      .
+CouponSchedule  reclaimUnclaimed                .     .      .        Y     .      .     .      .
 CouponSchedule  recordOffchainPayment           .     .      .        Y     .      .     .      .
 CouponSchedule  redeem                          Y     Y      Y        Y     Y      Y     Y      Y
 CouponSchedule  redeemFor                       .     .      .        Y     .      .     .      .
 CouponSchedule  renounceRole                    Y     Y      Y        Y     Y      Y     Y      Y
+CouponSchedule  returnSurplusPrincipal          .     .      .        Y     .      .     .      .
 CouponSchedule  revokeRole                      Y     .      .        .     .      .     .      .
 ImpactOracle    addFacility                     Y     .      .        .     .      .     .      .
 ImpactOracle    addMethodology                  Y     .      .        .     .      .     .      .
@@ -108,7 +115,7 @@ Offering        subscribe                       Y     Y      Y        Y     Y   
 Offering        withdrawRefund                  Y     Y      Y        Y     Y      Y     Y      Y
 BondDvP         accept                          Y     Y      Y        Y     Y      Y     .      Y
 BondDvP         approve                         Y     Y      .        .     .      .     .      .
-BondDvP         cancel                          .     .      .        .     .      .     Y      .
+BondDvP         cancel                          Y     Y      .        .     .      .     Y      .
 BondDvP         expire                          Y     Y      Y        Y     Y      Y     Y      Y
 BondDvP         offer                           Y     Y      Y        Y     Y      Y     Y      Y
 BondDvP         reject                          Y     Y      .        .     .      .     .      .
@@ -162,7 +169,7 @@ def world(bond, holders, registry, settlement, people, admin, alice, bob, carol)
     of bob's accepted by carol and waiting for the agent's approval."""
     p = people
     schedule = CouponSchedule.deploy(bond, admin, p["payer"], 9 * HOUR, 30 * DAY, {"from": admin})
-    bond.grantRole(bond.AGENT_ROLE(), schedule, {"from": admin})
+    bond.grantRole(bond.REDEMPTION_ROLE(), schedule, {"from": admin})
 
     oracle = ImpactOracle.deploy(admin, 7_200, {"from": admin})
     start = (chain.time() // HOUR - 48) * HOUR
@@ -174,12 +181,13 @@ def world(bond, holders, registry, settlement, people, admin, alice, bob, carol)
     oracle.grantRole(oracle.TRANSMITTER_ROLE(), p["transm"], {"from": admin})
 
     now = chain.time()
-    terms = (now + DAY, now + 3 * DAY, now + 5 * DAY, 1_000_000, 1, 1_000, 600, carol.address, ZERO_ADDRESS)
+    terms = (now + DAY, now + 3 * DAY, now + 5 * DAY, now + 35 * DAY, 1_000_000, 1, 1_000, 600, carol.address,
+             ZERO_ADDRESS)
     offering = Offering.deploy(bond, terms, admin, {"from": admin})
     offering.grantRole(offering.ALLOTTER_ROLE(), p["allot"], {"from": admin})
-    bond.grantRole(bond.AGENT_ROLE(), offering, {"from": admin})
+    bond.grantRole(bond.MINTER_ROLE(), offering, {"from": admin})
 
-    dvp = BondDvP.deploy(bond, {"from": admin})
+    dvp = BondDvP.deploy(bond, 30 * DAY, {"from": admin})
     bond.grantRole(bond.LOCKER_ROLE(), dvp, {"from": admin})
     for who in (alice, bob, carol):
         settlement.mint(who, 10**12, {"from": admin})
@@ -229,6 +237,8 @@ def arguments(w, p, alice, bob, carol):
             "mint": same(carol, 1),
             "pause": same(),
             "recoveryAddress": same(alice, carol),
+            "redeemUnits": same(alice, 1),
+            "setCallDate": same(now + 10 * DAY),
             "removeDocument": same(b32("prospectus")),
             "setAddressFrozen": same(alice, True),
             "setDocument": same(b32("prospectus"), "docs/prospectus.md", b"\x01" * 32),
@@ -237,9 +247,9 @@ def arguments(w, p, alice, bob, carol):
             "setTransferable": same(False),
             "transfer": same(bob, 1),
             "transferFrom": same(alice, bob, 1),
-            "transferLocked": same(alice, bob, 1),
+            "transferLocked": same(alice, bob, 1, 0),
             "unfreezePartialTokens": same(alice, 1),
-            "unlockUnits": same(alice, 1),
+            "unlockUnits": same(alice, 1, 0),
             "unpause": same(),
             **roles("GreenBond", agent_role),
         },
@@ -253,6 +263,9 @@ def arguments(w, p, alice, bob, carol):
             "callBond": same(now + 60 * DAY),
             "claimAll": same(),
             "claimCoupon": same(0),
+            "claimCouponOf": same(0, alice),
+            "reclaimUnclaimed": same(0),
+            "returnSurplusPrincipal": same(),
             "distributeCoupon": same(0, [alice]),
             "flagLate": same(0),
             "fundCoupon": same(0),

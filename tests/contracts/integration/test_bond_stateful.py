@@ -23,7 +23,7 @@ SPACING = 4 * HOUR         # a coupon every four hours, its record date an hour 
 COUPONS = 100
 TICK = 50 * 60             # chain time added before every step: a run crosses a record date every ~5 steps
 OK = "OK"
-PENDING, APPROVED, CANCELLED = 1, 2, 3
+PENDING, APPROVED, CANCELLED, RELEASED = 1, 2, 3, 4
 INVESTOR = {0: 1, 1: 2, 2: 3, 3: 1, 4: 2}  # wallet index -> investor (5, the outsider, never registers)
 
 
@@ -58,7 +58,9 @@ class StateMachine:
         self.frozen_tokens = {w: 0 for w in self.wallets}
         self.frozen = {w: False for w in self.wallets}
         self.escrow = {w: 0 for w in self.wallets}
-        self.apps = []  # [from, to, amount, status]
+        self.gen = {w: 0 for w in self.wallets}     # lock generation: moves on when an agent releases escrow
+        self.successor = {}                          # recovered (lost) wallet -> its new wallet
+        self.apps = []  # [from, to, amount, status, generation]
         self.investor = {w: INVESTOR.get(i) for i, w in enumerate(self.wallets)}
         self.paused = False
         self.transferable = True
@@ -88,6 +90,8 @@ class StateMachine:
             return "SENDER_FROZEN"
         if self.frozen[to]:
             return "RECEIVER_FROZEN"
+        if to in self.successor:
+            return "RECEIVER_RECOVERED"
         if not self._eligible(to):
             return "RECEIVER_NOT_ELIGIBLE"
         if self.bal[frm] < amount:
@@ -112,7 +116,21 @@ class StateMachine:
         self.bal[frm] -= amount
         self.bal[to] += amount
 
-    def _unfreeze_shortfall(self, w, amount):
+    def _release(self, w):
+        """An agent action releases every escrow of `w`: its pending applications read as released."""
+        if self.escrow[w]:
+            self.escrow[w] = 0
+            self.gen[w] += 1
+
+    def _status(self, i):
+        frm, _, _, status, gen = self.apps[i]
+        return RELEASED if status == PENDING and gen != self.gen[frm] else status
+
+    def _make_movable(self, w, amount):
+        """Agent actions reach every unit: release the escrow if the unescrowed units fall short,
+        then unfreeze what the free balance lacks."""
+        if amount > self.bal[w] - self.escrow[w]:
+            self._release(w)
         free = self.bal[w] - self.escrow[w] - self.frozen_tokens[w]
         if amount > free:
             self.frozen_tokens[w] -= amount - free
@@ -146,6 +164,10 @@ class StateMachine:
             return  # too close to call: the block could fall either side of maturity
         if chain.time() >= self.maturity:
             expected = self.error_msg("GreenBondMatured", self.maturity)
+        elif self.frozen[to]:
+            expected = self.error_msg("GreenBondWalletFrozen", to)
+        elif to in self.successor:
+            expected = self.error_msg("GreenBondWalletRecovered", to, self.successor[to])
         elif not self._eligible(to):
             expected = self.error_msg("GreenBondNotEligible", to)
         elif amount > available:
@@ -160,18 +182,17 @@ class StateMachine:
             self._moved(tx)
 
     def rule_burn(self, st_wallet, st_amount):
-        """Agent cancels units, unfreezing the shortfall, never escrowed units."""
+        """Agent cancels units, releasing escrow and unfreezing as needed."""
         w = self.wallets[st_wallet]
-        movable = self.bal[w] - self.escrow[w]
-        if st_amount > movable:
-            expected = self.error_msg("GreenBondInsufficientUnlocked", w, movable, st_amount)
+        if st_amount > self.bal[w]:
+            expected = self.error_msg("GreenBondInsufficientUnlocked", w, self.bal[w], st_amount)
         elif self.paused:
             expected = self.error_msg("EnforcedPause")
         else:
             expected = None
         tx = self._call(expected, self.bond.burn, w, st_amount, {"from": self.agent})
         if tx:
-            self._unfreeze_shortfall(w, st_amount)
+            self._make_movable(w, st_amount)
             self.bal[w] -= st_amount
             self._moved(tx)
 
@@ -188,7 +209,7 @@ class StateMachine:
         tx = self._call(expected, self.bond.applyForTransfer, to, st_amount, "0x", {"from": frm})
         if tx:
             assert tx.return_value == len(self.apps)
-            self.apps.append([frm, to, st_amount, PENDING])
+            self.apps.append([frm, to, st_amount, PENDING, self.gen[frm]])
             self.escrow[frm] += st_amount
 
     def rule_approve(self, st_index):
@@ -196,10 +217,10 @@ class StateMachine:
         i = st_index % (len(self.apps) + 1)  # sometimes one past the end
         if i == len(self.apps):
             expected = self.error_msg("GreenBondUnknownApplication", i)
-        elif self.apps[i][3] != PENDING:
-            expected = self.error_msg("GreenBondApplicationNotPending", i, self.apps[i][3])
+        elif self._status(i) != PENDING:
+            expected = self.error_msg("GreenBondApplicationNotPending", i, self._status(i))
         else:
-            frm, to, amount, _ = self.apps[i]
+            frm, to, amount, _, _ = self.apps[i]
             self.escrow[frm] -= amount
             reason = self._reason(frm, to, amount, via=True)
             self.escrow[frm] += amount
@@ -208,7 +229,7 @@ class StateMachine:
             )
         tx = self._call(expected, self.bond.approveTransfer, i, {"from": self.agent})
         if tx:
-            frm, to, amount, _ = self.apps[i]
+            frm, to, amount, _, _ = self.apps[i]
             self.apps[i][3] = APPROVED
             self.escrow[frm] -= amount
             self._move(frm, to, amount)
@@ -221,8 +242,8 @@ class StateMachine:
         i = st_index % len(self.apps)
         frm = self.apps[i][0]
         caller = [frm, self.agent, self.wallets[5]][st_caller]
-        if self.apps[i][3] != PENDING:
-            expected = self.error_msg("GreenBondApplicationNotPending", i, self.apps[i][3])
+        if self._status(i) != PENDING:
+            expected = self.error_msg("GreenBondApplicationNotPending", i, self._status(i))
         elif st_caller == 2 and caller != frm:
             expected = self.error_msg("GreenBondNotApplicantOrAgent", i, caller)
         else:
@@ -233,13 +254,16 @@ class StateMachine:
             self.escrow[frm] -= self.apps[i][2]
 
     def rule_freeze_partial(self, st_wallet, st_small):
-        """The agent freezes part of a balance (never more than the free units)."""
+        """The agent freezes part of a balance (never more than the unfrozen units; escrow released
+        if it stands in the way)."""
         w = self.wallets[st_wallet]
-        free = self.bal[w] - self.frozen_tokens[w] - self.escrow[w]
-        expected = None if st_small <= free else self.error_msg(
-            "GreenBondInsufficientUnlocked", w, free, st_small
+        unfrozen = self.bal[w] - self.frozen_tokens[w]
+        expected = None if st_small <= unfrozen else self.error_msg(
+            "GreenBondInsufficientUnlocked", w, unfrozen, st_small
         )
         if self._call(expected, self.bond.freezePartialTokens, w, st_small, {"from": self.agent}):
+            if st_small > unfrozen - self.escrow[w]:
+                self._release(w)
             self.frozen_tokens[w] += st_small
 
     def rule_unfreeze_partial(self, st_wallet, st_small):
@@ -257,22 +281,23 @@ class StateMachine:
         self.frozen[w] = st_flag
 
     def rule_forced_transfer(self, st_wallet, st_other, st_amount):
-        """The agent moves units to an eligible wallet, unfreezing the shortfall."""
+        """The agent moves units to an eligible wallet, releasing escrow and unfreezing as needed."""
         frm, to = self.wallets[st_wallet], self.wallets[st_other]
-        movable = self.bal[frm] - self.escrow[frm]
         if frm == to:
             expected = self.error_msg("GreenBondSelfTransfer", frm)
+        elif to in self.successor:
+            expected = self.error_msg("GreenBondWalletRecovered", to, self.successor[to])
         elif not self._eligible(to):
             expected = self.error_msg("GreenBondNotEligible", to)
-        elif st_amount > movable:
-            expected = self.error_msg("GreenBondInsufficientUnlocked", frm, movable, st_amount)
+        elif st_amount > self.bal[frm]:
+            expected = self.error_msg("GreenBondInsufficientUnlocked", frm, self.bal[frm], st_amount)
         elif self.paused:
             expected = self.error_msg("EnforcedPause")
         else:
             expected = None
         tx = self._call(expected, self.bond.forcedTransfer, frm, to, st_amount, {"from": self.agent})
         if tx:
-            self._unfreeze_shortfall(frm, st_amount)
+            self._make_movable(frm, st_amount)
             self._move(frm, to, st_amount)
             self._moved(tx)
 
@@ -280,18 +305,22 @@ class StateMachine:
         """The agent moves a lost wallet's units, partial freeze and frozen flag to the investor's other wallet."""
         lost, new = self.wallets[st_wallet], self.wallets[st_other]
         inv = self.investor[lost]
-        if self.bal[lost] == 0:
-            expected = self.error_msg("GreenBondNothingToRecover", lost)
-        elif inv is None or lost == new or self.investor[new] != inv:
+        if inv is None or lost == new or self.investor[new] != inv:
             expected = self.error_msg("GreenBondNotSameInvestor", lost, new)
-        elif self.escrow[lost]:
-            expected = self.error_msg("GreenBondPendingTransfers", lost, self.escrow[lost])
-        elif self.paused:
+        elif lost in self.successor:
+            expected = self.error_msg("GreenBondWalletRecovered", lost, self.successor[lost])
+        elif new in self.successor:
+            expected = self.error_msg("GreenBondWalletRecovered", new, self.successor[new])
+        elif self.frozen[new]:
+            expected = self.error_msg("GreenBondWalletFrozen", new)
+        elif self.paused and self.bal[lost]:
             expected = self.error_msg("EnforcedPause")
         else:
             expected = None
         tx = self._call(expected, self.bond.recoveryAddress, lost, new, {"from": self.agent})
         if tx:
+            self._release(lost)
+            self.successor[lost] = new
             self.frozen_tokens[new] += self.frozen_tokens[lost]
             self.frozen_tokens[lost] = 0
             self.frozen[new] = self.frozen[new] or self.frozen[lost]
@@ -380,7 +409,8 @@ def test_bond_stateful(GreenBond, terms, registry, registrar, register, admin, a
     t = list(terms)
     t[10], t[11], t[12], t[13] = start, dates[-1], HOUR, dates
     bond = GreenBond.deploy(tuple(t), registry, admin, {"from": admin})
-    bond.grantRole(bond.AGENT_ROLE(), agent, {"from": admin})
+    for role in ("AGENT_ROLE", "MINTER_ROLE", "BURNER_ROLE", "FREEZER_ROLE", "FORCED_TRANSFER_ROLE", "RECOVERY_ROLE"):
+        bond.grantRole(getattr(bond, role)(), agent, {"from": admin})
     wallets = [accounts[i] for i in (3, 4, 5, 6, 7, 9)]  # alice, bob, carol, dave, erin, outsider
     for i, w in enumerate(wallets[:5]):
         register(w, INVESTOR[i])
