@@ -202,9 +202,9 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ICouponSchedule
     function redeemableOf(address holder) external view returns (uint256 payable_, uint256 withheld) {
-        (, bool frozen) = bond.paymentWallet(holder);
+        // a wallet holding units was never recovered: its own freeze is its payee's
         uint256 balance = IERC20(address(bond)).balanceOf(holder);
-        uint256 frozenUnits = frozen ? balance : bond.getFrozenTokens(holder);
+        uint256 frozenUnits = bond.isFrozen(holder) ? balance : bond.getFrozenTokens(holder);
         return ((balance - frozenUnits) * _denomination, frozenUnits * _denomination);
     }
 
@@ -370,12 +370,12 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
             uint256 balance = IERC20(address(bond)).balanceOf(holder);
             // slither-disable-next-line incorrect-equality
             if (balance == 0) continue;
-            (, bool frozen) = bond.paymentWallet(holder);
-            if (frozen) {
+            if (bond.isFrozen(holder)) { // holding units, so never recovered: its own freeze
                 emit RedemptionSkipped(holder, "FROZEN");
                 continue;
             }
             uint256 units = balance - bond.getFrozenTokens(holder);
+            // slither-disable-next-line incorrect-equality
             if (units == 0) {
                 emit RedemptionSkipped(holder, "UNITS_FROZEN");
                 continue;

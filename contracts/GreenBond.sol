@@ -62,7 +62,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     /// @dev One slot per wallet: everything a transfer reads about the sender or receiver.
     struct Account {
         bool frozen;
-        bool recovered;        // a lost wallet: recovered to _successor; it never receives again
+        bool recovered;        // a lost wallet: recovered to _successor; frozen for good, it never receives again
         uint16 snapshotKey;    // record dates passed at the wallet's last snapshot check
         uint16 lastEntry;      // record date of the wallet's latest snapshot entry (0: none)
         uint16 lockGeneration; // bumped when an agent action releases the wallet's locks
@@ -334,8 +334,11 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
     }
 
     /// @inheritdoc IGreenBond
+    /// @dev A recovered (lost) wallet stays frozen for good.
     function setAddressFrozen(address userAddress, bool freeze) external onlyRole(FREEZER_ROLE) {
-        _accounts[userAddress].frozen = freeze;
+        Account storage a = _accounts[userAddress];
+        if (!freeze && a.recovered) revert GreenBondWalletRecovered(userAddress, _successor[userAddress]);
+        a.frozen = freeze;
         emit AddressFrozen(userAddress, freeze, msg.sender);
     }
 
@@ -404,6 +407,7 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
         bool wasFrozen = lost.frozen;
         lost.frozenTokens = 0;
         lost.recovered = true;
+        lost.frozen = true; // one flag on the transfer path: a frozen receiver, read as recovered
         _successor[lostWallet] = newWallet;
         if (balance != 0) _transfer(lostWallet, newWallet, balance);
         if (frozenTokens != 0) {
@@ -414,6 +418,8 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
         if (wasFrozen) {
             recovered.frozen = true;
             emit AddressFrozen(newWallet, true, msg.sender);
+        } else {
+            emit AddressFrozen(lostWallet, true, msg.sender);
         }
         emit RecoverySuccess(lostWallet, newWallet, investorId);
         return true;
@@ -721,8 +727,8 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
         Account storage sender = _accounts[from];
         if (sender.frozen) return SENDER_FROZEN;
         Account storage receiver = _accounts[to];
-        if (receiver.frozen) return RECEIVER_FROZEN;
-        if (receiver.recovered) return RECEIVER_RECOVERED;
+        // a recovered wallet is frozen for good: one read on the path of a compliant transfer
+        if (receiver.frozen) return receiver.recovered ? RECEIVER_RECOVERED : RECEIVER_FROZEN;
         if (!_registry.isEligible(to)) return RECEIVER_NOT_ELIGIBLE;
         uint256 balance = balanceOf(from);
         if (balance < amount) return INSUFFICIENT_BALANCE;
@@ -753,8 +759,10 @@ contract GreenBond is IGreenBond, ERC20, AccessControl, Pausable {
         if (block.timestamp >= end) revert GreenBondMatured(end);
         if (to == address(0)) revert GreenBondZeroAddress();
         Account storage a = _accounts[to];
-        if (a.frozen) revert GreenBondWalletFrozen(to);
-        if (a.recovered) revert GreenBondWalletRecovered(to, _successor[to]);
+        if (a.frozen) {
+            if (a.recovered) revert GreenBondWalletRecovered(to, _successor[to]);
+            revert GreenBondWalletFrozen(to);
+        }
         if (!_registry.isEligible(to)) revert GreenBondNotEligible(to);
         uint256 available = maxSupply() - totalSupply();
         if (amount > available) revert GreenBondIssueVolumeExceeded(amount, available);

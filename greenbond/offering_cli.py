@@ -14,6 +14,7 @@ GREENBOND_DEPLOYER_KEY or GREENBOND_KEYSTORE (+ GREENBOND_KEYSTORE_PASSWORD). Ga
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -57,6 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--open", required=True, help="window opens: unix seconds, +N[s|m|h|d] or ISO time")
     p.add_argument("--close", required=True, help="window closes (same forms)")
     p.add_argument("--settle", default=None, help="settlement date (default: the bond's issue date)")
+    p.add_argument("--deadline", default=None,
+                   help="settlement deadline: from then unsettled investors are refunded; +N[s|m|h|d] counts from the settlement date (default +30d)")
     p.add_argument("--price", type=int, default=None, help="issue price per unit in the settlement token's smallest unit (default: par)")
     p.add_argument("--min", type=int, default=1, help="minimum units per investor (default 1)")
     p.add_argument("--max", type=int, default=None, help="maximum units per investor (default: the whole offer)")
@@ -103,12 +106,19 @@ def command(args) -> int:
             price_per_unit=args.price, min_units=args.min, max_units=args.max, units_offered=args.units,
             underwriter=args.underwriter,
         )
+        if args.deadline:
+            base = terms.settlement_date if args.deadline.startswith("+") else now
+            terms = dataclasses.replace(terms, settlement_deadline=parse_time(args.deadline, base))
+            if terms.deadline <= terms.settlement_date:
+                raise off.OfferingError(f"the settlement deadline ({off._time(terms.deadline)}) must be after the "
+                                        f"settlement date ({off._time(terms.settlement_date)})")
         if terms.settlement_date < terms.close_time:
             raise off.OfferingError(f"the settlement date ({off._time(terms.settlement_date)}) is before the window closes "
                                     f"({off._time(terms.close_time)}); give --settle")
         c = off.open_offering_web3(w3, h.bond, terms, signer, directory=args.deployments_dir, name=args.name)
         print(f"offering {c.address}: {terms.units_offered:,} units at {terms.price_per_unit:,} from "
-              f"{off._time(terms.open_time)} to {off._time(terms.close_time)}, settling {off._time(terms.settlement_date)}")
+              f"{off._time(terms.open_time)} to {off._time(terms.close_time)}, settling {off._time(terms.settlement_date)}, "
+              f"refundable if unsettled from {off._time(terms.deadline)}")
         return 0
     h = off.handles(w3, directory=args.deployments_dir)
     if args.command == "status":

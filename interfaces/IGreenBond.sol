@@ -193,7 +193,7 @@ interface IGreenBond {
     function batchMint(address[] calldata toList, uint256[] calldata amounts) external;
     /// @notice Cancels `amount` units of `user` (BURNER_ROLE), releasing locks and unfreezing as needed.
     function burn(address user, uint256 amount) external;
-    /// @notice Freezes or unfreezes a wallet (FREEZER_ROLE).
+    /// @notice Freezes or unfreezes a wallet (FREEZER_ROLE); a recovered (lost) wallet stays frozen.
     function setAddressFrozen(address userAddress, bool freeze) external;
     /// @notice Whether a wallet is frozen.
     function isFrozen(address userAddress) external view returns (bool);

@@ -18,7 +18,17 @@ def test_recovery_moves_balance(bond, agent, alice, dave):
     assert ev["investorId"] == "0x" + f"{1:064x}"
     assert tx.events["Transfer"]["value"] == 100
     assert "TokensFrozen" not in tx.events
-    assert "AddressFrozen" not in tx.events
+    # the lost wallet is frozen for good (and marked recovered): it never receives again
+    ev = tx.events["AddressFrozen"]
+    assert (ev["userAddress"], ev["isFrozen"], ev["owner"]) == (alice, True, agent)
+    assert bond.isFrozen(alice) and not bond.isFrozen(dave)
+
+
+def test_lost_wallet_cannot_be_unfrozen(bond, agent, alice, dave, revert_with):
+    bond.recoveryAddress(alice, dave, {"from": agent})
+    with revert_with("GreenBondWalletRecovered", alice, dave):
+        bond.setAddressFrozen(alice, False, {"from": agent})
+    bond.setAddressFrozen(alice, True, {"from": agent})   # freezing again changes nothing
 
 
 def test_recovery_adds_to_existing_balance(bond, agent, alice, dave):

@@ -109,9 +109,10 @@ def test_cli(deployments, bond, settlement, registry, register, admin, alice, bo
     rpc = ["--rpc", web3.provider.endpoint_uri, "--deployments-dir", str(deployments)]
     now = chain.time()
     code, out, err = _cli(capsys, "offering", "open", *rpc, "--open", str(now + 3600), "--close", "+2d",
-                          "--settle", str(now + 3 * DAY), "--units", "300", "--max", "200")
+                          "--settle", str(now + 3 * DAY), "--units", "300", "--max", "200", "--deadline", "+10d")
     assert code == 0, err
-    assert "300 units at 1,000,000" in out
+    assert "300 units at 1,000,000" in out and "refundable if unsettled from" in out
+    assert json.loads(_cli(capsys, "offering", "status", *rpc, "--json")[1])["terms"]["settlement_deadline"] == now + 13 * DAY
     code, out, err = _cli(capsys, "offering", "status", *rpc)
     assert code == 0 and "state Pending" in out
     code, out, err = _cli(capsys, "offering", "subscribe", *rpc, "--account", "3", "--units", "5")

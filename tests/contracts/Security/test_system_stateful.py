@@ -308,9 +308,7 @@ class SystemMachine:
         if to == ZERO_ADDRESS:
             return "ZERO_ADDRESS"
         if self.frozen[to]:
-            return "RECEIVER_FROZEN"
-        if to in self.successor:
-            return "RECEIVER_RECOVERED"
+            return "RECEIVER_RECOVERED" if to in self.successor else "RECEIVER_FROZEN"
         if not self.eligible[to]:
             return "RECEIVER_NOT_ELIGIBLE"
         if self.bal[frm] < amount:
@@ -321,10 +319,10 @@ class SystemMachine:
 
     def _receiver_error(self, to, minting):
         """The bond's checks on the receiver of a mint (or forced transfer, minting=False)."""
+        if to in self.successor:   # a recovered wallet is also frozen for good
+            return ("GreenBondWalletRecovered", to, self.successor[to])
         if minting and self.frozen[to]:
             return ("GreenBondWalletFrozen", to)
-        if to in self.successor:
-            return ("GreenBondWalletRecovered", to, self.successor[to])
         if not self.eligible[to]:
             return ("GreenBondNotEligible", to)
         return None
@@ -358,7 +356,8 @@ class SystemMachine:
     def rule_transfer(self, st_wallet, st_other, st_amount):
         """A holder sells units (to another wallet, or to the unregistered outsider)."""
         self._settle()
-        frm, to = self.wallets[st_wallet], self.wallets[st_other]
+        frm, to = self._holder(st_wallet), self.wallets[st_other]
+        st_amount = self._some(frm, st_amount)
         why = self._transfer_reason(frm, to, st_amount)
         expected = None if why == OK else ("GreenBondTransferNotAllowed", frm, to, st_amount, why)
         if self._call(expected, self.bond.transfer, to, st_amount, {"from": frm}):
@@ -374,7 +373,7 @@ class SystemMachine:
     def rule_burn(self, st_wallet, st_amount):
         """The agent cancels units (locks released and units unfrozen as needed)."""
         self._settle()
-        w = self.wallets[st_wallet]
+        w = self._holder(st_wallet)
         if st_amount > self.bal[w]:
             expected = ("GreenBondInsufficientUnlocked", w, self.bal[w], st_amount)
         elif self.paused:
@@ -388,7 +387,7 @@ class SystemMachine:
     def rule_forced_transfer(self, st_wallet, st_other, st_amount):
         """The agent moves units between wallets (court order, error correction)."""
         self._settle()
-        frm, to = self.wallets[st_wallet], self.wallets[st_other]
+        frm, to = self._holder(st_wallet), self.wallets[st_other]
         if frm == to:
             expected = ("GreenBondSelfTransfer", frm)
         else:
@@ -407,13 +406,14 @@ class SystemMachine:
         """The agent freezes or unfreezes a wallet (frozen wallets can neither trade nor collect)."""
         self._settle()
         w = self.wallets[st_wallet]
-        self.bond.setAddressFrozen(w, st_flag, {"from": self.issuer})
-        self.frozen[w] = st_flag
+        expected = ("GreenBondWalletRecovered", w, self.successor[w]) if w in self.successor and not st_flag else None
+        if self._call(expected, self.bond.setAddressFrozen, w, st_flag, {"from": self.issuer}):
+            self.frozen[w] = st_flag
 
     def rule_freeze_partial(self, st_wallet, st_amount, st_flag):
         """The agent freezes (or, with `st_flag`, unfreezes) some of a wallet's units."""
         self._settle()
-        w = self.wallets[st_wallet]
+        w = self._holder(st_wallet)
         if st_flag:
             if st_amount > self.frozen_units[w]:
                 expected = ("GreenBondInsufficientFrozen", w, self.frozen_units[w], st_amount)
@@ -460,6 +460,7 @@ class SystemMachine:
             self.frozen_units[lost] = 0
             if self.frozen[lost]:
                 self.frozen[new] = True
+            self.frozen[lost] = True            # a lost wallet is frozen for good
             self.successor[lost] = new
 
     def rule_pause(self, st_flag):
@@ -491,6 +492,11 @@ class SystemMachine:
         first, and, unless `st_flag`, every coupon whose record date passed funded."""
         for a, b in st_transfers:
             self.rule_transfer(a, b, 7)
+        # an open DvP offer and, half the time, an offering settlement before time moves on, so
+        # the trade and offering rules find something to act on in every phase
+        self.rule_offer(0, 1 + st_phase % 3, 10 + st_phase, MAX_OFFER - (1 + st_phase) * DAY)
+        if st_phase % 2 == 0:
+            self.rule_offering_settle(st_phase // 2 % 2)
         dates = self.boundaries
         phase = (st_phase + 3) % (len(dates) + 1)
         if phase:
@@ -527,10 +533,23 @@ class SystemMachine:
 
     # ---------------------------------------------------------------- DvP rules
 
+    def _holder(self, st_wallet):
+        """Mostly a wallet holding units (st_wallet picks among them), else any wallet."""
+        holding = [w for w in self.wallets[:8] if self.bal[w]]
+        if holding and st_wallet % 8 != 7:
+            return holding[st_wallet % len(holding)]
+        return self.wallets[st_wallet]
+
+    def _some(self, w, amount):
+        """Mostly an amount the wallet's free units allow, now and then any."""
+        free = self._free(w)
+        return amount if amount % 5 == 0 or free <= 0 else 1 + amount % free
+
     def rule_offer(self, st_wallet, st_other, st_amount, st_expiry):
         """A holder offers units on the DvP (expiry up to two days past the maximum: refused)."""
         self._settle()
-        seller, buyer = self.wallets[st_wallet], self.wallets[st_other]
+        seller, buyer = self._holder(st_wallet), self.wallets[st_other]
+        st_amount = self._some(seller, st_amount)
         expiry = self.now + st_expiry
         if abs(expiry - (self.now + MAX_OFFER)) < GUARD:
             expiry -= 2 * GUARD
@@ -870,7 +889,7 @@ class SystemMachine:
         """The issuer calls the bond on a coupon date (notice and record date permitting): later
         coupons are cancelled, and the call date ends issuance as it starts redemption."""
         self._settle()
-        k = st_coupon
+        k = st_coupon % (MONTHS - 1)      # never maturity itself (always refused; unit-tested)
         if k >= self.ncoupons:
             return
         date = self.all_dates[k]

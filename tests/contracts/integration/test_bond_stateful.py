@@ -89,9 +89,7 @@ class StateMachine:
         if self.frozen[frm]:
             return "SENDER_FROZEN"
         if self.frozen[to]:
-            return "RECEIVER_FROZEN"
-        if to in self.successor:
-            return "RECEIVER_RECOVERED"
+            return "RECEIVER_RECOVERED" if to in self.successor else "RECEIVER_FROZEN"
         if not self._eligible(to):
             return "RECEIVER_NOT_ELIGIBLE"
         if self.bal[frm] < amount:
@@ -164,10 +162,10 @@ class StateMachine:
             return  # too close to call: the block could fall either side of maturity
         if chain.time() >= self.maturity:
             expected = self.error_msg("GreenBondMatured", self.maturity)
-        elif self.frozen[to]:
-            expected = self.error_msg("GreenBondWalletFrozen", to)
         elif to in self.successor:
             expected = self.error_msg("GreenBondWalletRecovered", to, self.successor[to])
+        elif self.frozen[to]:
+            expected = self.error_msg("GreenBondWalletFrozen", to)
         elif not self._eligible(to):
             expected = self.error_msg("GreenBondNotEligible", to)
         elif amount > available:
@@ -277,8 +275,12 @@ class StateMachine:
     def rule_freeze_address(self, st_wallet, st_flag):
         """The agent freezes or unfreezes a wallet."""
         w = self.wallets[st_wallet]
-        self.bond.setAddressFrozen(w, st_flag, {"from": self.agent})
-        self.frozen[w] = st_flag
+        if w in self.successor and not st_flag:
+            expected = self.error_msg("GreenBondWalletRecovered", w, self.successor[w])
+        else:
+            expected = None
+        if self._call(expected, self.bond.setAddressFrozen, w, st_flag, {"from": self.agent}):
+            self.frozen[w] = st_flag
 
     def rule_forced_transfer(self, st_wallet, st_other, st_amount):
         """The agent moves units to an eligible wallet, releasing escrow and unfreezing as needed."""
@@ -321,9 +323,10 @@ class StateMachine:
         if tx:
             self._release(lost)
             self.successor[lost] = new
+            was_frozen, self.frozen[lost] = self.frozen[lost], True   # a lost wallet is frozen for good
             self.frozen_tokens[new] += self.frozen_tokens[lost]
             self.frozen_tokens[lost] = 0
-            self.frozen[new] = self.frozen[new] or self.frozen[lost]
+            self.frozen[new] = self.frozen[new] or was_frozen
             self._move(lost, new, self.bal[lost])
             self._moved(tx)
 
