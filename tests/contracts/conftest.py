@@ -10,7 +10,7 @@ from pathlib import Path
 
 import brownie
 import pytest
-from brownie import chain
+from brownie import chain, web3
 
 from greenbond.config import load_terms
 
@@ -95,6 +95,28 @@ def registry(HolderRegistry, admin, registrar):
     reg = HolderRegistry.deploy(admin, {"from": admin})
     reg.grantRole(reg.REGISTRAR_ROLE(), registrar, {"from": admin})
     return reg
+
+
+def advance_to(ts):
+    """Moves the chain so that the latest block, and so the next transaction, is at or after unix
+    time `ts` (never backwards). Brownie's clock and the node's can differ after a revert, so the
+    block's own timestamp is checked. chain.sleep + chain.mine: Brownie 1.22 sends
+    chain.mine(timestamp=...) to Anvil with malformed params ("Invalid request")."""
+    for _ in range(3):
+        latest = web3.eth.get_block("latest")["timestamp"]
+        now = max(chain.time(), latest)
+        if now >= ts and latest >= ts:
+            return
+        if now < ts:
+            chain.sleep(ts - now)
+        chain.mine()
+    assert web3.eth.get_block("latest")["timestamp"] >= ts
+
+
+@pytest.fixture(scope="session")
+def goto():
+    """goto(ts): move the chain to unix time `ts` (never backwards); see advance_to."""
+    return advance_to
 
 
 def investor_id(n):

@@ -18,7 +18,7 @@ Time only moves forward: `goto(ts)` mines a block at `ts` when the chain is befo
 import datetime as dt
 
 import pytest
-from brownie import chain, web3
+from brownie import chain
 
 from greenbond.config import add_months
 
@@ -53,23 +53,8 @@ def next_14th(ts):
     return day
 
 
-def goto(ts):
-    """Moves the chain to unix time `ts` or a second or two after (never backwards): the next
-    transaction is mined at or after `ts`. Uses chain.sleep + chain.mine: Brownie 1.22 sends
-    chain.mine(timestamp=...) to Anvil with malformed params ("Invalid request")."""
-    for _ in range(3):
-        latest = web3.eth.get_block("latest")["timestamp"]
-        now = max(chain.time(), latest)
-        if now >= ts and latest >= ts:
-            return
-        if now < ts:
-            chain.sleep(ts - now)
-        chain.mine()
-    assert web3.eth.get_block("latest")["timestamp"] >= ts
-
-
 @pytest.fixture(scope="session")
-def helpers():
+def helpers(goto):
     """Plain functions for tests: jst, jst_date, goto, add_months, next_14th."""
 
     class H:

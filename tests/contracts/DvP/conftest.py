@@ -7,7 +7,7 @@ approved the DvP for all of it. Time only moves forward (`go(ts)`).
 """
 
 import pytest
-from brownie import chain, web3
+from brownie import chain
 
 DAY = 86_400
 CASH = 10**12
@@ -16,20 +16,8 @@ MAX_OFFER = 30 * DAY   # the DvP's maxOfferDuration in these tests
 PRICE = 5_000_000
 
 
-def goto(ts):
-    for _ in range(3):
-        latest = web3.eth.get_block("latest")["timestamp"]
-        now = max(chain.time(), latest)
-        if now >= ts and latest >= ts:
-            return
-        if now < ts:
-            chain.sleep(ts - now)
-        chain.mine()
-    assert web3.eth.get_block("latest")["timestamp"] >= ts
-
-
 @pytest.fixture(scope="session")
-def go():
+def go(goto):
     return goto
 
 

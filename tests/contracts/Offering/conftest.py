@@ -14,7 +14,7 @@ proceeds; `underwriter` (erin) is registered and funded too. Time only moves for
 """
 
 import pytest
-from brownie import ZERO_ADDRESS, chain, web3
+from brownie import ZERO_ADDRESS, chain
 
 DAY = 86_400
 PAR = 1_000_000
@@ -24,21 +24,8 @@ MAX = 2**256 - 1
 PENDING, OPEN, CLOSED, ALLOTTED, SETTLED, CANCELLED = range(6)
 
 
-def goto(ts):
-    """Moves the chain so that the next transaction is mined at or after unix time `ts`."""
-    for _ in range(3):
-        latest = web3.eth.get_block("latest")["timestamp"]
-        now = max(chain.time(), latest)
-        if now >= ts and latest >= ts:
-            return
-        if now < ts:
-            chain.sleep(ts - now)
-        chain.mine()
-    assert web3.eth.get_block("latest")["timestamp"] >= ts
-
-
 @pytest.fixture(scope="session")
-def go():
+def go(goto):
     """go(ts): move the chain to `ts` (never backwards)."""
     return goto
 

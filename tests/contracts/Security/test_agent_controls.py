@@ -11,7 +11,7 @@ second wallet of alice's investor where a test needs one.
 """
 
 import pytest
-from brownie import ZERO_ADDRESS, BondDvP, CouponSchedule, Offering, chain, web3
+from brownie import ZERO_ADDRESS, BondDvP, CouponSchedule, Offering, chain
 
 DAY = 86_400
 HOUR = 3_600
@@ -20,20 +20,6 @@ MAX = 2**256 - 1
 MAX_OFFER = 30 * DAY
 MAX_UINT64 = 2**64 - 1
 CASH = 10**15
-
-
-def goto(ts):
-    """Mines blocks until the latest one is at or after unix time `ts` (never backwards): Brownie's
-    clock and the node's can differ after a revert, so the block's own timestamp is checked."""
-    for _ in range(3):
-        latest = web3.eth.get_block("latest")["timestamp"]
-        now = max(chain.time(), latest)
-        if now >= ts and latest >= ts:
-            return
-        if now < ts:
-            chain.sleep(ts - now)
-        chain.mine()
-    assert web3.eth.get_block("latest")["timestamp"] >= ts
 
 
 def ints(values):
@@ -60,7 +46,7 @@ def suite(bond, holders, settlement, admin, payer):
     return schedule, dvp
 
 
-def at_maturity_funded(bond, schedule, payer):
+def at_maturity_funded(goto, schedule, payer):
     goto(schedule.redemptionDate() + 1)
     schedule.fundRedemption({"from": payer})
 
@@ -166,7 +152,7 @@ def test_redemption_releases_locks(bond, suite, payer, alice, bob):
     """A holder's open offer at maturity does not stop its redemption."""
     schedule, dvp = suite
     dvp.offer(bob, 100, PAR, chain.time() + MAX_OFFER - 60, {"from": alice})
-    at_maturity_funded(bond, schedule, payer)
+    at_maturity_funded(goto, schedule, payer)
     tx = schedule.redeemFor([alice], {"from": payer})
     assert tx.events["Redeemed"]["units"] == 100 and bond.balanceOf(alice) == 0
     assert tx.events["LocksReleased"]["holder"] == alice
@@ -181,7 +167,7 @@ def test_self_redemption_never_pays_frozen_units(bond, suite, payer, agent, alic
     holder) until the agent unfreezes them."""
     schedule, _ = suite
     bond.freezePartialTokens(alice, 60, {"from": agent})
-    at_maturity_funded(bond, schedule, payer)
+    at_maturity_funded(goto, schedule, payer)
     before = settlement.balanceOf(alice)
     tx = schedule.redeem({"from": alice})
     assert tx.return_value == 40 * PAR and settlement.balanceOf(alice) - before == 40 * PAR
@@ -194,7 +180,7 @@ def test_self_redemption_never_pays_frozen_units(bond, suite, payer, agent, alic
     assert schedule.redeem({"from": alice}).return_value == 60 * PAR
 
 
-def test_frozen_wallet_is_paid_nothing(bond, suite, payer, agent, alice, bob, revert_with):
+def test_frozen_wallet_is_paid_nothing(goto, bond, suite, payer, agent, alice, bob, revert_with):
     """A whole-wallet freeze blocks every payment: claims, the agent's push (skipped, with an
     event; the coupon stays held) and redemption."""
     schedule, _ = suite
@@ -207,7 +193,7 @@ def test_frozen_wallet_is_paid_nothing(bond, suite, payer, agent, alice, bob, re
     assert [e["holder"] for e in tx.events["CouponPaid"]] == [bob]
     assert tx.events["CouponSkipped"]["holder"] == alice and not schedule.isPaid(alice, 0)
     assert schedule.couponHeld(0) == schedule.couponOf(alice, 0)
-    at_maturity_funded(bond, schedule, payer)
+    at_maturity_funded(goto, schedule, payer)
     with revert_with("ScheduleHolderFrozen", alice):
         schedule.redeem({"from": alice})
     assert ints(schedule.redeemableOf(alice)) == (0, 100 * PAR)
@@ -216,7 +202,7 @@ def test_frozen_wallet_is_paid_nothing(bond, suite, payer, agent, alice, bob, re
 # ------------------------------------------------------------------ 3. recovery carries entitlements
 
 
-def test_recovery_carries_unpaid_coupons(bond, suite, register, payer, agent, alice, bob, dave, settlement,
+def test_recovery_carries_unpaid_coupons(goto, bond, suite, register, payer, agent, alice, bob, dave, settlement,
                                          revert_with, reason):
     """The attack: alice's wallet is recovered to dave after the record date; the coupon stayed
     owed to the lost wallet, claimable with the lost key. Now it goes to dave, and the lost wallet
@@ -247,7 +233,7 @@ def test_recovery_carries_unpaid_coupons(bond, suite, register, payer, agent, al
         bond.recoveryAddress(dave, alice, {"from": agent})
 
 
-def test_push_after_recovery_goes_to_the_new_wallet(bond, suite, register, payer, agent, alice, dave, settlement):
+def test_push_after_recovery_goes_to_the_new_wallet(goto, bond, suite, register, payer, agent, alice, dave, settlement):
     """The paying agent's push of the lost wallet's coupon pays the new wallet, even when the lost
     wallet was frozen; nothing to the lost wallet."""
     schedule, _ = suite
@@ -267,7 +253,7 @@ def test_push_after_recovery_goes_to_the_new_wallet(bond, suite, register, payer
 # ------------------------------------------------------------------ 4. batch redemption
 
 
-def test_batch_redemption_skips_and_reports(bond, suite, register, payer, agent, alice, bob, carol, dave):
+def test_batch_redemption_skips_and_reports(goto, bond, suite, register, payer, agent, alice, bob, carol, dave):
     """The attack: one holder's escrow made redeemFor's whole batch revert. Now every holder it can
     is redeemed; the frozen ones are skipped with a reason, their principal kept."""
     schedule, dvp = suite
@@ -277,7 +263,7 @@ def test_batch_redemption_skips_and_reports(bond, suite, register, payer, agent,
     dvp.offer(carol, 100, PAR, chain.time() + MAX_OFFER - 60, {"from": alice})   # escrowed
     bond.setAddressFrozen(bob, True, {"from": agent})                             # frozen wallet
     bond.freezePartialTokens(carol, 30, {"from": agent})                          # all units frozen
-    at_maturity_funded(bond, schedule, payer)
+    at_maturity_funded(goto, schedule, payer)
     tx = schedule.redeemFor([alice, bob, carol, dave], {"from": payer})
     assert [(e["holder"], e["units"]) for e in tx.events["Redeemed"]] == [(alice, 100), (dave, 20)]
     skipped = [(e["holder"], bytes(e["reason"]).rstrip(b"\0").decode()) for e in tx.events["RedemptionSkipped"]]
@@ -288,7 +274,7 @@ def test_batch_redemption_skips_and_reports(bond, suite, register, payer, agent,
 # ------------------------------------------------------------------ 5. offering cash
 
 
-def _offering(bond, settlement, admin, issuer, investors, deadline_after=30 * DAY):
+def _offering(goto, bond, settlement, admin, issuer, investors, deadline_after=30 * DAY):
     now = chain.time()
     terms = (now + HOUR, now + DAY, now + 2 * DAY, now + 2 * DAY + deadline_after, PAR, 1, 10_000, 500,
              issuer.address, ZERO_ADDRESS)
@@ -301,12 +287,12 @@ def _offering(bond, settlement, admin, issuer, investors, deadline_after=30 * DA
     return o, terms
 
 
-def test_offering_cash_refundable_after_a_failed_mint(bond, holders, settlement, admin, agent, accounts, alice, bob,
+def test_offering_cash_refundable_after_a_failed_mint(goto, bond, holders, settlement, admin, agent, accounts, alice, bob,
                                                       revert_with):
     """The attack: once any investor settled, an investor whose mint kept reverting (issue volume
     used up) could get the cash back by no route. Now: after the settlement deadline the offering
     lapses and the unsettled investor is refunded in full."""
-    o, terms = _offering(bond, settlement, admin, accounts[8], [alice, bob])
+    o, terms = _offering(goto, bond, settlement, admin, accounts[8], [alice, bob])
     o.subscribe(200, {"from": alice})
     o.subscribe(300, {"from": bob})
     goto(terms[1])
@@ -329,9 +315,9 @@ def test_offering_cash_refundable_after_a_failed_mint(bond, holders, settlement,
         o.settle([bob], {"from": admin})
 
 
-def test_offering_never_allotted_is_refundable(bond, holders, settlement, admin, accounts, alice, revert_with):
+def test_offering_never_allotted_is_refundable(goto, bond, holders, settlement, admin, accounts, alice, revert_with):
     """allot had no deadline: an allotter who never allots kept the cash. Now it lapses."""
-    o, terms = _offering(bond, settlement, admin, accounts[8], [alice])
+    o, terms = _offering(goto, bond, settlement, admin, accounts[8], [alice])
     o.subscribe(200, {"from": alice})
     goto(terms[3])
     assert o.state() == 6
@@ -341,9 +327,9 @@ def test_offering_never_allotted_is_refundable(bond, holders, settlement, admin,
     assert settlement.balanceOf(o) == 0
 
 
-def test_offering_refunds_frozen_investor(bond, holders, settlement, admin, agent, accounts, alice):
+def test_offering_refunds_frozen_investor(goto, bond, holders, settlement, admin, agent, accounts, alice):
     """A frozen investor's mint would be refused: settle refunds them instead of reverting."""
-    o, terms = _offering(bond, settlement, admin, accounts[8], [alice])
+    o, terms = _offering(goto, bond, settlement, admin, accounts[8], [alice])
     o.subscribe(200, {"from": alice})
     goto(terms[1])
     o.allot({"from": admin})
@@ -374,7 +360,7 @@ def test_surplus_principal_returned(bond, suite, payer, agent, alice, settlement
 # ------------------------------------------------------------------ 7. a call ends issuance
 
 
-def test_call_date_ends_issuance(bond, suite, admin, payer, agent, alice, bob, revert_with):
+def test_call_date_ends_issuance(goto, bond, suite, admin, payer, agent, alice, bob, revert_with):
     """The attack: after callBond the bond still minted, and bondStatus() said Redeemed with units
     outstanding. Now the call date is the bond's end for issuance too."""
     schedule, _ = suite
@@ -419,7 +405,7 @@ def test_contracts_hold_only_the_rights_they_use(bond, suite, admin, revert_with
         bond.redeemUnits.call(bond.address, 1, {"from": schedule.address})
 
 
-def test_unclaimed_coupons_have_an_end(bond, suite, payer, alice, bob, settlement, revert_with):
+def test_unclaimed_coupons_have_an_end(goto, bond, suite, payer, alice, bob, settlement, revert_with):
     """A coupon can be claimed for COUPON_CLAIM_PERIOD (five years) after its payment date; then the
     paying agent reclaims what is left, with an event, and no claim is paid any more."""
     schedule, _ = suite

@@ -1053,7 +1053,8 @@ class SystemMachine:
         # every yen is owed to someone identifiable
         held = [next(got) for _ in range(self.ncoupons)]
         principal, red_funded, offering_state = next(got), next(got), next(got)
-        assert held == self.held
+        assert held == self.held[:self.ncoupons]       # coupons after a call date are cancelled
+        assert not any(self.funded[self.ncoupons:])
         for i in range(self.ncoupons):
             if self.funded[i]:
                 owed = sum(self.rec[i].values()) * self.per_unit[i]
