@@ -148,7 +148,7 @@ def test_pending_application_released_by_agent(bond, holders, admin, agent, alic
         bond.approveTransfer(0, {"from": agent})
 
 
-def test_redemption_releases_locks(bond, suite, payer, alice, bob):
+def test_redemption_releases_locks(goto, bond, suite, payer, alice, bob):
     """A holder's open offer at maturity does not stop its redemption."""
     schedule, dvp = suite
     dvp.offer(bob, 100, PAR, chain.time() + MAX_OFFER - 60, {"from": alice})
@@ -161,7 +161,7 @@ def test_redemption_releases_locks(bond, suite, payer, alice, bob):
 # ------------------------------------------------------------------ 2. frozen units are never paid
 
 
-def test_self_redemption_never_pays_frozen_units(bond, suite, payer, agent, alice, settlement, revert_with):
+def test_self_redemption_never_pays_frozen_units(goto, bond, suite, payer, agent, alice, settlement, revert_with):
     """The attack: 60 of alice's 100 units frozen, redeem() burnt all 100 and paid them. Now she is
     paid for her 40 free units; the 60 stay, their principal waits in the schedule (visible per
     holder) until the agent unfreezes them."""
