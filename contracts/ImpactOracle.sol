@@ -15,7 +15,14 @@ import {IImpactOracle} from "../interfaces/IImpactOracle.sol";
 ///         Checks run in a fixed order (signer set, methodology, facility, period, bounds,
 ///         signatures), then state changes, then the event. Energy and CO2 are derived on chain
 ///         from the signed Wh figures and the methodology, exactly (joules, milligrams).
-///         Also a Chainlink-style feed of the bond's total CO2 avoided (grams).
+///         Any closed hour without a report can be reported, in any order (the hour's first
+///         readings root, stored per hour, says it is reported), so late data and outages are
+///         filled, never lost.
+///         A bond's impact is its allocated share of each facility: each facility's totals are
+///         kept per allocation period (a period starts at every allocation version's
+///         effectiveFrom), so a share applies exactly to the hours it covers and an allocation
+///         never rewrites reported history. Also a Chainlink-style feed of the feed bond's
+///         attributable CO2 avoided (grams).
 contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
     /// @notice Role of the accounts allowed to send reports.
     bytes32 public constant TRANSMITTER_ROLE = keccak256("TRANSMITTER_ROLE");
@@ -31,10 +38,17 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
     /// @dev Bound on a facility's hourly energy (1 GWh): with any uint32 factor the derived
     ///      joules and milligrams then fit in int64.
     uint64 public constant MAX_WH_PER_HOUR = 1e9;
+    /// @dev Bound on allocation periods per facility (stored as uint16).
+    uint256 private constant MAX_PERIODS = type(uint16).max;
 
+    /// @dev One slot: what a report reads and writes of its facility.
     struct FacilityState {
-        uint64 lastPeriodEnd;
-        uint32 reportCount;
+        uint40 lastPeriodEnd;       // end of the latest hour reported
+        uint32 reportCount;         // reports stored, corrections included
+        uint32 hoursReported;       // distinct hours with a report in force
+        uint32 estimatedHours;      // of those, hours whose report in force flags estimated readings
+        uint16 periodCount;         // allocation periods; period 0 starts at reportingStart
+        uint40 latestPeriodStart;   // start of the newest allocation period
     }
 
     struct Totals {
@@ -42,8 +56,10 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         int128 co2Mg;
     }
 
-    /// @dev One slot per report: the signed figures. The root is a second slot; the correction
-    ///      links are written only for corrections. Energy and CO2 are derived when read.
+    /// @dev One slot per report: the signed figures. The root is a second slot: per hour for the
+    ///      hour's first report (it also marks the hour reported), per index for a correction;
+    ///      the correction links are written only for corrections. Energy and CO2 are derived
+    ///      when read.
     struct PackedReport {
         uint40 periodStart;
         uint64 actualWh;
@@ -60,9 +76,10 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         uint32 supersededBy;    // 1 + index of the correction
     }
 
-    /// @dev The latest round only (one slot, overwritten): consumers read latestRoundData.
+    /// @dev The latest round only (one slot, overwritten): consumers read latestRoundData. Its
+    ///      answer is computed when read: totals change only in a round (allocations apply to
+    ///      unreported hours only), so the current totals are the latest round's.
     struct Round {
-        int128 answer;          // bond total CO2 avoided, grams
         uint40 startedAt;       // start of the latest hour reported in the round
         uint40 updatedAt;       // block time of the round
         uint48 roundId;
@@ -82,42 +99,58 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
 
     mapping(uint32 => FacilityState) private _state;
     mapping(uint32 => mapping(uint256 => PackedReport)) private _reports;
-    mapping(uint32 => mapping(uint256 => bytes32)) private _roots;
+    /// @dev facility => report index => readings root, for corrections only
+    mapping(uint32 => mapping(uint256 => bytes32)) private _correctionRoots;
+    /// @dev facility => hour's periodStart => readings root of the hour's first report (zero: unreported)
+    mapping(uint32 => mapping(uint64 => bytes32)) private _hourRoots;
     mapping(uint32 => mapping(uint256 => Links)) private _links;
-    mapping(uint32 => Totals) private _facilityTotals;
-    Totals private _bondTotals;
+    /// @dev facility => allocation period => its start (period 0: reportingStart, not stored)
+    mapping(uint32 => mapping(uint256 => uint40)) private _periodStarts;
+    /// @dev facility => allocation period => the exact totals of its hours
+    mapping(uint32 => mapping(uint256 => Totals)) private _periodTotals;
+    /// @dev facility => bond => allocation versions, effectiveFrom non-decreasing
+    mapping(uint32 => mapping(address => Allocation[])) private _allocations;
 
     uint32 private _heartbeat;
     Round private _round;
+    address private immutable _feedBond;
 
     /// @param admin the issuer: DEFAULT_ADMIN_ROLE
     /// @param heartbeat_ expected maximum age of the last covered hour, seconds
-    constructor(address admin, uint32 heartbeat_) EIP712("GreenBondImpactOracle", "1") {
+    /// @param feedBond_ the bond whose attributable CO2 the Chainlink-style feed answers
+    constructor(address admin, uint32 heartbeat_, address feedBond_) EIP712("GreenBondImpactOracle", "1") {
         if (admin == address(0)) revert OracleInvalidInput("admin");
+        if (feedBond_ == address(0)) revert OracleInvalidInput("feedBond");
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _heartbeat = heartbeat_;
+        _feedBond = feedBond_;
         emit HeartbeatSet(heartbeat_);
+        emit FeedBondSet(feedBond_);
     }
 
     // ------------------------------------------------------------------ administration
 
-    /// @notice Registers a facility the proceeds financed; returns its id (issuer).
+    /// @notice Registers a facility the hub reports for; returns its id (issuer). It contributes
+    ///         to a bond's impact only through that bond's allocations (`setAllocation`).
     function addFacility(
         FacilityKind kind,
         string calldata name,
         string calldata metadataURI,
         bytes32 metadataHash,
-        uint256 allocatedProceeds,
         uint64 maxWhPerHour,
         uint64 reportingStart
     ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint32 id) {
         if (bytes(name).length == 0) revert OracleInvalidInput("name");
         if (maxWhPerHour == 0 || maxWhPerHour > MAX_WH_PER_HOUR) revert OracleInvalidInput("maxWhPerHour");
         if (reportingStart % HOUR != 0) revert OraclePeriodNotAligned(reportingStart);
+        if (reportingStart > type(uint40).max) revert OracleInvalidInput("reportingStart");
         id = ++_facilityCount;
-        _facilities[id] = Facility(kind, true, maxWhPerHour, reportingStart, allocatedProceeds, metadataHash, name, metadataURI);
-        _state[id].lastPeriodEnd = reportingStart;
-        emit FacilityAdded(id, kind, name, allocatedProceeds);
+        _facilities[id] = Facility(kind, true, maxWhPerHour, reportingStart, metadataHash, name, metadataURI);
+        FacilityState storage st = _state[id];
+        st.lastPeriodEnd = uint40(reportingStart);
+        st.periodCount = 1;
+        st.latestPeriodStart = uint40(reportingStart);
+        emit FacilityAdded(id, kind, name, reportingStart);
         emit FacilityUpdated(id, metadataURI, metadataHash, maxWhPerHour, true);
     }
 
@@ -135,10 +168,38 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         emit FacilityUpdated(id, metadataURI, metadataHash, maxWhPerHour, active);
     }
 
-    /// @notice Sets the proceeds allocated to a facility (issuer).
-    function setAllocation(uint32 id, uint256 allocatedProceeds) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _facility(id).allocatedProceeds = allocatedProceeds;
-        emit AllocationSet(id, allocatedProceeds);
+    /// @notice Appends an allocation version of `bond` to a facility (issuer): from the hour
+    ///         `effectiveFrom` on, the bond's share of the facility's impact is
+    ///         allocatedProceeds / financedCost. History is never rewritten: `effectiveFrom` may not
+    ///         be before the end of the latest reported hour of the facility nor before its
+    ///         newest allocation period, so no reported hour changes its share. Versions with the
+    ///         same `effectiveFrom` follow each other; the last one applies.
+    function setAllocation(
+        uint32 facilityId,
+        address bond,
+        uint256 allocatedProceeds,
+        uint256 financedCost,
+        uint64 effectiveFrom
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _facility(facilityId);
+        if (bond == address(0)) revert OracleInvalidInput("bond");
+        if (financedCost == 0 || allocatedProceeds > financedCost || financedCost > type(uint104).max) {
+            revert OracleBadAllocation(allocatedProceeds, financedCost);
+        }
+        if (effectiveFrom % HOUR != 0) revert OraclePeriodNotAligned(effectiveFrom);
+        FacilityState storage st = _state[facilityId];
+        uint64 earliest = st.lastPeriodEnd > st.latestPeriodStart ? st.lastPeriodEnd : st.latestPeriodStart;
+        if (effectiveFrom < earliest) revert OracleAllocationBackdated(facilityId, effectiveFrom, earliest);
+        if (effectiveFrom > type(uint40).max) revert OracleInvalidInput("effectiveFrom");
+        if (effectiveFrom > st.latestPeriodStart) {
+            if (st.periodCount == MAX_PERIODS) revert OracleInvalidInput("periods");
+            _periodStarts[facilityId][st.periodCount] = uint40(effectiveFrom);
+            st.periodCount += 1;
+            st.latestPeriodStart = uint40(effectiveFrom);
+        }
+        Allocation[] storage versions = _allocations[facilityId][bond];
+        versions.push(Allocation(uint40(effectiveFrom), uint104(allocatedProceeds), uint104(financedCost)));
+        emit AllocationRecorded(facilityId, bond, versions.length - 1, effectiveFrom, allocatedProceeds, financedCost);
     }
 
     /// @notice Appends a methodology version with its grid factors; never overwrites (issuer).
@@ -209,7 +270,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
             _accept(reports[i], signatures[i]);
             if (reports[i].periodStart > latestStart) latestStart = reports[i].periodStart;
         }
-        _round = Round(_bondTotals.co2Mg / 1000, uint40(latestStart), uint40(block.timestamp), _round.roundId + 1);
+        _round = Round(uint40(latestStart), uint40(block.timestamp), _round.roundId + 1);
     }
 
     /// @inheritdoc IImpactOracle
@@ -264,13 +325,13 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         // 3. facility
         Facility storage f = _facility(r.facilityId);
         if (!f.active) revert OracleFacilityInactive(r.facilityId);
-        // 4. period: aligned, closed, forward only (or a valid correction of the same hour)
+        // 4. period: aligned, closed, not yet reported (or a valid correction of the same hour)
         if (r.periodStart % HOUR != 0) revert OraclePeriodNotAligned(r.periodStart);
         if (r.periodStart + HOUR > block.timestamp) revert OraclePeriodNotClosed(r.periodStart, block.timestamp);
         if (r.periodStart < f.reportingStart) revert OraclePeriodBeforeStart(r.periodStart, f.reportingStart);
         FacilityState storage st = _state[r.facilityId];
         if (r.supersedes == 0) {
-            if (r.periodStart < st.lastPeriodEnd) revert OracleStaleReport(r.facilityId, r.periodStart, st.lastPeriodEnd);
+            if (_hourRoots[r.facilityId][r.periodStart] != 0) revert OracleHourAlreadyReported(r.facilityId, r.periodStart);
         } else {
             if (r.supersedes > st.reportCount) revert OracleBadCorrection(r.facilityId, r.supersedes);
             uint256 target = r.supersedes - 1;
@@ -291,7 +352,8 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         }
     }
 
-    /// @dev Stores the report and moves the totals (a correction replaces what it supersedes).
+    /// @dev Stores the report, marks its hour reported and moves its allocation period's totals
+    ///      (a correction replaces what it supersedes).
     function _store(HourlyReport calldata r, int64 energyJ, int64 co2Mg) private {
         FacilityState storage st = _state[r.facilityId];
         uint32 index = st.reportCount;
@@ -305,26 +367,48 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
             factorYear: r.factorYear,
             signerSetVersion: uint16(r.signerSetVersion)
         });
-        _roots[r.facilityId][index] = r.readingsRoot;
         st.reportCount = index + 1;
         int128 dJ = energyJ;
         int128 dMg = co2Mg;
         if (r.supersedes == 0) {
-            st.lastPeriodEnd = r.periodStart + HOUR;
+            _markReported(r, st);
         } else {
-            uint256 target = r.supersedes - 1;
-            _links[r.facilityId][index].supersedes = r.supersedes;
-            _links[r.facilityId][target].supersededBy = index + 1;
-            (int64 oldJ, int64 oldMg) = _derived(r.facilityId, _reports[r.facilityId][target]);
+            (int64 oldJ, int64 oldMg) = _supersede(r, st, index);
             dJ -= oldJ;
             dMg -= oldMg;
         }
-        Totals storage ft = _facilityTotals[r.facilityId];
-        ft.energyJ += dJ;
-        ft.co2Mg += dMg;
-        _bondTotals.energyJ += dJ;
-        _bondTotals.co2Mg += dMg;
+        Totals storage pt = _periodTotals[r.facilityId][_periodOf(r.facilityId, st, r.periodStart)];
+        pt.energyJ += dJ;
+        pt.co2Mg += dMg;
         emit ReportAccepted(r.facilityId, index, r.periodStart, energyJ, co2Mg, r.readingsRoot, r.methodologyVersion, r.supersedes);
+    }
+
+    /// @dev A new hour: its root (which marks it reported), the coverage counters and the latest
+    ///      reported hour.
+    function _markReported(HourlyReport calldata r, FacilityState storage st) private {
+        _hourRoots[r.facilityId][r.periodStart] = r.readingsRoot;
+        st.hoursReported += 1;
+        if (r.qualityFlags & 1 != 0) st.estimatedHours += 1;
+        uint64 end = r.periodStart + HOUR;
+        if (end > st.lastPeriodEnd) st.lastPeriodEnd = uint40(end);
+    }
+
+    /// @dev A correction: links it to the report it supersedes (stored as `index`), moves the
+    ///      estimated-hours count, and returns the superseded figures.
+    function _supersede(HourlyReport calldata r, FacilityState storage st, uint32 index)
+        private
+        returns (int64 oldJ, int64 oldMg)
+    {
+        uint256 target = r.supersedes - 1;
+        _correctionRoots[r.facilityId][index] = r.readingsRoot;
+        _links[r.facilityId][index].supersedes = r.supersedes;
+        _links[r.facilityId][target].supersededBy = index + 1;
+        PackedReport memory old = _reports[r.facilityId][target];
+        (oldJ, oldMg) = _derived(r.facilityId, old);
+        bool estimated = r.qualityFlags & 1 != 0;
+        bool wasEstimated = old.qualityFlags & 1 != 0;
+        if (estimated && !wasEstimated) st.estimatedHours += 1;
+        if (!estimated && wasEstimated) st.estimatedHours -= 1;
     }
 
     /// @dev Energy (J) and CO2 (mg) of a stored report from its Wh figures and its methodology.
@@ -417,7 +501,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
             signerSetVersion: p.signerSetVersion,
             supersedes: l.supersedes,
             supersededBy: l.supersededBy,
-            readingsRoot: _roots[facilityId][index]
+            readingsRoot: _rootOf(facilityId, index, p.periodStart, l.supersedes)
         });
     }
 
@@ -436,14 +520,93 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IImpactOracle
-    function facilityTotals(uint32 facilityId) external view returns (int256, int256, int256, int256) {
+    function isReported(uint32 facilityId, uint64 periodStart) external view returns (bool) {
         _facility(facilityId);
-        return _scaled(_facilityTotals[facilityId]);
+        return _hourRoots[facilityId][periodStart] != 0;
     }
 
     /// @inheritdoc IImpactOracle
-    function bondTotals() external view returns (int256, int256, int256, int256) {
-        return _scaled(_bondTotals);
+    function firstRoot(uint32 facilityId, uint64 periodStart) external view returns (bytes32) {
+        _facility(facilityId);
+        return _hourRoots[facilityId][periodStart];
+    }
+
+    /// @inheritdoc IImpactOracle
+    function reportedHoursWord(uint32 facilityId, uint256 word) external view returns (uint256 bits) {
+        Facility storage f = _facility(facilityId);
+        if (word > type(uint64).max / (256 * HOUR)) return 0;
+        uint64 first = f.reportingStart + uint64(word) * 256 * HOUR;
+        for (uint256 b = 0; b < 256; ++b) {
+            if (_hourRoots[facilityId][first + uint64(b) * HOUR] != 0) bits |= 1 << b;
+        }
+    }
+
+    /// @inheritdoc IImpactOracle
+    function coverage(uint32 facilityId)
+        public
+        view
+        returns (uint256 hoursReported, uint256 hoursElapsed, uint256 estimatedHours)
+    {
+        Facility storage f = _facility(facilityId);
+        FacilityState storage st = _state[facilityId];
+        hoursElapsed = block.timestamp > f.reportingStart ? (block.timestamp - f.reportingStart) / HOUR : 0;
+        return (st.hoursReported, hoursElapsed, st.estimatedHours);
+    }
+
+    /// @inheritdoc IImpactOracle
+    function facilityTotals(uint32 facilityId) external view returns (int256, int256, int256, int256) {
+        _facility(facilityId);
+        uint256 n = _state[facilityId].periodCount;
+        // slither-disable-next-line uninitialized-local
+        int256 j;
+        // slither-disable-next-line uninitialized-local
+        int256 mg;
+        for (uint256 p = 0; p < n; ++p) {
+            Totals storage t = _periodTotals[facilityId][p];
+            j += t.energyJ;
+            mg += t.co2Mg;
+        }
+        return _scaled(j, mg);
+    }
+
+    /// @inheritdoc IImpactOracle
+    function allocations(uint32 facilityId, address bond) external view returns (Allocation[] memory) {
+        _facility(facilityId);
+        return _allocations[facilityId][bond];
+    }
+
+    /// @inheritdoc IImpactOracle
+    function attributedTotals(uint32 facilityId, address bond) external view returns (int256, int256, int256, int256) {
+        _facility(facilityId);
+        (int256 j, int256 mg) = _attributed(facilityId, bond);
+        return _scaled(j, mg);
+    }
+
+    /// @inheritdoc IImpactOracle
+    function bondTotals(address bond) external view returns (int256, int256, int256, int256) {
+        (int256 j, int256 mg) = _bondTotals(bond);
+        return _scaled(j, mg);
+    }
+
+    /// @inheritdoc IImpactOracle
+    function bondCoverage(address bond)
+        external
+        view
+        returns (uint256 hoursReported, uint256 hoursElapsed, uint256 estimatedHours)
+    {
+        uint32 n = _facilityCount;
+        for (uint32 id = 1; id <= n; ++id) {
+            if (!_financedBy(id, bond)) continue;
+            (uint256 r, uint256 e, uint256 est) = coverage(id);
+            hoursReported += r;
+            hoursElapsed += e;
+            estimatedHours += est;
+        }
+    }
+
+    /// @inheritdoc IImpactOracle
+    function feedBond() external view returns (address) {
+        return _feedBond;
     }
 
     /// @inheritdoc IImpactOracle
@@ -469,7 +632,8 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         uint64 start = _reports[facilityId][reportIndex].periodStart;
         if (reading.facilityId != facilityId) return false;
         if (reading.intervalStart < start || reading.intervalStart >= start + HOUR) return false;
-        return MerkleProof.verifyCalldata(proof, _roots[facilityId][reportIndex], readingLeaf(reading));
+        bytes32 root = _rootOf(facilityId, reportIndex, start, _links[facilityId][reportIndex].supersedes);
+        return MerkleProof.verifyCalldata(proof, root, readingLeaf(reading));
     }
 
     /// @inheritdoc IImpactOracle
@@ -498,9 +662,9 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         return 1;
     }
 
-    /// @notice AggregatorV3Interface: the bond's cumulative CO2 avoided after round `roundId`.
-    ///         Only the latest round is kept (one slot per submission, overwritten), so earlier
-    ///         rounds revert; history is in the ReportAccepted events.
+    /// @notice AggregatorV3Interface: the feed bond's attributable CO2 avoided (grams) after
+    ///         round `roundId`. Only the latest round is kept (one slot per submission,
+    ///         overwritten), so earlier rounds revert; history is in the ReportAccepted events.
     function getRoundData(uint80 roundId)
         public
         view
@@ -509,7 +673,8 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         Round memory rd = _round;
         // slither-disable-next-line incorrect-equality
         if (roundId == 0 || roundId != rd.roundId) revert OracleInvalidInput("roundId");
-        return (roundId, rd.answer, rd.startedAt, rd.updatedAt, roundId);
+        (, int256 mg) = _bondTotals(_feedBond);
+        return (roundId, mg / 1000, rd.startedAt, rd.updatedAt, roundId);
     }
 
     /// @notice AggregatorV3Interface: the latest round; consumers should check `updatedAt`.
@@ -524,7 +689,70 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         f = _facilities[id];
     }
 
-    function _scaled(Totals storage t) private view returns (int256, int256, int256, int256) {
-        return (t.energyJ / 1e6, t.co2Mg / 1000, t.energyJ, t.co2Mg);
+    function _scaled(int256 j, int256 mg) private pure returns (int256, int256, int256, int256) {
+        return (j / 1e6, mg / 1000, j, mg);
+    }
+
+    /// @dev A report's readings root: per hour for an hour's first report, per index for a correction.
+    function _rootOf(uint32 facilityId, uint256 index, uint64 periodStart, uint32 supersedes)
+        private
+        view
+        returns (bytes32)
+    {
+        return supersedes == 0 ? _hourRoots[facilityId][periodStart] : _correctionRoots[facilityId][index];
+    }
+
+    /// @dev The allocation period holding the hour at `periodStart`: the newest one in the usual
+    ///      case (no storage read), else a binary search over the period starts.
+    function _periodOf(uint32 facilityId, FacilityState storage st, uint64 periodStart) private view returns (uint256) {
+        uint256 n = st.periodCount;
+        if (periodStart >= st.latestPeriodStart) return n - 1;
+        uint256 lo = 0; // period 0 starts at reportingStart <= periodStart
+        uint256 hi = n - 1; // starts after periodStart
+        while (hi - lo > 1) {
+            uint256 mid = (lo + hi) / 2;
+            if (_periodStarts[facilityId][mid] <= periodStart) lo = mid;
+            else hi = mid;
+        }
+        return lo;
+    }
+
+    /// @dev Sum over every facility of the share attributable to `bond`.
+    function _bondTotals(address bond) private view returns (int256 j, int256 mg) {
+        uint32 n = _facilityCount;
+        for (uint32 id = 1; id <= n; ++id) {
+            (int256 fj, int256 fmg) = _attributed(id, bond);
+            j += fj;
+            mg += fmg;
+        }
+    }
+
+    /// @dev For each allocation period of the facility, its totals times the bond's allocation
+    ///      in force at the period's start (allocated / financed cost), truncated toward zero.
+    function _attributed(uint32 facilityId, address bond) private view returns (int256 j, int256 mg) {
+        Allocation[] storage versions = _allocations[facilityId][bond];
+        uint256 nv = versions.length;
+        if (nv == 0) return (0, 0);
+        uint256 np = _state[facilityId].periodCount;
+        uint256 inForce; // versions with effectiveFrom <= the period's start
+        for (uint256 p = 0; p < np; ++p) {
+            uint256 start = p == 0 ? _facilities[facilityId].reportingStart : _periodStarts[facilityId][p];
+            while (inForce < nv && versions[inForce].effectiveFrom <= start) ++inForce;
+            if (inForce == 0) continue;
+            Allocation storage a = versions[inForce - 1];
+            if (a.allocatedProceeds == 0) continue;
+            Totals storage t = _periodTotals[facilityId][p];
+            j += int256(t.energyJ) * int256(uint256(a.allocatedProceeds)) / int256(uint256(a.financedCost));
+            mg += int256(t.co2Mg) * int256(uint256(a.allocatedProceeds)) / int256(uint256(a.financedCost));
+        }
+    }
+
+    /// @dev True when `bond` has a non-zero allocation to the facility in any version.
+    function _financedBy(uint32 facilityId, address bond) private view returns (bool) {
+        Allocation[] storage versions = _allocations[facilityId][bond];
+        for (uint256 v = 0; v < versions.length; ++v) {
+            if (versions[v].allocatedProceeds != 0) return true;
+        }
+        return false;
     }
 }

@@ -128,7 +128,7 @@ def deploy_suite(
         bond.grantRole(redemption_role, schedule.address, {"from": deployer})
         log(f"  granted REDEMPTION_ROLE on the bond to the CouponSchedule (it burns redeemed units)")
 
-    oracle = ensure("ImpactOracle", project.ImpactOracle, [deployer.address, ORACLE_HEARTBEAT])
+    oracle = ensure("ImpactOracle", project.ImpactOracle, [deployer.address, ORACLE_HEARTBEAT, bond.address])
     if development:
         from greenbond.oracle import setup as oracle_setup
 

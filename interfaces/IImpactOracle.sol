@@ -6,6 +6,11 @@ pragma solidity ^0.8.24;
 ///         CO2 avoided versus a benchmark, computed off chain by a versioned methodology from meter
 ///         readings, signed (EIP-712) by k of n data signers, and sent by an authorised transmitter.
 ///         Each report carries the Merkle root of its raw readings, so any reading can be checked.
+///         Replay protection is per hour: a report is accepted for any closed hour of a facility
+///         that has none yet (in any order, so gaps can be filled later), and a reported hour
+///         changes only through a correction. A bond's impact is its share of each facility: the
+///         facility's figures times allocated proceeds / financed cost (ICMA's "share
+///         attributable"), by append-only allocation versions that apply from a given hour.
 interface IImpactOracle {
     /// @notice What a facility is: its impact is measured differently.
     enum FacilityKind {
@@ -18,7 +23,6 @@ interface IImpactOracle {
         bool active;
         uint64 maxWhPerHour;       // bound on any hourly energy figure it reports
         uint64 reportingStart;     // no report may cover time before this
-        uint256 allocatedProceeds; // proceeds allocated to it (ICMA allocation reporting), settlement units
         bytes32 metadataHash;      // keccak256 of the metadata document
         string name;
         string metadataURI;
@@ -63,6 +67,14 @@ interface IImpactOracle {
         uint32 supersedes;             // 0, or 1 + the index of the report this one corrects
     }
 
+    /// @notice The proceeds of one bond allocated to a facility, from an hour on (append-only).
+    ///         The bond's share of the facility's impact is allocatedProceeds / financedCost.
+    struct Allocation {
+        uint40 effectiveFrom;          // unix seconds, a multiple of 3600: applies to hours from here
+        uint104 allocatedProceeds;     // settlement units (yen) of the bond allocated to the facility
+        uint104 financedCost;          // the facility's total financed cost, same units (> 0)
+    }
+
     /// @notice An EIP-2098 compact signature.
     struct Signature {
         bytes32 r;
@@ -95,9 +107,17 @@ interface IImpactOracle {
         uint8 flags;                   // bit 0 estimated ('E'), bit 1 edited
     }
 
-    event FacilityAdded(uint32 indexed facilityId, FacilityKind kind, string name, uint256 allocatedProceeds);
+    event FacilityAdded(uint32 indexed facilityId, FacilityKind kind, string name, uint64 reportingStart);
     event FacilityUpdated(uint32 indexed facilityId, string metadataURI, bytes32 metadataHash, uint64 maxWhPerHour, bool active);
-    event AllocationSet(uint32 indexed facilityId, uint256 allocatedProceeds);
+    event AllocationRecorded(
+        uint32 indexed facilityId,
+        address indexed bond,
+        uint256 version,
+        uint64 effectiveFrom,
+        uint256 allocatedProceeds,
+        uint256 financedCost
+    );
+    event FeedBondSet(address indexed bond);
     event MethodologyAdded(uint32 indexed version, bytes32 benchmarkModelId, uint32 benchmarkModelVersion, uint32 primaryEnergyFactor, string sourceURI, bytes32 sourceHash);
     event GridFactorRecorded(uint32 indexed version, uint16 indexed year, uint32 gramsPerKWh, bool isFinal, string source);
     event SignerSetChanged(uint32 indexed version, address[] signers, uint8 threshold);
@@ -125,7 +145,9 @@ interface IImpactOracle {
     error OraclePeriodNotAligned(uint64 periodStart);
     error OraclePeriodNotClosed(uint64 periodStart, uint256 nowTimestamp);
     error OraclePeriodBeforeStart(uint64 periodStart, uint64 reportingStart);
-    error OracleStaleReport(uint32 facilityId, uint64 periodStart, uint64 lastPeriodEnd);
+    error OracleHourAlreadyReported(uint32 facilityId, uint64 periodStart);
+    error OracleAllocationBackdated(uint32 facilityId, uint64 effectiveFrom, uint64 earliestAllowed);
+    error OracleBadAllocation(uint256 allocatedProceeds, uint256 financedCost);
     error OracleBadCorrection(uint32 facilityId, uint32 supersedes);
     error OracleOutOfBounds(bytes32 field, uint256 value, uint256 bound);
     error OracleLengthMismatch(uint256 reports, uint256 signatureSets);
@@ -158,19 +180,51 @@ interface IImpactOracle {
     function report(uint32 facilityId, uint256 index) external view returns (StoredReport memory);
     /// @notice The most recently stored report of a facility.
     function latestReport(uint32 facilityId) external view returns (uint256 index, StoredReport memory);
-    /// @notice End of the last hour covered for a facility (its reportingStart before any report).
+    /// @notice End of the latest hour reported for a facility (its reportingStart before any
+    ///         report). Earlier hours may still be missing: see `coverage` and `isReported`.
     function lastPeriodEnd(uint32 facilityId) external view returns (uint64);
-    /// @notice A facility's cumulative totals, corrections applied.
+    /// @notice True when the hour starting at `periodStart` has a report in force.
+    function isReported(uint32 facilityId, uint64 periodStart) external view returns (bool);
+    /// @notice The readings root of the first report of the hour starting at `periodStart`
+    ///         (zero while the hour is unreported): evidence that a given report is on chain.
+    function firstRoot(uint32 facilityId, uint64 periodStart) external view returns (bytes32);
+    /// @notice 256 hours of a facility as a bitmap: bit b of word w is set when the hour starting
+    ///         at reportingStart + (256 w + b) * 3600 is reported (a view for finding gaps).
+    function reportedHoursWord(uint32 facilityId, uint256 word) external view returns (uint256);
+    /// @notice Hours with a report in force, closed hours since the facility's reportingStart, and
+    ///         reported hours whose report in force flags estimated readings (quality bit 0).
+    function coverage(uint32 facilityId)
+        external
+        view
+        returns (uint256 hoursReported, uint256 hoursElapsed, uint256 estimatedHours);
+    /// @notice A facility's cumulative totals, whatever financed it, corrections applied.
     function facilityTotals(uint32 facilityId)
         external
         view
         returns (int256 energyReductionMJ, int256 co2AvoidedG, int256 energyReductionJ, int256 co2AvoidedMg);
-    /// @notice The bond's cumulative totals over all facilities, corrections applied.
-    function bondTotals()
+    /// @notice Every allocation version of `bond` to a facility, oldest first.
+    function allocations(uint32 facilityId, address bond) external view returns (Allocation[] memory);
+    /// @notice The share of a facility's cumulative totals attributable to `bond`: for each
+    ///         allocation period, the period's exact totals times allocatedProceeds / financedCost,
+    ///         truncated toward zero; then summed. Corrections applied.
+    function attributedTotals(uint32 facilityId, address bond)
         external
         view
         returns (int256 energyReductionMJ, int256 co2AvoidedG, int256 energyReductionJ, int256 co2AvoidedMg);
-    /// @notice Seconds since the end of the last covered hour, and whether that exceeds the heartbeat.
+    /// @notice The bond's impact: `attributedTotals` summed over every facility (MJ and g are the
+    ///         J and mg sums divided by 10^6 and 10^3, truncated toward zero).
+    function bondTotals(address bond)
+        external
+        view
+        returns (int256 energyReductionMJ, int256 co2AvoidedG, int256 energyReductionJ, int256 co2AvoidedMg);
+    /// @notice Coverage summed over the facilities `bond` has a non-zero allocation to (in any version).
+    function bondCoverage(address bond)
+        external
+        view
+        returns (uint256 hoursReported, uint256 hoursElapsed, uint256 estimatedHours);
+    /// @notice The bond whose attributable CO2 the Chainlink-style feed answers.
+    function feedBond() external view returns (address);
+    /// @notice Seconds since the end of the latest reported hour, and whether that exceeds the heartbeat.
     function staleness(uint32 facilityId) external view returns (uint256 age, bool stale);
     /// @notice Maximum expected gap between now and the last covered hour, seconds.
     function heartbeat() external view returns (uint32);

@@ -37,7 +37,8 @@ class FacilitySpec:
     capacity_kw: int = 0              # solar
     capacity_factor: Fraction = Fraction(0)  # solar
     metadata_uri: str = ""            # repo path of the facility's metadata document
-    allocated_proceeds: int = 0       # proceeds allocated to it (ICMA allocation reporting)
+    allocated_proceeds: int = 0       # proceeds of this bond allocated to it (ICMA allocation reporting), yen
+    financed_cost: int = 0            # its total financed cost, yen: the bond's share is allocated / financed
 
     @property
     def max_wh_per_hour(self) -> int:
@@ -91,7 +92,15 @@ def parse_facilities(data: dict) -> list[FacilitySpec]:
             reporting_start=dt.datetime(start.year, start.month, start.day, tzinfo=JST).astimezone(UTC),
             metadata_uri=_get(row, "metadata_uri", str, where),
             allocated_proceeds=_get(row, "allocated_proceeds", int, where),
+            financed_cost=row.get("financed_cost", 0),
         )
+        alloc, cost = common["allocated_proceeds"], common["financed_cost"]
+        if isinstance(cost, bool) or not isinstance(cost, int):
+            raise FacilityConfigError(f"{where}.financed_cost: must be an integer, got {cost!r}")
+        if alloc < 0 or (alloc and not alloc <= cost):
+            raise FacilityConfigError(
+                f"{where}: allocated_proceeds ({alloc}) needs a financed_cost at least as large (got {cost}):"
+                " the bond's share of the facility is allocated_proceeds / financed_cost")
         if kind == "building":
             area = _get(row, "floor_area_m2", int, where)
             if area <= 0:

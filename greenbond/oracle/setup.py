@@ -43,18 +43,28 @@ def dev_signer_keys(n: int = DEV_SIGNER_COUNT) -> list:
     return [Account.from_key(keccak(f"greenbond-dev-oracle-signer-{i}".encode())) for i in range(n)]
 
 
-def configure_oracle(oracle, deployer, *, facilities, methodology_path, signers, threshold, transmitter, log):
-    """Adds what the oracle lacks: facilities (by count, in order), the methodology (when the
-    latest version's source hash differs), the signer set (when it differs) and the transmitter."""
+def configure_oracle(oracle, deployer, *, facilities, methodology_path, signers, threshold, transmitter, log,
+                     bond=None):
+    """Adds what the oracle lacks: facilities (by count, in order), the bond's allocation to each
+    facility that has one (from its reporting start, when the bond has none there yet), the
+    methodology (when the latest version's source hash differs), the signer set (when it differs)
+    and the transmitter. `bond` defaults to the oracle's feed bond."""
     have = oracle.facilityCount()
     for i, f in enumerate(facilities[have:], start=have + 1):
         doc = REPO_ROOT / f.metadata_uri
         digest = keccak(doc.read_bytes()) if doc.is_file() else b"\0" * 32
         oracle.addFacility(
-            KINDS[f.kind], f.name, f.metadata_uri, digest, f.allocated_proceeds, f.max_wh_per_hour,
+            KINDS[f.kind], f.name, f.metadata_uri, digest, f.max_wh_per_hour,
             int(f.reporting_start.timestamp()), {"from": deployer},
         )
         log(f"  facility {i}: {f.name} ({f.kind}, {len(f.meters)} meter(s))")
+    bond = bond or oracle.feedBond()
+    for f in facilities:
+        if f.allocated_proceeds and not oracle.allocations(f.facility_id, bond):
+            oracle.setAllocation(f.facility_id, bond, f.allocated_proceeds, f.financed_cost,
+                                 int(f.reporting_start.timestamp()), {"from": deployer})
+            log(f"  facility {f.facility_id}: allocated {f.allocated_proceeds:,} of {f.financed_cost:,}"
+                f" (the bond's share of its impact)")
     args = methodology_args(methodology_path)
     count = oracle.methodologyCount()
     if count == 0 or bytes(oracle.methodology(count)["sourceHash"]) != args[4]:

@@ -1,7 +1,9 @@
 """Fixtures for the ImpactOracle tests.
 
 `oracle` is configured as on a dev chain: a building (facility 1) and a solar plant (facility 2)
-whose reporting starts `BACK_HOURS` hours before the chain's clock, methodology v1 from
+whose reporting starts `BACK_HOURS` hours before the chain's clock, the building wholly financed by
+`BOND` (allocation 10^10 of a financed cost of 10^10 from reportingStart) and the solar plant not
+financed by it (no allocation), methodology v1 from
 config/methodology/v1.toml (9760 kJ/kWh, 462 g/kWh for FY2023-2028), a 3-of-4 signer set of the
 dev signer keys and a transmitter holding only TRANSMITTER_ROLE. `kit` builds, signs (EIP-712,
 EIP-2098 compact, greenbond.oracle.signing) and submits reports against it.
@@ -17,7 +19,8 @@ from eth_utils import keccak
 
 from greenbond.oracle.setup import dev_signer_keys, methodology_args
 from oracle_kit import (
-    BACK_HOURS, BUILDING_MAX_WH, HOUR, N_SIGNERS, SOLAR_MAX_WH, THRESHOLD, Kit, deploy_oracle, recovered_signer,
+    BACK_HOURS, BOND, BUILDING, BUILDING_COST, BUILDING_MAX_WH, HOUR, N_SIGNERS, SOLAR_MAX_WH, THRESHOLD, Kit,
+    deploy_oracle, recovered_signer,
 )
 
 
@@ -70,10 +73,11 @@ def v1_args():
 @pytest.fixture(scope="module")
 def oracle(admin, transmitter, signer_keys, start, v1_args):
     o = deploy_oracle(admin)
-    o.addFacility(0, "Kyoso-to", "docs/documents/facility-kyoso-to.md", b"\x11" * 32, 10**10, BUILDING_MAX_WH, start,
+    o.addFacility(0, "Kyoso-to", "docs/documents/facility-kyoso-to.md", b"\x11" * 32, BUILDING_MAX_WH, start,
                   {"from": admin})
-    o.addFacility(1, "Demo solar", "docs/documents/facility-solar-demo.md", b"\x22" * 32, 0, SOLAR_MAX_WH, start,
+    o.addFacility(1, "Demo solar", "docs/documents/facility-solar-demo.md", b"\x22" * 32, SOLAR_MAX_WH, start,
                   {"from": admin})
+    o.setAllocation(BUILDING, BOND, BUILDING_COST, BUILDING_COST, start, {"from": admin})
     o.addMethodology(*v1_args, {"from": admin})
     o.setSigners([k.address for k in signer_keys], THRESHOLD, {"from": admin})
     o.grantRole(o.TRANSMITTER_ROLE(), transmitter, {"from": admin})

@@ -28,6 +28,10 @@ GRAMS_V1 = 462             # g/kWh, every year of methodology v1
 THRESHOLD = 3
 N_SIGNERS = 4
 ROOT = b"\x03" * 32
+# The bond the oracle's feed answers for (any address: the oracle only keys allocations by it)
+BOND = "0x00000000000000000000000000000000000B0Bd1"
+OTHER_BOND = "0x00000000000000000000000000000000000B0Bd2"
+BUILDING_COST = 10**10     # yen: Kyoso-to's financed cost; BOND allocates all of it (share 1)
 MODEL_ID = b"office-standard-profile".ljust(32, b"\0")
 
 
@@ -192,11 +196,12 @@ class Kit:
     def snapshot(self) -> dict:
         """Everything a submission can change, to show that a rejected one changed nothing."""
         o = self.oracle
-        out = {"bond": plain(o.bondTotals()), "facilities": {}}
+        out = {"bond": plain(o.bondTotals(BOND)), "facilities": {}}
         for f in range(1, o.facilityCount() + 1):
             n = o.reportCount(f)
             out["facilities"][f] = (
-                n, o.lastPeriodEnd(f), plain(o.facilityTotals(f)), [plain(o.report(f, i)) for i in range(n)]
+                n, o.lastPeriodEnd(f), plain(o.facilityTotals(f)), plain(o.coverage(f)),
+                [plain(o.report(f, i)) for i in range(n)], plain(o.reportedHoursWord(f, 0)),
             )
         try:
             out["round"] = plain(o.latestRoundData())
@@ -205,5 +210,5 @@ class Kit:
         return out
 
 
-def deploy_oracle(admin, heartbeat=HEARTBEAT):
-    return ImpactOracle.deploy(admin, heartbeat, {"from": admin})
+def deploy_oracle(admin, heartbeat=HEARTBEAT, feed_bond=BOND):
+    return ImpactOracle.deploy(admin, heartbeat, feed_bond, {"from": admin})

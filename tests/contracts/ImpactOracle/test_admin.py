@@ -5,7 +5,7 @@ import pytest
 from brownie import ZERO_ADDRESS, ImpactOracle, chain
 
 from oracle_kit import (
-    BUILDING, BUILDING_MAX_WH, GRAMS_V1, HEARTBEAT, HOUR, MODEL_ID, PEF, SOLAR, SOLAR_MAX_WH, THRESHOLD, deploy_oracle,
+    BOND, BUILDING_COST, OTHER_BOND, BUILDING, BUILDING_MAX_WH, GRAMS_V1, HEARTBEAT, HOUR, MODEL_ID, PEF, SOLAR, SOLAR_MAX_WH, THRESHOLD, deploy_oracle, plain,
 )
 
 FACTORS_V2 = [(2024, 450, True, "MoE retailer factor FY2024 (final)"), (2025, 470, False, "MoE provisional FY2025")]
@@ -14,8 +14,8 @@ FACTORS_V2 = [(2024, 450, True, "MoE retailer factor FY2024 (final)"), (2025, 47
 # ---------------------------------------------------------------- constructor
 
 
-def test_constructor_sets_admin_and_heartbeat(admin, transmitter):
-    o = ImpactOracle.deploy(admin, 5400, {"from": admin})
+def test_constructor_sets_admin_heartbeat_and_feed_bond(admin, transmitter):
+    o = ImpactOracle.deploy(admin, 5400, BOND, {"from": admin})
     assert o.hasRole(o.DEFAULT_ADMIN_ROLE(), admin)
     assert not o.hasRole(o.DEFAULT_ADMIN_ROLE(), transmitter)
     assert o.heartbeat() == 5400
@@ -24,11 +24,15 @@ def test_constructor_sets_admin_and_heartbeat(admin, transmitter):
     assert o.signerSetVersion() == 0
     assert signer_set(o, 0) == ([], 0)
     assert o.tx.events["HeartbeatSet"]["heartbeat"] == 5400
+    assert o.feedBond() == BOND
+    assert o.tx.events["FeedBondSet"]["bond"] == BOND
 
 
-def test_constructor_rejects_zero_admin(admin, revert_with):
+def test_constructor_rejects_zero_admin_or_bond(admin, revert_with):
     with revert_with("OracleInvalidInput", "admin"):
-        ImpactOracle.deploy(ZERO_ADDRESS, HEARTBEAT, {"from": admin})
+        ImpactOracle.deploy(ZERO_ADDRESS, HEARTBEAT, BOND, {"from": admin})
+    with revert_with("OracleInvalidInput", "feedBond"):
+        ImpactOracle.deploy(admin, HEARTBEAT, ZERO_ADDRESS, {"from": admin})
 
 
 # ---------------------------------------------------------------- facilities
@@ -40,25 +44,25 @@ def bare(admin):
 
 
 def test_add_facility_both_kinds_ids_and_events(bare, admin, start):
-    tx = bare.addFacility(0, "Kyoso-to", "ipfs://kyoso", b"\x11" * 32, 10**10, BUILDING_MAX_WH, start, {"from": admin})
+    tx = bare.addFacility(0, "Kyoso-to", "ipfs://kyoso", b"\x11" * 32, BUILDING_MAX_WH, start, {"from": admin})
     assert tx.return_value == 1
-    assert tx.events["FacilityAdded"] == {"facilityId": 1, "kind": 0, "name": "Kyoso-to", "allocatedProceeds": 10**10}
+    assert tx.events["FacilityAdded"] == {"facilityId": 1, "kind": 0, "name": "Kyoso-to", "reportingStart": start}
     assert tx.events["FacilityUpdated"] == {
         "facilityId": 1, "metadataURI": "ipfs://kyoso", "metadataHash": "0x" + "11" * 32,
         "maxWhPerHour": BUILDING_MAX_WH, "active": True,
     }
-    tx = bare.addFacility(1, "Solar", "ipfs://solar", b"\x22" * 32, 0, SOLAR_MAX_WH, start + HOUR, {"from": admin})
+    tx = bare.addFacility(1, "Solar", "ipfs://solar", b"\x22" * 32, SOLAR_MAX_WH, start + HOUR, {"from": admin})
     assert tx.return_value == 2
     assert tx.events["FacilityAdded"]["kind"] == 1
     assert tx.events["FacilityAdded"]["facilityId"] == 2
-    tx = bare.addFacility(0, "Third", "", b"\0" * 32, 5, 1, 0, {"from": admin})
+    tx = bare.addFacility(0, "Third", "", b"\0" * 32, 1, 0, {"from": admin})
     assert tx.return_value == 3
     assert bare.facilityCount() == 3
 
     f = bare.facility(1)
     assert f["kind"] == 0 and f["active"] is True
     assert f["maxWhPerHour"] == BUILDING_MAX_WH and f["reportingStart"] == start
-    assert f["allocatedProceeds"] == 10**10 and f["metadataHash"] == "0x" + "11" * 32
+    assert f["metadataHash"] == "0x" + "11" * 32
     assert f["name"] == "Kyoso-to" and f["metadataURI"] == "ipfs://kyoso"
     f = bare.facility(2)
     assert (f["kind"], f["name"], f["reportingStart"], f["maxWhPerHour"]) == (1, "Solar", start + HOUR, SOLAR_MAX_WH)
@@ -66,17 +70,20 @@ def test_add_facility_both_kinds_ids_and_events(bare, admin, start):
     assert bare.lastPeriodEnd(1) == start
     assert bare.lastPeriodEnd(2) == start + HOUR
     assert bare.reportCount(1) == 0
+    # a new facility finances no bond until an allocation says so
+    assert plain(bare.allocations(1, BOND)) == ()
+    assert plain(bare.attributedTotals(1, BOND)) == (0, 0, 0, 0)
 
 
 def test_add_facility_rejects_empty_name(bare, admin, start, revert_with):
     with revert_with("OracleInvalidInput", "name"):
-        bare.addFacility(0, "", "ipfs://x", b"\0" * 32, 0, 1000, start, {"from": admin})
+        bare.addFacility(0, "", "ipfs://x", b"\0" * 32, 1000, start, {"from": admin})
     assert bare.facilityCount() == 0
 
 
 def test_add_facility_rejects_zero_max(bare, admin, start, revert_with):
     with revert_with("OracleInvalidInput", "maxWhPerHour"):
-        bare.addFacility(1, "Solar", "ipfs://x", b"\0" * 32, 0, 0, start, {"from": admin})
+        bare.addFacility(1, "Solar", "ipfs://x", b"\0" * 32, 0, start, {"from": admin})
     assert bare.facilityCount() == 0
 
 
@@ -86,8 +93,8 @@ def test_add_facility_bounds_max_so_derived_figures_fit_int64(bare, admin, start
     bound = bare.MAX_WH_PER_HOUR()
     assert bound == 10**9 and bound * (2**32 - 1) < 2**63
     with revert_with("OracleInvalidInput", "maxWhPerHour"):
-        bare.addFacility(0, "Too big", "ipfs://x", b"\0" * 32, 0, bound + 1, start, {"from": admin})
-    bare.addFacility(0, "At the bound", "ipfs://x", b"\0" * 32, 0, bound, start, {"from": admin})
+        bare.addFacility(0, "Too big", "ipfs://x", b"\0" * 32, bound + 1, start, {"from": admin})
+    bare.addFacility(0, "At the bound", "ipfs://x", b"\0" * 32, bound, start, {"from": admin})
     with revert_with("OracleInvalidInput", "maxWhPerHour"):
         bare.updateFacility(1, "ipfs://y", b"\0" * 32, bound + 1, True, {"from": admin})
 
@@ -95,15 +102,19 @@ def test_add_facility_bounds_max_so_derived_figures_fit_int64(bare, admin, start
 @pytest.mark.parametrize("offset", [1, 1800, HOUR - 1])
 def test_add_facility_rejects_unaligned_start(bare, admin, start, revert_with, offset):
     with revert_with("OraclePeriodNotAligned", start + offset):
-        bare.addFacility(0, "Kyoso-to", "ipfs://x", b"\0" * 32, 0, 1000, start + offset, {"from": admin})
+        bare.addFacility(0, "Kyoso-to", "ipfs://x", b"\0" * 32, 1000, start + offset, {"from": admin})
     assert bare.facilityCount() == 0
 
 
 @pytest.mark.parametrize("fid", [0, 3, 2**32 - 1])
 def test_unknown_facility_reads_revert(oracle, revert_with, fid):
-    for fn in (oracle.facility, oracle.lastPeriodEnd, oracle.facilityTotals, oracle.staleness):
+    for fn in (oracle.facility, oracle.lastPeriodEnd, oracle.facilityTotals, oracle.staleness, oracle.coverage):
         with revert_with("OracleUnknownFacility", fid):
             fn(fid)
+    for fn, args in ((oracle.allocations, (BOND,)), (oracle.attributedTotals, (BOND,)),
+                     (oracle.firstRoot, (0,)), (oracle.isReported, (0,)), (oracle.reportedHoursWord, (0,))):
+        with revert_with("OracleUnknownFacility", fid):
+            fn(fid, *args)
 
 
 def test_update_facility(oracle, admin, start):
@@ -116,7 +127,7 @@ def test_update_facility(oracle, admin, start):
     assert (f["metadataURI"], f["metadataHash"], f["maxWhPerHour"], f["active"]) == (
         "ipfs://v2", "0x" + "33" * 32, 2_000_000, False)
     # what updateFacility does not touch
-    assert (f["kind"], f["name"], f["reportingStart"], f["allocatedProceeds"]) == (0, "Kyoso-to", start, 10**10)
+    assert (f["kind"], f["name"], f["reportingStart"]) == (0, "Kyoso-to", start)
     assert oracle.facility(SOLAR)["active"] is True
     oracle.updateFacility(BUILDING, "ipfs://v3", b"\0" * 32, 1, True, {"from": admin})
     assert oracle.facility(BUILDING)["active"] is True and oracle.facility(BUILDING)["maxWhPerHour"] == 1
@@ -132,15 +143,63 @@ def test_update_facility_rejects(oracle, admin, revert_with):
     assert oracle.facility(BUILDING)["maxWhPerHour"] == BUILDING_MAX_WH
 
 
-def test_set_allocation(oracle, admin, revert_with):
-    tx = oracle.setAllocation(SOLAR, 12_345, {"from": admin})
-    assert tx.events["AllocationSet"] == {"facilityId": SOLAR, "allocatedProceeds": 12_345}
-    assert oracle.facility(SOLAR)["allocatedProceeds"] == 12_345
-    assert oracle.facility(BUILDING)["allocatedProceeds"] == 10**10
-    oracle.setAllocation(BUILDING, 0, {"from": admin})
-    assert oracle.facility(BUILDING)["allocatedProceeds"] == 0
+def test_set_allocation_appends_versions(oracle, admin, start):
+    tx = oracle.setAllocation(SOLAR, OTHER_BOND, 12_345, 50_000, start + 10 * HOUR, {"from": admin})
+    assert tx.events["AllocationRecorded"] == {
+        "facilityId": SOLAR, "bond": OTHER_BOND, "version": 0, "effectiveFrom": start + 10 * HOUR,
+        "allocatedProceeds": 12_345, "financedCost": 50_000,
+    }
+    # a later allocation report: a new version from a later hour; the first stays as it was
+    tx = oracle.setAllocation(SOLAR, OTHER_BOND, 20_000, 50_000, start + 20 * HOUR, {"from": admin})
+    assert tx.events["AllocationRecorded"]["version"] == 1
+    assert plain(oracle.allocations(SOLAR, OTHER_BOND)) == (
+        (start + 10 * HOUR, 12_345, 50_000), (start + 20 * HOUR, 20_000, 50_000))
+    # per bond: the fixture's bond is untouched
+    assert plain(oracle.allocations(SOLAR, BOND)) == ()
+    assert plain(oracle.allocations(BUILDING, BOND)) == ((start, BUILDING_COST, BUILDING_COST),)
+    # a second version at the same hour follows the first (the last one applies: test_allocation.py)
+    oracle.setAllocation(SOLAR, OTHER_BOND, 0, 50_000, start + 20 * HOUR, {"from": admin})
+    assert plain(oracle.allocations(SOLAR, OTHER_BOND))[2] == (start + 20 * HOUR, 0, 50_000)
+
+
+def test_set_allocation_rejects(oracle, admin, start, revert_with):
     with revert_with("OracleUnknownFacility", 3):
-        oracle.setAllocation(3, 1, {"from": admin})
+        oracle.setAllocation(3, BOND, 1, 1, start, {"from": admin})
+    with revert_with("OracleInvalidInput", "bond"):
+        oracle.setAllocation(SOLAR, ZERO_ADDRESS, 1, 1, start, {"from": admin})
+    with revert_with("OracleBadAllocation", 1, 0):
+        oracle.setAllocation(SOLAR, BOND, 1, 0, start, {"from": admin})
+    with revert_with("OracleBadAllocation", 2, 1):
+        oracle.setAllocation(SOLAR, BOND, 2, 1, start, {"from": admin})  # a share above 1
+    with revert_with("OracleBadAllocation", 0, 2**104):
+        oracle.setAllocation(SOLAR, BOND, 0, 2**104, start, {"from": admin})
+    with revert_with("OraclePeriodNotAligned", start + 1):
+        oracle.setAllocation(SOLAR, BOND, 1, 1, start + 1, {"from": admin})
+    with revert_with("OracleAllocationBackdated", SOLAR, start - HOUR, start):
+        oracle.setAllocation(SOLAR, BOND, 1, 1, start - HOUR, {"from": admin})
+    oracle.setAllocation(SOLAR, BOND, 1, 2, start + 5 * HOUR, {"from": admin})
+    # not before the newest allocation period of the facility (whatever bond opened it)
+    with revert_with("OracleAllocationBackdated", SOLAR, start + 4 * HOUR, start + 5 * HOUR):
+        oracle.setAllocation(SOLAR, OTHER_BOND, 1, 2, start + 4 * HOUR, {"from": admin})
+    assert plain(oracle.allocations(SOLAR, BOND)) == ((start + 5 * HOUR, 1, 2),)
+    assert plain(oracle.allocations(SOLAR, OTHER_BOND)) == ()
+
+
+def test_allocation_never_rewrites_reported_hours(oracle, kit, admin, start, revert_with):
+    """An allocation may not start before the end of the latest reported hour: no figure
+    already reported changes its share."""
+    kit.submit(kit.report(SOLAR, 3))
+    with revert_with("OracleAllocationBackdated", SOLAR, start + 3 * HOUR, start + 4 * HOUR):
+        oracle.setAllocation(SOLAR, BOND, 1, 1, start + 3 * HOUR, {"from": admin})
+    with revert_with("OracleAllocationBackdated", SOLAR, start, start + 4 * HOUR):
+        oracle.setAllocation(SOLAR, BOND, 1, 1, start, {"from": admin})
+    oracle.setAllocation(SOLAR, BOND, 1, 1, start + 4 * HOUR, {"from": admin})
+    # hours 0..2 are still unreported; filled later they fall in the period before the
+    # allocation, so the bond still gets nothing from them
+    kit.submit(kit.report(SOLAR, 0))
+    assert plain(oracle.attributedTotals(SOLAR, BOND)) == (0, 0, 0, 0)
+    kit.submit(kit.report(SOLAR, 4, actual=1000))
+    assert plain(oracle.attributedTotals(SOLAR, BOND))[2:] == (1000 * PEF, 1000 * GRAMS_V1)
 
 
 # ---------------------------------------------------------------- methodology
@@ -302,9 +361,9 @@ def test_set_heartbeat(oracle, admin):
 # ---------------------------------------------------------------- access control
 
 ADMIN_ONLY = [
-    ("addFacility", lambda k: (0, "X", "u", b"\0" * 32, 0, 1, k.start)),
+    ("addFacility", lambda k: (0, "X", "u", b"\0" * 32, 1, k.start)),
     ("updateFacility", lambda k: (BUILDING, "u", b"\0" * 32, 1, False)),
-    ("setAllocation", lambda k: (BUILDING, 1)),
+    ("setAllocation", lambda k: (BUILDING, BOND, 1, 1, k.start + HOUR)),
     ("addMethodology", lambda k: (MODEL_ID, 2, PEF, "u", b"\0" * 32, FACTORS_V2)),
     ("setSigners", lambda k: ([k.outsiders[0].address], 1)),
     ("setHeartbeat", lambda k: (1,)),

@@ -3,7 +3,7 @@ replaces its figures in the totals; both stay readable and linked; nothing else 
 
 import pytest
 
-from oracle_kit import BUILDING, GRAMS_V1, MODEL_ID, PEF, SOLAR, THRESHOLD, plain, tdiv
+from oracle_kit import BOND, BUILDING, GRAMS_V1, MODEL_ID, PEF, SOLAR, THRESHOLD, plain, tdiv
 
 
 def figures(reduction, pef=PEF, grams=GRAMS_V1):
@@ -36,8 +36,10 @@ def test_correction_accepted_and_linked(two_hours, oracle):
         kit.hour(0), 450_000, 1, "0x" + "09" * 32)
     assert (new["energyReductionJ"], new["co2AvoidedMg"]) == figures(150_000)
     assert oracle.report(BUILDING, 1)["supersededBy"] == 0
-    # the correction does not move the last covered hour
+    # the correction does not move the last covered hour, nor the hour's first root
     assert oracle.lastPeriodEnd(BUILDING) == kit.hour(2)
+    assert oracle.firstRoot(BUILDING, kit.hour(0)) == before0[12]
+    assert oracle.isReported(BUILDING, kit.hour(0))
     index, latest = oracle.latestReport(BUILDING)
     assert index == 2 and plain(latest) == plain(new)
 
@@ -51,9 +53,9 @@ def test_totals_use_the_correction(two_hours, oracle):
     assert plain(oracle.facilityTotals(BUILDING)) == (j // 10**6, mg // 1000, j, mg)
     sj, smg = figures(1_000)
     assert plain(oracle.facilityTotals(SOLAR))[2:] == (sj, smg)
-    assert plain(oracle.bondTotals())[2:] == (j + sj, mg + smg)
+    assert plain(oracle.bondTotals(BOND))[2:] == (j, mg)  # the building's, not the solar plant's
     # the feed follows the corrected total
-    assert oracle.latestRoundData()[1] == (mg + smg) // 1000
+    assert oracle.latestRoundData()[1] == mg // 1000
 
 
 def test_correction_of_a_correction(two_hours, oracle, revert_with):
@@ -75,7 +77,7 @@ def test_correction_can_turn_negative(two_hours, oracle):
     assert oracle.report(BUILDING, 2)["energyReductionJ"] == -300_000 * PEF
     assert plain(oracle.facilityTotals(BUILDING))[2:] == figures(200_000 - 300_000)
     j, mg = figures(-100_000)
-    assert plain(oracle.bondTotals()) == (tdiv(j, 10**6), tdiv(mg, 1000), j, mg)
+    assert plain(oracle.bondTotals(BOND)) == (tdiv(j, 10**6), tdiv(mg, 1000), j, mg)
 
 
 def test_correction_with_a_restated_factor(two_hours, oracle, admin):
@@ -87,6 +89,19 @@ def test_correction_with_a_restated_factor(two_hours, oracle, admin):
     assert oracle.report(BUILDING, 0)["co2AvoidedMg"] == 200_000 * GRAMS_V1  # unchanged: version 1
     assert oracle.report(BUILDING, 2)["co2AvoidedMg"] == 200_000 * 450
     assert plain(oracle.facilityTotals(BUILDING))[3] == 200_000 * 450 + 100_000 * GRAMS_V1
+
+
+def test_correction_moves_the_estimated_hours(two_hours, oracle):
+    kit = two_hours
+    assert plain(oracle.coverage(BUILDING))[0::2] == (2, 0)
+    kit.submit(kit.report(hour=0, flags=1, supersedes=1))           # now estimated
+    assert plain(oracle.coverage(BUILDING))[0::2] == (2, 1)
+    kit.submit(kit.report(hour=0, flags=3, supersedes=3))           # still estimated
+    assert plain(oracle.coverage(BUILDING))[0::2] == (2, 1)
+    kit.submit(kit.report(hour=0, flags=0, supersedes=4))           # measured again
+    assert plain(oracle.coverage(BUILDING))[0::2] == (2, 0)
+    kit.submit(kit.report(hour=2, flags=1))
+    assert plain(oracle.coverage(BUILDING))[0::2] == (3, 1)
 
 
 def test_solar_correction(kit, oracle):

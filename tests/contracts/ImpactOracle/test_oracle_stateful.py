@@ -1,14 +1,18 @@
 """Stateful property test of the oracle against an independent Python model.
 
-Random forward submissions (single and batched, random Wh, random signer subsets including too
-few, duplicates and outsiders), corrections (valid and not), replays, signer set changes,
-facilities switched off and on, and time passing. The model predicts, for every submission, either
-the exact custom error or the stored figures; the invariants then hold after every step:
-  - the totals of each facility and of the bond equal the sum over non-superseded reports,
-    computed in Python (J, mg, and MJ / g truncated toward zero);
+Random submissions (single and batched, forward or filling earlier gaps, random Wh, random signer
+subsets including too few, duplicates and outsiders), corrections (valid and not), replays,
+allocation versions of two bonds (valid and backdated), signer set changes, facilities switched
+off and on, and time passing. The model predicts, for every submission, either the exact custom
+error or the stored figures; the invariants then hold after every step:
+  - the totals of each facility equal the sum over non-superseded reports, computed in Python
+    (J, mg, and MJ / g truncated toward zero); each bond's totals are, per allocation period of
+    each facility, the period's sums times the bond's allocation in force, truncated toward zero;
+  - every hour is reported once: the coverage counts and the reported-hours bitmap are the
+    model's hours, and the estimated hours those whose report in force has quality bit 0;
   - no stored report is ever overwritten: each report reads as it was first read, but for the
     supersededBy link a correction sets, and as the model predicts it;
-  - lastPeriodEnd only moves forward;
+  - lastPeriodEnd (the end of the latest reported hour) only moves forward;
   - a rejected submission changed nothing (the full state still equals the model, which a
     rejection leaves untouched, and the feed's round did not move).
 """
@@ -23,7 +27,7 @@ from brownie import chain, network
 from hypothesis import strategies as st
 
 from oracle_kit import (
-    BUILDING, BUILDING_MAX_WH, HEARTBEAT, HOUR, MODEL_ID, SOLAR, SOLAR_MAX_WH, THRESHOLD, Reverted, batch_read, tdiv,
+    BOND, OTHER_BOND, BUILDING_COST, BUILDING, BUILDING_MAX_WH, HEARTBEAT, HOUR, MODEL_ID, SOLAR, SOLAR_MAX_WH, THRESHOLD, Reverted, batch_read, tdiv,
 )
 
 # `make fuzz` sets GREENBOND_FUZZ_FACTOR=10: max_examples below times that; unset = the CI numbers.
@@ -77,6 +81,9 @@ class OracleMachine:
     st_seconds = st.integers(min_value=1, max_value=3 * 86_400)
     st_members = st.lists(st.integers(min_value=0, max_value=6), min_size=0, max_size=8)
     st_threshold = st.integers(min_value=0, max_value=9)
+    st_bond = st.sampled_from([BOND, OTHER_BOND])
+    st_alloc = st.tuples(st.integers(min_value=0, max_value=7), st.integers(min_value=1, max_value=7))
+    st_shift = st.integers(min_value=-2, max_value=4)
 
     def __init__(cls, kit, oracle, admin, revert_with, error_msg):
         cls.kit = kit
@@ -91,6 +98,11 @@ class OracleMachine:
         self.m = {
             "reports": {BUILDING: [], SOLAR: []},   # dicts: fields (StoredReport without supersededBy), by, first
             "last_end": {BUILDING: self.kit.start, SOLAR: self.kit.start},
+            "hours": {BUILDING: set(), SOLAR: set()},
+            # allocation versions per (facility, bond) and period starts per facility, as the
+            # fixture set them: BOND finances the whole building from the start
+            "alloc": {(BUILDING, BOND): [(self.kit.start, BUILDING_COST, BUILDING_COST)]},
+            "pstarts": {BUILDING: [self.kit.start], SOLAR: [self.kit.start]},
             "active": {BUILDING: True, SOLAR: True},
             "sets": {1: ([k.address for k in self.kit.signers], THRESHOLD)},
             "version": 1,
@@ -132,8 +144,8 @@ class OracleMachine:
             return ("OraclePeriodBeforeStart", r.periodStart, self.kit.start)
         reports = m["reports"][f]
         if r.supersedes == 0:
-            if r.periodStart < m["last_end"][f]:
-                return ("OracleStaleReport", f, r.periodStart, m["last_end"][f])
+            if r.periodStart in m["hours"][f]:
+                return ("OracleHourAlreadyReported", f, r.periodStart)
         elif (r.supersedes > len(reports) or reports[r.supersedes - 1]["by"]
               or reports[r.supersedes - 1]["fields"][0] != r.periodStart):
             return ("OracleBadCorrection", f, r.supersedes)
@@ -167,7 +179,8 @@ class OracleMachine:
         if r.supersedes:
             reports[r.supersedes - 1]["by"] = len(reports)
         else:
-            m["last_end"][f] = r.periodStart + HOUR
+            m["last_end"][f] = max(m["last_end"][f], r.periodStart + HOUR)
+            m["hours"][f].add(r.periodStart)
 
     def send(self, reports, key_lists):
         """Submits; asserts the predicted error or stores what the model predicts."""
@@ -186,18 +199,31 @@ class OracleMachine:
             return False
         tx = self.kit.submit(*reports, sigs=sigs)
         rid = m["round"][0] + 1 if m["round"] else 1
-        m["round"] = (rid, tdiv(self.bond(m)[1], 1000), max(r.periodStart for r in reports), tx.timestamp, rid)
+        m["round"] = (rid, max(r.periodStart for r in reports), tx.timestamp, rid)
         self.m = m
         self.accepted.append((reports, key_lists))
         self.tally["accepted"] = self.tally.get("accepted", 0) + 1
         self.tally["corrections"] = self.tally.get("corrections", 0) + sum(1 for r in reports if r.supersedes)
         return True
 
-    def bond(self, m):
+    @staticmethod
+    def bond(m, bond):
+        """The rule: per allocation period of each facility, its sums times the bond's version
+        in force at the period's start (the last with effectiveFrom <= it), truncated toward zero."""
         j = mg = 0
         for f in (BUILDING, SOLAR):
-            fj, fmg = self.totals(m, f)
-            j, mg = j + fj, mg + fmg
+            starts = m["pstarts"][f]
+            versions = m["alloc"].get((f, bond), [])
+            live = [e["fields"] for e in m["reports"][f] if not e["by"]]
+            for p, start in enumerate(starts):
+                end = starts[p + 1] if p + 1 < len(starts) else 2**64
+                applying = [v for v in versions if v[0] <= start]
+                if not applying:
+                    continue
+                _, allocated, cost = applying[-1]
+                hours = [x for x in live if start <= x[0] < end]
+                j += tdiv(sum(x[5] for x in hours) * allocated, cost)
+                mg += tdiv(sum(x[6] for x in hours) * allocated, cost)
         return j, mg
 
     @staticmethod
@@ -246,6 +272,41 @@ class OracleMachine:
         keys = self.m["sets"][self.m["version"]]
         chosen = [k for k in self.pool if k.address in keys[0]][: keys[1]]
         self.send(reports, [chosen] * len(reports))
+
+    def rule_fill_gap(self, st_facility, st_pick, st_method, st_bool, a="st_frac", b="st_frac"):
+        """A late hour: one missing before the latest reported hour (accepted once), or with
+        st_bool one already reported (refused)."""
+        f = st_facility
+        reported = sorted(self.m["hours"][f])
+        missing = [h for h in range(self.kit.start, self.m["last_end"][f], HOUR) if h not in self.m["hours"][f]]
+        pool = reported if st_bool or not missing else missing
+        if not pool:
+            return
+        r = self.new_report(f, pool[st_pick % len(pool)], a, b, st_method, flags=st_pick % 2)
+        chosen = self.keys_for(("valid", tuple(range(7)), 0))
+        self.send([r], [chosen])
+
+    def rule_allocate(self, st_facility, st_bond, st_alloc, st_shift):
+        """An allocation version from an hour near the earliest allowed one (backdated when
+        st_shift < 0: refused, nothing changes)."""
+        f = st_facility
+        earliest = max(self.m["last_end"][f], self.m["pstarts"][f][-1])
+        effective = earliest + st_shift * HOUR
+        allocated, cost = st_alloc[0] * 10**9, st_alloc[1] * 10**9
+        if allocated > cost:
+            with self.revert_with("OracleBadAllocation", allocated, cost):
+                self.oracle.setAllocation(f, st_bond, allocated, cost, effective, {"from": self.admin})
+            return
+        if effective < earliest:
+            with self.revert_with("OracleAllocationBackdated", f, effective, earliest):
+                self.oracle.setAllocation(f, st_bond, allocated, cost, effective, {"from": self.admin})
+            self.tally["backdated"] = self.tally.get("backdated", 0) + 1
+            return
+        self.oracle.setAllocation(f, st_bond, allocated, cost, effective, {"from": self.admin})
+        self.m["alloc"].setdefault((f, st_bond), []).append((effective, allocated, cost))
+        if effective > self.m["pstarts"][f][-1]:
+            self.m["pstarts"][f].append(effective)
+        self.tally["allocations"] = self.tally.get("allocations", 0) + 1
 
     def rule_correct(self, st_facility, st_pick, st_method, st_sign, st_bool, a="st_frac", b="st_frac"):
         """A correction of a random earlier report (or of none, or naming another hour)."""
@@ -338,13 +399,34 @@ class OracleMachine:
                 assert fields == e["first"], (f, i)
 
     def invariant_totals(self):
-        """Facility and bond totals equal the sums over non-superseded reports."""
-        got = batch_read(self.oracle, [("facilityTotals", (BUILDING,)), ("facilityTotals", (SOLAR,)), ("bondTotals", ())])
+        """Facility totals equal the sums over non-superseded reports; each bond's totals the
+        allocated shares of them."""
+        got = batch_read(self.oracle, [("facilityTotals", (BUILDING,)), ("facilityTotals", (SOLAR,)),
+                                       ("bondTotals", (BOND,)), ("bondTotals", (OTHER_BOND,))])
         for f, totals in zip((BUILDING, SOLAR), got):
             j, mg = self.totals(self.m, f)
             assert totals == (tdiv(j, 10**6), tdiv(mg, 1000), j, mg), f
-        j, mg = self.bond(self.m)
-        assert got[2] == (tdiv(j, 10**6), tdiv(mg, 1000), j, mg)
+        for bond, totals in zip((BOND, OTHER_BOND), got[2:]):
+            j, mg = self.bond(self.m, bond)
+            assert totals == (tdiv(j, 10**6), tdiv(mg, 1000), j, mg), bond
+
+    def invariant_hours_once(self):
+        """Coverage and the bitmap (the words holding reported hours, and word 0) are exactly the
+        model's hours."""
+        words = sorted({0} | {(h - self.kit.start) // HOUR // 256 for f in (BUILDING, SOLAR) for h in self.m["hours"][f]})
+        calls = [("coverage", (f,)) for f in (BUILDING, SOLAR)]
+        calls += [("reportedHoursWord", (f, w)) for f in (BUILDING, SOLAR) for w in words]
+        got = iter(batch_read(self.oracle, calls))
+        for f in (BUILDING, SOLAR):
+            reported, _, estimated = next(got)
+            live = [e["fields"] for e in self.m["reports"][f] if not e["by"]]
+            assert reported == len(self.m["hours"][f]) == len(live), f
+            assert estimated == sum(1 for x in live if x[4] & 1), f
+        for f in (BUILDING, SOLAR):
+            for w in words:
+                want = sum(1 << (h - self.kit.start) // HOUR % 256 for h in self.m["hours"][f]
+                           if (h - self.kit.start) // HOUR // 256 == w)
+                assert next(got) == want, (f, w)
 
     def invariant_last_period_end_forward(self):
         """lastPeriodEnd equals the model and never moves backward."""
@@ -361,7 +443,8 @@ class OracleMachine:
         if self.m["round"] is None:
             assert isinstance(rnd, Reverted) and rnd.message == self.error_message("OracleInvalidInput", "roundId")
         else:
-            assert rnd == self.m["round"]
+            rid, started, updated, answered = self.m["round"]
+            assert rnd == (rid, tdiv(self.bond(self.m, BOND)[1], 1000), started, updated, answered)
         for f, got in zip((BUILDING, SOLAR), stale):
             age = max(0, now - self.m["last_end"][f])
             assert got == (age, age > HEARTBEAT), f

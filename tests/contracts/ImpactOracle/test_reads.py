@@ -1,11 +1,12 @@
-"""Reads: reports, totals (MJ and g truncated toward zero), staleness against the heartbeat as
-chain time moves, the Chainlink-style feed, and reading proofs against the Merkle roots."""
+"""Reads: reports, totals (MJ and g truncated toward zero), the bond's attributable totals,
+staleness against the heartbeat as chain time moves, the Chainlink-style feed (the feed bond's
+attributable CO2), and reading proofs against the Merkle roots."""
 
 import pytest
 from brownie import chain
 
 from oracle_kit import (
-    BUILDING, GRAMS_V1, HEARTBEAT, HOUR, PEF, SOLAR, b32, hour_readings, merkle_proof, merkle_root, plain,
+    BOND, BUILDING, GRAMS_V1, HEARTBEAT, HOUR, PEF, SOLAR, b32, hour_readings, merkle_proof, merkle_root, plain,
     reading_leaf, reading_leaf_eth_abi, tdiv,
 )
 
@@ -23,7 +24,8 @@ def test_no_reports_yet(oracle, kit, revert_with):
         with revert_with("OracleUnknownReport", fid, 0):
             oracle.latestReport(fid)
     assert plain(oracle.facilityTotals(BUILDING)) == (0, 0, 0, 0)
-    assert plain(oracle.bondTotals()) == (0, 0, 0, 0)
+    assert plain(oracle.bondTotals(BOND)) == (0, 0, 0, 0)
+    assert plain(oracle.coverage(BUILDING))[0::2] == (0, 0)
 
 
 def test_report_count_report_and_latest(kit, oracle, revert_with):
@@ -45,18 +47,21 @@ def test_report_count_report_and_latest(kit, oracle, revert_with):
 
 
 def test_totals_scaled_with_truncation(kit, oracle):
-    # 201 Wh: 1,961,760 J (1 MJ) and 92,862 mg (92 g) per facility; the bond's 3,923,520 J is 3 MJ
+    # 201 Wh: 1,961,760 J (1 MJ) and 92,862 mg (92 g) per facility; the bond is financing only
+    # the building (all of it), so its totals are the building's, never the sum
     kit.submit(kit.report(BUILDING, hour=0, actual=200, benchmark=401), kit.report(SOLAR, hour=0, actual=201))
     j, mg = 201 * PEF, 201 * GRAMS_V1
     assert plain(oracle.facilityTotals(BUILDING)) == (1, 92, j, mg)
     assert plain(oracle.facilityTotals(SOLAR)) == (1, 92, j, mg)
-    assert plain(oracle.bondTotals()) == (3, 185, 2 * j, 2 * mg)
+    assert plain(oracle.attributedTotals(BUILDING, BOND)) == (1, 92, j, mg)
+    assert plain(oracle.attributedTotals(SOLAR, BOND)) == (0, 0, 0, 0)
+    assert plain(oracle.bondTotals(BOND)) == (1, 92, j, mg)
 
 
 def test_totals_below_one_unit(kit, oracle):
-    kit.submit(kit.report(SOLAR, hour=0, actual=1))
+    kit.submit(kit.report(SOLAR, hour=0, actual=1), kit.report(BUILDING, hour=0, actual=599_999))
     assert plain(oracle.facilityTotals(SOLAR)) == (0, 0, PEF, GRAMS_V1)
-    assert plain(oracle.bondTotals()) == (0, 0, PEF, GRAMS_V1)
+    assert plain(oracle.bondTotals(BOND)) == (0, 0, PEF, GRAMS_V1)
 
 
 def test_negative_totals_truncate_toward_zero(kit, oracle):
@@ -64,12 +69,13 @@ def test_negative_totals_truncate_toward_zero(kit, oracle):
     j, mg = -123_457 * PEF, -123_457 * GRAMS_V1
     assert (tdiv(j, 10**6), tdiv(mg, 1000)) == (-1204, -57037)
     assert plain(oracle.facilityTotals(BUILDING)) == (-1204, -57037, j, mg)
-    assert plain(oracle.bondTotals()) == (-1204, -57037, j, mg)
+    assert plain(oracle.bondTotals(BOND)) == (-1204, -57037, j, mg)
     assert oracle.latestRoundData()[1] == -57037
 
 
-def test_bond_totals_sum_facilities(kit, oracle, admin, start):
-    oracle.addFacility(0, "Annex", "u", b"\0" * 32, 0, 10**6, start, {"from": admin})
+def test_bond_totals_sum_attributed_shares(kit, oracle, admin, start):
+    oracle.addFacility(0, "Annex", "u", b"\0" * 32, 10**6, start, {"from": admin})
+    oracle.setAllocation(3, BOND, 1, 3, start, {"from": admin})  # a third of the annex
     kit.submit(
         kit.report(BUILDING, hour=0, actual=100_000, benchmark=350_001),
         kit.report(SOLAR, hour=0, actual=77_777),
@@ -80,9 +86,11 @@ def test_bond_totals_sum_facilities(kit, oracle, admin, start):
     assert per[1][2:] == (250_001 * PEF, 250_001 * GRAMS_V1)
     assert per[2][2:] == (77_780 * PEF, 77_780 * GRAMS_V1)
     assert per[3][2:] == (-100_000 * PEF, -100_000 * GRAMS_V1)
-    j = sum(p[2] for p in per.values())
-    mg = sum(p[3] for p in per.values())
-    assert plain(oracle.bondTotals()) == (tdiv(j, 10**6), tdiv(mg, 1000), j, mg)
+    # the building wholly, a third of the annex (truncated toward zero), none of the solar plant
+    j = per[1][2] + tdiv(per[3][2], 3)
+    mg = per[1][3] + tdiv(per[3][3], 3)
+    assert plain(oracle.attributedTotals(3, BOND))[2:] == (tdiv(per[3][2], 3), tdiv(per[3][3], 3))
+    assert plain(oracle.bondTotals(BOND)) == (tdiv(j, 10**6), tdiv(mg, 1000), j, mg)
     for p in per.values():
         assert p[:2] == (tdiv(p[2], 10**6), tdiv(p[3], 1000))
 
@@ -132,7 +140,7 @@ def test_staleness_follows_chain_time(kit, oracle, admin):
 
 def test_staleness_before_reporting_starts(kit, oracle, admin):
     future = (chain[-1].timestamp // HOUR + 10) * HOUR
-    oracle.addFacility(1, "Future plant", "u", b"\0" * 32, 0, 1000, future, {"from": admin})
+    oracle.addFacility(1, "Future plant", "u", b"\0" * 32, 1000, future, {"from": admin})
     assert _age(oracle, 3) == (0, False)
     assert oracle.lastPeriodEnd(3) == future
 
@@ -164,17 +172,17 @@ def test_feed_rounds(kit, oracle, revert_with):
     g1 = (600_000 - 123_456) * GRAMS_V1 // 1000
     assert plain(oracle.latestRoundData()) == (1, g1, kit.hour(0), tx1.timestamp, 1)
     assert plain(oracle.getRoundData(1)) == (1, g1, kit.hour(0), tx1.timestamp, 1)
-    assert oracle.latestRoundData()[1] == oracle.bondTotals()[1]
+    assert oracle.latestRoundData()[1] == oracle.bondTotals(BOND)[1]
 
     chain.sleep(100)
     chain.mine()
     tx2 = kit.submit(kit.report(SOLAR, hour=7, actual=999), kit.report(BUILDING, hour=2, actual=0))
-    g2 = ((600_000 - 123_456) + 999 + 600_000) * GRAMS_V1 // 1000
+    g2 = ((600_000 - 123_456) + 600_000) * GRAMS_V1 // 1000  # the solar plant is not the bond's
     # startedAt is the latest hour in the round, not the last one in the batch
     assert plain(oracle.latestRoundData()) == (2, g2, kit.hour(7), tx2.timestamp, 2)
     assert plain(oracle.getRoundData(2)) == (2, g2, kit.hour(7), tx2.timestamp, 2)
     assert tx2.timestamp >= tx1.timestamp + 100
-    assert oracle.latestRoundData()[1] == oracle.bondTotals()[1]
+    assert oracle.latestRoundData()[1] == oracle.bondTotals(BOND)[1]
     # only the latest round is kept
     for rid in (0, 1, 3, 2**80 - 1):
         with revert_with("OracleInvalidInput", "roundId"):
@@ -182,9 +190,9 @@ def test_feed_rounds(kit, oracle, revert_with):
 
     # a correction is a round too; a rejected submission is not
     tx3 = kit.submit(kit.report(hour=0, actual=600_000, supersedes=1))
-    g3 = (999 + 600_000) * GRAMS_V1 // 1000
+    g3 = 600_000 * GRAMS_V1 // 1000
     assert plain(oracle.latestRoundData()) == (3, g3, kit.hour(0), tx3.timestamp, 3)
-    with revert_with("OracleStaleReport", BUILDING, kit.hour(2), kit.hour(3)):
+    with revert_with("OracleHourAlreadyReported", BUILDING, kit.hour(2)):
         kit.submit(kit.report(hour=2))
     assert plain(oracle.latestRoundData()) == (3, g3, kit.hour(0), tx3.timestamp, 3)
 

@@ -6,7 +6,7 @@ from brownie import chain
 from brownie.exceptions import VirtualMachineError
 
 from oracle_kit import (
-    BUILDING, BUILDING_MAX_WH, GRAMS_V1, HOUR, MODEL_ID, PEF, ROOT, SOLAR, SOLAR_MAX_WH, THRESHOLD, deploy_oracle,
+    BOND, BUILDING, BUILDING_MAX_WH, GRAMS_V1, HOUR, MODEL_ID, PEF, ROOT, SOLAR, SOLAR_MAX_WH, THRESHOLD, deploy_oracle,
     plain,
 )
 
@@ -112,12 +112,28 @@ def test_methodology_version_and_year_choose_the_factors(kit, oracle, admin):
         200_000 * (9760 * 2 + 8640 * 2), 200_000 * (462 * 2 + 450 + 431))
 
 
-def test_forward_with_gaps(kit, oracle):
+def test_gaps_are_filled_later(kit, oracle):
+    """A transmitter that sends a later hour first does not make the earlier ones unsubmittable:
+    hour 0, then 10, then 11, then the gap 1..9 in any order."""
     kit.submit(kit.report(hour=0))
     kit.submit(kit.report(hour=10))
     assert oracle.lastPeriodEnd(BUILDING) == kit.hour(11)
     kit.submit(kit.report(hour=11))
-    assert [oracle.report(BUILDING, i)["periodStart"] for i in range(3)] == [kit.hour(0), kit.hour(10), kit.hour(11)]
+    assert plain(oracle.coverage(BUILDING))[0] == 3
+    assert [oracle.isReported(BUILDING, kit.hour(h)) for h in range(12)] == [True] + [False] * 9 + [True, True]
+    kit.submit(kit.report(hour=9), kit.report(hour=1))
+    kit.submit(*[kit.report(hour=h) for h in (5, 2, 8, 3, 7, 4, 6)])
+    assert [oracle.report(BUILDING, i)["periodStart"] for i in range(12)] == [
+        kit.hour(h) for h in (0, 10, 11, 9, 1, 5, 2, 8, 3, 7, 4, 6)]
+    assert all(oracle.isReported(BUILDING, kit.hour(h)) for h in range(12))
+    assert not oracle.isReported(BUILDING, kit.hour(12))
+    assert oracle.reportedHoursWord(BUILDING, 0) == 2**12 - 1
+    assert oracle.reportedHoursWord(BUILDING, 1) == 0
+    assert oracle.firstRoot(BUILDING, kit.hour(9)) == "0x" + ROOT.hex()
+    assert oracle.firstRoot(BUILDING, kit.hour(12)) == "0x" + "00" * 32
+    # the latest reported hour did not move back
+    assert oracle.lastPeriodEnd(BUILDING) == kit.hour(11) + HOUR
+    assert plain(oracle.facilityTotals(BUILDING))[2:] == (12 * 200_000 * PEF, 12 * 200_000 * GRAMS_V1)
 
 
 def test_facilities_are_independent(kit, oracle):
@@ -146,13 +162,19 @@ def test_several_hours_in_one_transaction(kit, oracle):
 def test_batch_over_two_facilities(kit, oracle):
     kit.submit(kit.report(SOLAR, hour=5, actual=10), kit.report(BUILDING, hour=1), kit.report(SOLAR, hour=6, actual=20))
     assert oracle.reportCount(SOLAR) == 2 and oracle.reportCount(BUILDING) == 1
-    assert plain(oracle.bondTotals())[3] == (30 + 200_000) * GRAMS_V1
+    assert plain(oracle.facilityTotals(SOLAR))[3] == 30 * GRAMS_V1
+    assert plain(oracle.bondTotals(BOND))[3] == 200_000 * GRAMS_V1  # the solar plant is not the bond's
 
 
-@pytest.mark.parametrize("hours,stale", [((2, 1), (1, 3)), ((2, 2), (2, 3)), ((0, 1, 1), (1, 2))],
-                         ids=["backward", "same-hour-twice", "repeat-at-end"])
-def test_batch_must_move_forward(kit, rejects, hours, stale):
-    with rejects("OracleStaleReport", BUILDING, kit.hour(stale[0]), kit.hour(stale[1])):
+def test_batch_in_any_order(kit, oracle):
+    kit.submit(*[kit.report(hour=h) for h in (2, 1, 0)])
+    assert [oracle.report(BUILDING, i)["periodStart"] for i in range(3)] == [kit.hour(h) for h in (2, 1, 0)]
+
+
+@pytest.mark.parametrize("hours,twice", [((2, 2), 2), ((0, 1, 1), 1), ((3, 0, 3), 3)],
+                         ids=["same-hour-twice", "repeat-at-end", "repeat-after-earlier"])
+def test_batch_with_an_hour_twice(kit, rejects, hours, twice):
+    with rejects("OracleHourAlreadyReported", BUILDING, kit.hour(twice)):
         kit.submit(*[kit.report(hour=h) for h in hours])
 
 
@@ -197,16 +219,19 @@ def test_replay_rejected(kit, oracle, rejects):
     r = kit.report(hour=0)
     sigs = [kit.sign(r)]
     kit.submit(r, sigs=sigs)
-    with rejects("OracleStaleReport", BUILDING, kit.hour(0), kit.hour(1)):
+    with rejects("OracleHourAlreadyReported", BUILDING, kit.hour(0)):
         kit.submit(r, sigs=sigs)
     # also once later hours are in
     kit.submit(kit.report(hour=1))
-    with rejects("OracleStaleReport", BUILDING, kit.hour(0), kit.hour(2)):
+    with rejects("OracleHourAlreadyReported", BUILDING, kit.hour(0)):
         kit.submit(r, sigs=sigs)
     # and in the same batch as itself
     r2 = kit.report(hour=2)
-    with rejects("OracleStaleReport", BUILDING, kit.hour(2), kit.hour(3)):
+    with rejects("OracleHourAlreadyReported", BUILDING, kit.hour(2)):
         kit.submit(r2, r2)
+    # other figures for a reported hour are a correction, never a second report
+    with rejects("OracleHourAlreadyReported", BUILDING, kit.hour(1)):
+        kit.submit(kit.report(hour=1, actual=1))
 
 
 def test_signed_for_another_chain(kit, rejects, recover):
@@ -219,7 +244,7 @@ def test_signed_for_another_chain(kit, rejects, recover):
 
 def test_signed_for_another_contract(kit, oracle, admin, rejects, recover, signer_keys, start):
     twin = deploy_oracle(admin)  # same configuration, another address
-    twin.addFacility(0, "Kyoso-to", "", b"\0" * 32, 0, BUILDING_MAX_WH, start, {"from": admin})
+    twin.addFacility(0, "Kyoso-to", "", b"\0" * 32, BUILDING_MAX_WH, start, {"from": admin})
     twin.addMethodology(MODEL_ID, 1, PEF, "", b"\0" * 32, [(2024, 462, False, "")], {"from": admin})
     twin.setSigners([k.address for k in signer_keys], THRESHOLD, {"from": admin})
     twin.grantRole(twin.TRANSMITTER_ROLE(), kit.transmitter, {"from": admin})
@@ -286,7 +311,7 @@ def test_wrong_signer_set_version(kit, rejects, given):
 
 def test_no_signer_set_yet(admin, kit, revert_with, start):
     o = deploy_oracle(admin)
-    o.addFacility(0, "Kyoso-to", "", b"\0" * 32, 0, BUILDING_MAX_WH, start, {"from": admin})
+    o.addFacility(0, "Kyoso-to", "", b"\0" * 32, BUILDING_MAX_WH, start, {"from": admin})
     o.addMethodology(MODEL_ID, 1, PEF, "", b"\0" * 32, [(2024, 462, False, "")], {"from": admin})
     o.grantRole(o.TRANSMITTER_ROLE(), kit.transmitter, {"from": admin})
     r = kit.report(hour=0, signer_set=0)
@@ -329,15 +354,16 @@ def test_report_under_v1_keeps_its_version(kit, oracle, admin):
 # ---------------------------------------------------------------- periods
 
 
-def test_backward_and_overlapping(kit, rejects):
+def test_earlier_hours_once_each(kit, oracle, rejects):
     kit.submit(kit.report(hour=5))
-    with rejects("OracleStaleReport", BUILDING, kit.hour(3), kit.hour(6)):
-        kit.submit(kit.report(hour=3))
-    with rejects("OracleStaleReport", BUILDING, kit.hour(5), kit.hour(6)):
+    kit.submit(kit.report(hour=3))
+    with rejects("OracleHourAlreadyReported", BUILDING, kit.hour(3)):
+        kit.submit(kit.report(hour=3, actual=1))
+    with rejects("OracleHourAlreadyReported", BUILDING, kit.hour(5)):
         kit.submit(kit.report(hour=5, actual=1))
-    with rejects("OracleStaleReport", BUILDING, kit.hour(0), kit.hour(6)):
-        kit.submit(kit.report(hour=0))
+    kit.submit(kit.report(hour=0))
     kit.submit(kit.report(hour=6))
+    assert [oracle.isReported(BUILDING, kit.hour(h)) for h in range(7)] == [True, False, False, True, False, True, True]
 
 
 @pytest.mark.parametrize("offset", [1, 900, 1800, HOUR - 1])

@@ -11,10 +11,10 @@ KEYS = [Account.create(f"signer-{i}") for i in range(3)]
 
 @pytest.fixture(scope="module")
 def oracle(admin):
-    o = ImpactOracle.deploy(admin, 7200, {"from": admin})
+    o = ImpactOracle.deploy(admin, 7200, admin, {"from": admin})
     o.grantRole(o.TRANSMITTER_ROLE(), admin, {"from": admin})
     start = (chain.time() // 3600 - 48) * 3600
-    o.addFacility(0, "Kyoso-to", "ipfs://x", b"\x01" * 32, 10**9, 10**7, start, {"from": admin})
+    o.addFacility(0, "Kyoso-to", "ipfs://x", b"\x01" * 32, 10**7, start, {"from": admin})
     o.addMethodology(b"office-profile".ljust(32, b"\0"), 1, 9760, "config/factors/x.toml", b"\x02" * 32,
                      [(2024, 441, False, "MoE provisional")], {"from": admin})
     o.setSigners(sorted(k.address for k in KEYS), 2, {"from": admin})

@@ -171,10 +171,11 @@ def world(bond, holders, registry, settlement, people, admin, alice, bob, carol)
     schedule = CouponSchedule.deploy(bond, admin, p["payer"], 9 * HOUR, 30 * DAY, {"from": admin})
     bond.grantRole(bond.REDEMPTION_ROLE(), schedule, {"from": admin})
 
-    oracle = ImpactOracle.deploy(admin, 7_200, {"from": admin})
+    oracle = ImpactOracle.deploy(admin, 7_200, bond, {"from": admin})
     start = (chain.time() // HOUR - 48) * HOUR
-    oracle.addFacility(0, "Kyoso-to", "docs/documents/facility-kyoso-to.md", b"\x11" * 32, 10**10, 3_000_000, start,
+    oracle.addFacility(0, "Kyoso-to", "docs/documents/facility-kyoso-to.md", b"\x11" * 32, 3_000_000, start,
                        {"from": admin})
+    oracle.setAllocation(1, bond, 10**10, 10**10, start, {"from": admin})
     oracle.addMethodology(*methodology_args(), {"from": admin})
     signers = [a.address for a in (bob, carol, people["outsider"])]
     oracle.setSigners(signers, 2, {"from": admin})
@@ -276,10 +277,10 @@ def arguments(w, p, alice, bob, carol):
             **roles("CouponSchedule", w["CouponSchedule"].PAYING_AGENT_ROLE()),
         },
         "ImpactOracle": {
-            "addFacility": same(1, "Demo solar", "docs/documents/facility-solar-demo.md", b"\x22" * 32, 0, 500_000,
+            "addFacility": same(1, "Demo solar", "docs/documents/facility-solar-demo.md", b"\x22" * 32, 500_000,
                                 w["start"]),
             "addMethodology": same(*methodology_args()),
-            "setAllocation": same(1, 10**9),
+            "setAllocation": same(1, w["GreenBond"].address, 10**9, 10**10, w["start"] + 24 * HOUR),
             "setHeartbeat": same(3_600),
             "setSigners": same(w["signers"], 2),
             "submitReports": same([report], [[(b"\x01" * 32, b"\x02" * 32)] * 2]),

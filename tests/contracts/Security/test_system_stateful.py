@@ -14,7 +14,7 @@ partial freeze or unfreeze, a recovery, a pause, a registry change, time passing
 acceptance, cancellation (by the seller or the agent) or expiry, funding, claiming (for oneself or
 for a recovered wallet) or pushing a coupon, funding, taking or returning the redemption's
 principal, an early call, settling or refunding the offering, and signed hourly reports for the
-two facilities (batches, corrections, replays). An independent Python model predicts every outcome
+two facilities (batches, late hours filling gaps, corrections, replays). An independent Python model predicts every outcome
 (success or the exact custom error) and every amount.
 
 After every step, read in one JSON-RPC batch:
@@ -32,8 +32,11 @@ After every step, read in one JSON-RPC batch:
   its whole balance, recover it to the investor's other wallet (when that wallet can receive), and
   from the redemption date the paying agent can redeem it unless it is frozen; locks and escrows
   never stop any of them;
-* the oracle: no stored report is overwritten, and the facility and bond totals equal the sums
-  over the reports in force, recomputed here from the signed figures (J = Wh x 9760, mg = Wh x 462).
+* the oracle: no stored report is overwritten; the facility totals equal the sums over the reports
+  in force, recomputed here from the signed figures (J = Wh x 9760, mg = Wh x 462), and the bond's
+  totals each facility's times the bond's allocated share (the building's 10bn of 10bn, none of
+  the solar plant); every hour sent is reported once, and the coverage counts and the
+  reported-hours bitmap are exactly the hours sent.
 
 `make fuzz` runs it with GREENBOND_FUZZ_FACTOR=10 times the examples CI runs.
 """
@@ -185,6 +188,12 @@ class SystemMachine:
         cls.keys = dev_signer_keys()
         cls.chain_id = web3.eth.chain_id
         cls.start_end = {f: cls.oracle.lastPeriodEnd(f) for f in (BUILDING, SOLAR)}
+        # the bond's share of each facility, as deployed from config/facilities (one version each)
+        cls.share = {}
+        for f in (BUILDING, SOLAR):
+            versions = cls.oracle.allocations(f, cls.bond)
+            assert len(versions) <= 1
+            cls.share[f] = (int(versions[0][1]), int(versions[0][2])) if versions else (0, 1)
         cls.parties = cls.wallets + [issuer, cls.s, offering, dvp]
         cls.start_cash = {p: cls.token.balanceOf(p) for p in cls.parties}
         assert cls.bond.impactOracle() == cls.oracle.address
@@ -222,6 +231,7 @@ class SystemMachine:
         # the oracle
         self.reports = {BUILDING: [], SOLAR: []}         # per report: fields, supersededBy, first read
         self.last_end = dict(self.start_end)
+        self.hours = {f: set() for f in (BUILDING, SOLAR)}
         self.accepted = []                               # (reports, signatures) for replays
         self.now = chain.time()
         self._settle()
@@ -916,10 +926,10 @@ class SystemMachine:
     def _sign(self, r, keys):
         return [sign_report(r, k.key, self.chain_id, self.oracle.address) for k in keys]
 
-    def _check(self, reports, r, last_end):
+    def _check(self, reports, r, hours):
         f = r.facilityId
-        if r.supersedes == 0 and r.periodStart < last_end[f]:
-            return ("OracleStaleReport", f, r.periodStart, last_end[f])
+        if r.supersedes == 0 and r.periodStart in hours[f]:
+            return ("OracleHourAlreadyReported", f, r.periodStart)
         if r.supersedes:
             stored = reports[f]
             if (r.supersedes > len(stored) or stored[r.supersedes - 1]["by"]
@@ -935,10 +945,10 @@ class SystemMachine:
         import copy
 
         self._settle()
-        model, last_end = copy.deepcopy(self.reports), dict(self.last_end)
+        model, last_end, hours = copy.deepcopy(self.reports), dict(self.last_end), copy.deepcopy(self.hours)
         expected = None
         for r in reports:
-            expected = self._check(model, r, last_end)
+            expected = self._check(model, r, hours)
             if expected:
                 break
             red = (r.benchmarkWh - r.actualWh) if r.facilityId == BUILDING else r.actualWh
@@ -948,10 +958,11 @@ class SystemMachine:
             if r.supersedes:
                 model[r.facilityId][r.supersedes - 1]["by"] = len(model[r.facilityId])
             else:
-                last_end[r.facilityId] = r.periodStart + HOUR
+                last_end[r.facilityId] = max(last_end[r.facilityId], r.periodStart + HOUR)
+                hours[r.facilityId].add(r.periodStart)
         args = ([r.as_tuple() for r in reports], sigs, {"from": self.issuer})
         if self._call(expected, self.oracle.submitReports, *args):
-            self.reports, self.last_end = model, last_end
+            self.reports, self.last_end, self.hours = model, last_end, hours
             self.accepted.append((reports, sigs))
             return True
         return False
@@ -966,6 +977,23 @@ class SystemMachine:
         if st_hours <= 0:
             return
         reports = [self._report(st_facility, start + k * HOUR, (st_frac + 211 * k) % 1041) for k in range(st_hours)]
+        self._submit(reports, [self._sign(r, self.keys[:DEV_THRESHOLD]) for r in reports])
+
+    def rule_fill_gap(self, st_facility, st_pick, st_hours, st_frac):
+        """Hours left out earlier (a gap before the latest reported hour) sent late, newest
+        first, or an hour already reported sent again (refused)."""
+        self._settle()
+        first, end = self.start_end[st_facility], self.last_end[st_facility]
+        recent = max(first, end - 24 * HOUR)
+        missing = [h for h in range(recent, end, HOUR) if h not in self.hours[st_facility]]
+        if missing:
+            k = st_pick % len(missing)
+            picked = sorted(missing[k:k + st_hours], reverse=True)
+        elif self.hours[st_facility]:
+            picked = [sorted(self.hours[st_facility])[st_pick % len(self.hours[st_facility])]]
+        else:
+            return
+        reports = [self._report(st_facility, h, (st_frac + 97 * k) % 1001) for k, h in enumerate(picked)]
         self._submit(reports, [self._sign(r, self.keys[:DEV_THRESHOLD]) for r in reports])
 
     def rule_correct(self, st_facility, st_pick, st_frac):
@@ -1027,7 +1055,9 @@ class SystemMachine:
         calls += [(o, "lastPeriodEnd", (f,)) for f in (BUILDING, SOLAR)]
         calls += [(o, "reportCount", (f,)) for f in (BUILDING, SOLAR)]
         calls += [(o, "report", (f, k)) for f in (BUILDING, SOLAR) for k in range(len(self.reports[f]))]
-        calls += [(o, "facilityTotals", (f,)) for f in (BUILDING, SOLAR)] + [(o, "bondTotals", ())]
+        calls += [(o, "facilityTotals", (f,)) for f in (BUILDING, SOLAR)] + [(o, "bondTotals", (b.address,))]
+        calls += [(o, "coverage", (f,)) for f in (BUILDING, SOLAR)]
+        calls += [(o, "reportedHoursWord", (f, w)) for f in (BUILDING, SOLAR) for w in self._words(f)]
         values = batch_read(o, calls)
         assert not [v for v in values if isinstance(v, Reverted)]
         got = iter(values)
@@ -1085,15 +1115,33 @@ class SystemMachine:
                 assert stored[11] == e["by"], (f, k)
                 e["first"] = e["first"] or fields
                 assert fields == e["first"], (f, k)
-        all_j = all_mg = 0
+        # the bond's totals: each facility's times the bond's allocated share (none for the solar plant)
+        bond_j = bond_mg = 0
         for f in (BUILDING, SOLAR):
             live = [e["fields"] for e in self.reports[f] if not e["by"]]
             j, mg = sum(x[5] for x in live), sum(x[6] for x in live)
-            all_j, all_mg = all_j + j, all_mg + mg
+            allocated, cost = self.share[f]
+            bond_j, bond_mg = bond_j + tdiv(j * allocated, cost), bond_mg + tdiv(mg * allocated, cost)
             assert next(got) == (tdiv(j, 10**6), tdiv(mg, 1000), j, mg), f
-        assert next(got) == (tdiv(all_j, 10**6), tdiv(all_mg, 1000), all_j, all_mg)
+        assert next(got) == (tdiv(bond_j, 10**6), tdiv(bond_mg, 1000), bond_j, bond_mg)
+        # every hour reported once, counted once; the bitmap is exactly the hours sent
+        for f in (BUILDING, SOLAR):
+            live = [e["fields"] for e in self.reports[f] if not e["by"]]
+            reported, _, estimated = next(got)
+            assert (reported, estimated) == (len(self.hours[f]), sum(1 for x in live if x[4] & 1)), f
+            assert {x[0] for x in live} == self.hours[f]
+        for f in (BUILDING, SOLAR):
+            for w in self._words(f):
+                assert next(got) == sum(1 << (h - self.start_end[f]) // HOUR % 256 for h in self.hours[f]
+                                        if (h - self.start_end[f]) // HOUR // 256 == w), (f, w)
 
         self._agent_controls_hold(latest)
+
+    def _words(self, f):
+        """The bitmap words holding the facility's reported hours, and word 0 (empty unless an
+        hour is there): the facility's reportingStart is start_end, nothing was reported when
+        the test began."""
+        return sorted({0} | {(h - self.start_end[f]) // HOUR // 256 for h in self.hours[f]})
 
     def _agent_controls_hold(self, latest):
         """Tried by eth_call as the agent, nothing changes: for every wallet holding units, a
