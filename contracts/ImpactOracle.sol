@@ -197,9 +197,11 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
             st.periodCount += 1;
             st.latestPeriodStart = uint40(effectiveFrom);
         }
-        Allocation[] storage versions = _allocations[facilityId][bond];
-        versions.push(Allocation(uint40(effectiveFrom), uint104(allocatedProceeds), uint104(financedCost)));
-        emit AllocationRecorded(facilityId, bond, versions.length - 1, effectiveFrom, allocatedProceeds, financedCost);
+        _allocations[facilityId][bond].push(
+            Allocation(uint40(effectiveFrom), uint104(allocatedProceeds), uint104(financedCost))
+        );
+        uint256 version = _allocations[facilityId][bond].length - 1;
+        emit AllocationRecorded(facilityId, bond, version, effectiveFrom, allocatedProceeds, financedCost);
     }
 
     /// @notice Appends a methodology version with its grid factors; never overwrites (issuer).
@@ -734,7 +736,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         uint256 nv = versions.length;
         if (nv == 0) return (0, 0);
         uint256 np = _state[facilityId].periodCount;
-        uint256 inForce; // versions with effectiveFrom <= the period's start
+        uint256 inForce = 0; // versions with effectiveFrom <= the period's start
         for (uint256 p = 0; p < np; ++p) {
             uint256 start = p == 0 ? _facilities[facilityId].reportingStart : _periodStarts[facilityId][p];
             while (inForce < nv && versions[inForce].effectiveFrom <= start) ++inForce;
