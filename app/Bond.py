@@ -57,12 +57,22 @@ st.dataframe(
 
 st.subheader("Use of proceeds")
 st.write(b.use_of_proceeds)
-st.dataframe(
+NOT_FINANCED = "not financed by this bond"
+st.table(
     pd.DataFrame([{
-        "facility": f.name, "kind": f.kind, f"allocated ({b.currency})": f.allocated_proceeds,
-        "share of the issue": f"{f.share_of_issue:.1%}", "active": f.active, "details": f.metadata_uri,
+        "facility": f.name, "kind": f.kind,
+        f"allocated ({b.currency})": f"{f.allocated_proceeds:,}" if f.financed else NOT_FINANCED,
+        f"financed cost ({b.currency})": f"{f.financed_cost:,}" if f.financed else "",
+        "bond's share of its impact": f"{float(f.share) * 100:.4g}%" if f.financed else "none",
+        "share of the issue": f"{f.share_of_issue:.1%}", "active": "yes" if f.active else "no",
+        "details": f.metadata_uri,
     } for f in b.facilities]),
     hide_index=True, width="stretch",
+)
+st.caption(
+    "Allocations as recorded on the impact oracle, the version in force now. The bond's impact (Impact page) is, "
+    "for each facility, the facility's figures × allocated / financed cost, per allocation period; a facility "
+    f"{NOT_FINANCED} is tracked and shown on the Impact page on its own, never in the bond's figures."
 )
 st.subheader("Primary offering and secondary trades")
 mkt = ui.run(ui.market_view, settings.rpc_url, settings.deployments_dir)

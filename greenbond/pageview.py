@@ -12,6 +12,13 @@ impact. Reads are few and batched:
 - every JSON-RPC call is counted (`CountingHTTPProvider`, `rpc_stats`) so a page can say, and
   the benchmark can report, how many calls a render made.
 
+The bond's impact is its share of each facility it finances (ImpactOracle allocations:
+allocated proceeds / financed cost per allocation period), never a sum of facilities: the
+since-issuance figures are the oracle's bondTotals(bond) and attributedTotals(facility, bond);
+the last-24-hours figure applies the same rule to the window's reports (`attributed_share`).
+Coverage (hours reported of hours elapsed, estimated hours, the missing hours as gaps) comes from
+coverage, bondCoverage and reportedHoursWord.
+
 Errors the user can meet (node down, no deployment on the chain, a malformed or unknown address,
 no readings for an hour) are PageError with a sentence for a person.
 """
@@ -26,7 +33,9 @@ import math
 import os
 import threading
 import time
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 from zoneinfo import ZoneInfo
@@ -56,6 +65,9 @@ REPORT_ACCEPTED_TOPIC = "0x" + keccak(
     text="ReportAccepted(uint32,uint256,uint64,int64,int64,bytes32,uint32,uint32)"
 ).hex()
 GRID_FACTOR_TOPIC = "0x" + keccak(text="GridFactorRecorded(uint32,uint16,uint32,bool,string)").hex()
+ALLOCATION_RECORDED_TOPIC = "0x" + keccak(
+    text="AllocationRecorded(uint32,address,uint256,uint64,uint256,uint256)"
+).hex()
 COUPON_PAID_TOPIC = "0x" + keccak(text="CouponPaid(uint256,address,uint256,uint256,address,address)").hex()
 
 
@@ -335,6 +347,29 @@ def decode_report_accepted(log: dict) -> ReportLog:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AllocationLog:
+    """One AllocationRecorded event: a version of a bond's allocation to a facility."""
+
+    facility_id: int
+    bond: str                    # checksummed
+    version: int
+    effective_from: int
+    allocated_proceeds: int
+    financed_cost: int
+    block: int
+
+
+def decode_allocation_recorded(log: dict) -> AllocationLog:
+    """AllocationRecorded(facilityId indexed, bond indexed, version, effectiveFrom,
+    allocatedProceeds, financedCost), decoded by hand like ReportAccepted."""
+    t, data = log["topics"], log["data"]
+    return AllocationLog(
+        int(t[1], 16), to_checksum_address("0x" + t[2][-40:]), _word_int(data, 0), _word_int(data, 1),
+        _word_int(data, 2), _word_int(data, 3), int(log["blockNumber"], 16),
+    )
+
+
 class ReportTable:
     """The ReportAccepted logs of a LogCache as numpy columns (facility, index, period start,
     energy, CO2, supersedes), extended with only the logs added since the last call and rebuilt
@@ -381,6 +416,7 @@ class Session:
     reports: LogCache | None
     factors: LogCache | None
     report_table: ReportTable = field(default_factory=ReportTable)
+    allocation_logs: LogCache | None = None    # AllocationRecorded of every bond: the facilities' allocation periods
 
     @property
     def tz(self) -> ZoneInfo:
@@ -423,9 +459,10 @@ def session(rpc_url: str, deployments_dir: str | Path | None = None) -> Session:
         reports = LogCache(w3, oracle.address, REPORT_ACCEPTED_TOPIC, ostart, decode_report_accepted)
         event = oracle.events.GridFactorRecorded()
         factors = LogCache(w3, oracle.address, GRID_FACTOR_TOPIC, ostart, lambda l: _web3_log(event, l))
+        allocation_logs = LogCache(w3, oracle.address, ALLOCATION_RECORDED_TOPIC, ostart, decode_allocation_recorded)
     else:
-        reports = factors = None
-    s = Session(rpc_url, w3, suite, terms, directory, reports, factors)
+        reports = factors = allocation_logs = None
+    s = Session(rpc_url, w3, suite, terms, directory, reports, factors, allocation_logs=allocation_logs)
     with _SESSIONS_LOCK:
         _SESSIONS[key] = s
     return s
@@ -526,6 +563,207 @@ def local_time(ts: int, tz: ZoneInfo) -> str:
     return dt.datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M %Z")
 
 
+# ---------------------------------------------------------------- the bond's share and coverage
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """One version of a bond's allocation to a facility (ImpactOracle.allocations): from the hour
+    starting at `effective_from` on, the bond's share of the facility's impact is
+    allocated_proceeds / financed_cost."""
+
+    effective_from: int
+    allocated_proceeds: int
+    financed_cost: int
+
+    @property
+    def share(self) -> Fraction:
+        return Fraction(self.allocated_proceeds, self.financed_cost) if self.financed_cost else Fraction(0)
+
+    @property
+    def share_text(self) -> str:
+        """The share as a percentage, e.g. "100%", "33.33%"."""
+        return f"{float(self.share) * 100:.4g}%"
+
+
+def allocation_in_force(versions: Sequence[Allocation], at: int) -> Allocation | None:
+    """The version that applies to the hour starting at `at`: the last one with effective_from
+    <= at (versions come oldest first, effective_from non-decreasing; of several with the same
+    effective_from the last applies), None before the first."""
+    found = None
+    for a in versions:
+        if a.effective_from <= at:
+            found = a
+    return found
+
+
+def financed_by(versions: Sequence[Allocation]) -> bool:
+    """True when some version allocates a non-zero amount: the facilities bondCoverage sums over."""
+    return any(a.allocated_proceeds for a in versions)
+
+
+def allocation_text(versions: Sequence[Allocation], at: int, currency: str, tz: ZoneInfo) -> str:
+    """The allocation in force at `at` in words, for a table cell: "100% (allocated / financed cost
+    currency)", or why there is none."""
+    now = allocation_in_force(versions, at)
+    if now is not None and now.allocated_proceeds:
+        return f"{now.share_text} ({now.allocated_proceeds:,} / {now.financed_cost:,} {currency})"
+    later = next((a for a in versions if a.effective_from > at and a.allocated_proceeds), None)
+    if later is not None:
+        return (f"not financed by this bond yet: {later.share_text} from {local_time(later.effective_from, tz)}")
+    if financed_by(versions):
+        return "not financed by this bond now (an earlier allocation counts for the hours it covered)"
+    return "not financed by this bond"
+
+
+def mul_div_toward_zero(value: int, numerator: int, denominator: int) -> int:
+    """value x numerator / denominator, truncated toward zero (Solidity's signed division), for a
+    non-negative numerator and a positive denominator."""
+    q = abs(value) * numerator // denominator
+    return q if value >= 0 else -q
+
+
+def allocation_period_starts(reporting_start: int, logs: Iterable[AllocationLog]) -> list[int]:
+    """A facility's allocation periods as the oracle keeps them: period 0 starts at its
+    reportingStart, and every allocation version of ANY bond whose effectiveFrom is after the
+    newest period's start opens a new period there. `logs` are the facility's AllocationRecorded
+    events in chain order."""
+    starts = [reporting_start]
+    for log in logs:
+        if log.effective_from > starts[-1]:
+            starts.append(log.effective_from)
+    return starts
+
+
+def attributed_share(hours: Iterable[tuple[int, int, int]], period_starts: Sequence[int],
+                     versions: Sequence[Allocation]) -> tuple[int, int]:
+    """The part of a facility's figures attributable to one bond, by the oracle's rule.
+
+    `hours` are (period_start, energy J, CO2 mg) of reports in force of the facility. The rule
+    (ImpactOracle.attributedTotals):
+    1. the hours are grouped by the facility's allocation period (`allocation_period_starts`: a
+       period begins at the facility's reportingStart and at every allocation version's
+       effectiveFrom, of any bond);
+    2. each period's exact sums (J and mg, integers) are multiplied by allocatedProceeds /
+       financedCost of the bond's version in force at the period's start (the last version with
+       effectiveFrom <= that start) and truncated toward zero, like Solidity's signed division; a
+       period with no version in force, or a zero allocation, gives nothing;
+    3. the periods' results are added up.
+    Over every reported hour this is attributedTotals(facility, bond) (J, mg) exactly. Over the
+    hours of a window (the last 24 hours) it is the bond's share of that window: each period's
+    hours in the window, truncated per period in the same way. Returns (J, mg)."""
+    sums: dict[int, list[int]] = {}
+    for period_start, energy_j, co2_mg in hours:
+        p = bisect_right(period_starts, period_start) - 1
+        if p < 0:
+            continue          # before the facility's reportingStart: the oracle accepts no such hour
+        acc = sums.setdefault(p, [0, 0])
+        acc[0] += energy_j
+        acc[1] += co2_mg
+    energy, co2 = 0, 0
+    for p, (pj, pmg) in sums.items():
+        a = allocation_in_force(versions, period_starts[p])
+        if a is None or a.allocated_proceeds == 0:
+            continue
+        energy += mul_div_toward_zero(pj, a.allocated_proceeds, a.financed_cost)
+        co2 += mul_div_toward_zero(pmg, a.allocated_proceeds, a.financed_cost)
+    return energy, co2
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A run of consecutive hours with no report, [start, end)."""
+
+    facility_id: int
+    start: int
+    end: int
+
+    @property
+    def hours(self) -> int:
+        return (self.end - self.start) // HOUR
+
+
+@dataclass
+class Coverage:
+    """ImpactOracle.coverage (a facility) or bondCoverage (the facilities a bond finances): hours
+    with a report in force, closed hours since the reporting start, reported hours whose readings
+    were partly estimated; and the missing hours as runs (`gaps`, from reportedHoursWord)."""
+
+    hours_reported: int
+    hours_elapsed: int
+    estimated_hours: int
+    gaps: list[Gap] = field(default_factory=list)
+
+    @property
+    def missing_hours(self) -> int:
+        return max(0, self.hours_elapsed - self.hours_reported)
+
+    @property
+    def complete(self) -> bool:
+        return self.missing_hours == 0
+
+    @property
+    def percent_text(self) -> str:
+        """Hours reported / hours elapsed in percent with one decimal, rounded DOWN: 100.0% only
+        when no hour is missing."""
+        if self.hours_elapsed == 0:
+            return "no hour elapsed"
+        tenths = self.hours_reported * 1000 // self.hours_elapsed
+        return f"{tenths // 10}.{tenths % 10}%"
+
+    @property
+    def counts_text(self) -> str:
+        return f"{self.hours_reported:,} h reported of {self.hours_elapsed:,} h elapsed"
+
+    @property
+    def estimated_text(self) -> str:
+        return f"{self.estimated_hours:,} hour{'' if self.estimated_hours == 1 else 's'} estimated"
+
+    @property
+    def missing_text(self) -> str:
+        if self.complete:
+            return "no hour missing"
+        n = len(self.gaps)
+        runs = f" in {n:,} gap{'' if n == 1 else 's'}" if n else ""
+        return f"{self.missing_hours:,} hour{'' if self.missing_hours == 1 else 's'} missing{runs}"
+
+    @property
+    def text(self) -> str:
+        """e.g. "99.9% (1,234 h reported of 1,235 h elapsed), 3 hours estimated, 1 hour missing in 1 gap"."""
+        return f"{self.percent_text} ({self.counts_text}), {self.estimated_text}, {self.missing_text}"
+
+
+def gaps_from_words(facility_id: int, reporting_start: int, hours_elapsed: int, words: Sequence[int]) -> list[Gap]:
+    """The runs of unreported hours among the first `hours_elapsed` hours of a facility, from its
+    reportedHoursWord bitmaps (bit b of word w: the hour reportingStart + (256 w + b) h)."""
+    if hours_elapsed <= 0:
+        return []
+    bits = np.zeros(len(words) * 256, dtype=np.uint8)
+    for w, value in enumerate(words):
+        if value:
+            raw = np.frombuffer(int(value).to_bytes(32, "little"), dtype=np.uint8)
+            bits[256 * w: 256 * (w + 1)] = np.unpackbits(raw, bitorder="little")
+    missing = np.ones(hours_elapsed, dtype=np.int8)
+    n = min(hours_elapsed, bits.size)
+    missing[:n] = 1 - bits[:n]
+    edges = np.diff(np.concatenate(([0], missing, [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [Gap(facility_id, reporting_start + int(a) * HOUR, reporting_start + int(b) * HOUR)
+            for a, b in zip(starts, ends)]
+
+
+def reported_in_words(hours_elapsed: int, words: Sequence[int]) -> int:
+    """How many of the first `hours_elapsed` hours the bitmaps mark reported."""
+    total = 0
+    for w, value in enumerate(words):
+        lo = 256 * w
+        if lo >= hours_elapsed:
+            break
+        keep = min(256, hours_elapsed - lo)
+        total += bin(int(value) & ((1 << keep) - 1)).count("1")
+    return total
+
+
 # ---------------------------------------------------------------- the bond (home page)
 
 
@@ -558,9 +796,21 @@ class FacilityRow:
     name: str
     kind: str
     active: bool
-    allocated_proceeds: int
-    share_of_issue: float
+    allocated_proceeds: int      # of this bond's allocation version in force now; 0: none (not financed)
+    financed_cost: int           # the facility's financed cost in that version; 0: none
+    share_of_issue: float        # allocated / the issue volume
     metadata_uri: str
+    allocation: str              # the version in force in words, or "not financed by this bond"
+    allocations: list[Allocation] = field(default_factory=list)   # every version, oldest first
+
+    @property
+    def financed(self) -> bool:
+        return self.allocated_proceeds > 0
+
+    @property
+    def share(self) -> Fraction:
+        """The bond's share of the facility's impact now: allocated / financed cost."""
+        return Fraction(self.allocated_proceeds, self.financed_cost) if self.financed_cost else Fraction(0)
 
 
 @dataclass
@@ -621,8 +871,8 @@ def bond_overview(settings: PageSettings, now: int | None = None) -> BondOvervie
     for d in doc_names:
         items.append(call(bond, "getDocument", d))
     for f in range(1, nfac + 1):
-        items.append(call(oracle, "facility", f))
-    res = call_many(s.w3, items)
+        items += [call(oracle, "facility", f), call(oracle, "allocations", f, bond.address)]
+    res = call_many(s.w3, items, block=block_no)
     coupons = []
     for i in range(ncoupons):
         date, record, per_unit, total, status = res[5 * i: 5 * i + 5]
@@ -633,10 +883,16 @@ def bond_overview(settings: PageSettings, now: int | None = None) -> BondOvervie
     k += len(doc_names)
     facilities = []
     for j in range(nfac):
-        f = res[k + j]
-        kind, active, _max, _start, allocated, _mhash, fname, uri = f
-        facilities.append(FacilityRow(j + 1, fname, KINDS[kind], active, allocated,
-                                      allocated / volume if volume else 0.0, uri))
+        f, versions = res[k + 2 * j: k + 2 * j + 2]
+        kind, active, _max, _start, _mhash, fname, uri = f
+        versions = [Allocation(*v) for v in versions]
+        now_alloc = allocation_in_force(versions, block_ts)
+        allocated = now_alloc.allocated_proceeds if now_alloc else 0
+        cost = now_alloc.financed_cost if now_alloc and allocated else 0
+        facilities.append(FacilityRow(
+            j + 1, fname, KINDS[kind], active, allocated, cost, allocated / volume if volume else 0.0, uri,
+            allocation_text(versions, block_ts, s.terms.currency, tz), versions,
+        ))
     upcoming = [c for c, raw in zip(coupons, range(ncoupons)) if s.terms.timestamp(c.payment_date) > now]
     today = local_date(now, tz)
     nxt = upcoming[0].payment_date if upcoming else None
@@ -703,6 +959,9 @@ class MethodologyRow:
 
 @dataclass
 class Freshness:
+    """The age of a facility's LATEST reported hour. Hours before it may still be missing (any
+    closed hour can be reported late): `coverage` says how many."""
+
     facility_id: int
     name: str
     last_period_end: int         # 0: nothing reported yet
@@ -710,6 +969,7 @@ class Freshness:
     age_s: int | None
     heartbeat_s: int
     stale: bool
+    coverage: Coverage = field(default_factory=lambda: Coverage(0, 0, 0))
 
     @property
     def age_text(self) -> str:
@@ -718,6 +978,25 @@ class Freshness:
         h, rem = divmod(max(0, self.age_s), 3600)
         return f"{h} h {rem // 60:02d} min"
 
+    @property
+    def earlier_text(self) -> str:
+        """What freshness does not say: whether the hours before the latest reported one are all there."""
+        c = self.coverage
+        if c.complete:
+            return "all reported"
+        return f"{c.missing_text} (coverage {c.percent_text})"
+
+    @property
+    def note(self) -> str:
+        """A sentence: freshness is about the latest reported hour only."""
+        if self.age_s is None:
+            return f"{self.name}: no hour reported yet."
+        text = f"{self.name}: the latest reported hour ended {self.age_text} ago"
+        if self.coverage.complete:
+            return text + "; every earlier hour is reported."
+        return (text + f"; this says nothing about earlier hours, and some are missing: {self.coverage.missing_text} "
+                f"(coverage {self.coverage.percent_text}).")
+
 
 @dataclass
 class FacilityImpact:
@@ -725,30 +1004,54 @@ class FacilityImpact:
     name: str
     kind: str
     report_count: int
-    energy_reduction_j: int      # since issuance, from facilityTotals (corrections applied)
+    energy_reduction_j: int      # the whole facility since its reporting start: facilityTotals (corrections applied)
     co2_avoided_mg: int
-    last24_energy_j: int
+    last24_energy_j: int         # the whole facility, last 24 reported hours
     last24_co2_mg: int
+    attributed_energy_j: int = 0          # the bond's share since issuance: attributedTotals(facility, bond)
+    attributed_co2_mg: int = 0
+    attributed_last24_energy_j: int = 0   # the bond's share of the last 24 hours (attributed_share)
+    attributed_last24_co2_mg: int = 0
+    allocations: list[Allocation] = field(default_factory=list)   # the bond's versions, oldest first
+    allocation: str = "not financed by this bond"                 # the version in force, in words
+    coverage: Coverage = field(default_factory=lambda: Coverage(0, 0, 0))
+    reporting_start: int = 0
+    window_hours_reported: int = 0        # hours of the last-24-hours window with a report in force
+
+    @property
+    def financed(self) -> bool:
+        """A non-zero allocation of the bond in some version (what bondCoverage counts)."""
+        return financed_by(self.allocations)
+
+    @property
+    def short(self) -> str:
+        return short_name(self.name)
 
 
 @dataclass
 class ImpactView:
-    energy_reduction_j: int      # bondTotals: since issuance
+    bond: str                    # the bond's address: every "bond's share" figure is for it
+    energy_reduction_j: int      # bondTotals(bond): the bond's share since issuance
     co2_avoided_mg: int
-    last24_energy_j: int
+    last24_energy_j: int         # the bond's share of the last 24 hours (attributed_share, per facility)
     last24_co2_mg: int
     window_start: int            # the last 24 reported hours: [window_start, window_end)
     window_end: int
     window_text: str
     facilities: list[FacilityImpact]
     hourly: pd.DataFrame         # the window: facility, hour (local wall clock), actual_kwh, benchmark_kwh, energy_mj, co2_kg
-    daily: pd.DataFrame          # facility, short (name), day, energy_mj, co2_t
-    monthly: pd.DataFrame        # facility, short (name), month, energy_mj, co2_t
+    daily: pd.DataFrame          # facility, short (name), day, energy_mj, co2_t (each facility's own figures)
+    monthly: pd.DataFrame        # facility, short (name), month, energy_mj, co2_t (each facility's own figures)
     methodologies: list[MethodologyRow]
     freshness: list[Freshness]
     heartbeat_s: int
     report_count: int            # effective hourly reports (corrections applied)
     timezone: str
+    coverage: Coverage = field(default_factory=lambda: Coverage(0, 0, 0))   # bondCoverage, gaps of its facilities
+    currency: str = "JPY"
+    block: int = 0               # the block every view was read at
+    block_time: int = 0
+    problems: list[str] = field(default_factory=list)
     _effective: list = field(default_factory=list, repr=False)   # the ReportLogs in force, for the CSV
     _names: dict = field(default_factory=dict, repr=False)
 
@@ -777,6 +1080,63 @@ class ImpactView:
     @property
     def any_stale(self) -> bool:
         return any(f.stale for f in self.freshness)
+
+    @property
+    def financed(self) -> list[FacilityImpact]:
+        """The facilities the bond's figures cover (a non-zero allocation in some version)."""
+        return [f for f in self.facilities if f.financed]
+
+    @property
+    def not_financed(self) -> list[FacilityImpact]:
+        return [f for f in self.facilities if not f.financed]
+
+    @property
+    def gaps(self) -> list[Gap]:
+        """Missing hours of every facility, oldest first."""
+        return sorted((g for f in self.facilities for g in f.coverage.gaps), key=lambda g: (g.start, g.facility_id))
+
+    @property
+    def window_hours(self) -> int:
+        """Hours the last-24-hours window holds for the bond's facilities (24 each)."""
+        return 24 * len(self.financed) if self.window_end else 0
+
+    @property
+    def window_hours_reported(self) -> int:
+        return sum(f.window_hours_reported for f in self.financed)
+
+    @property
+    def window_note(self) -> str:
+        """Whether the last-24-hours figures of the bond have every hour of the window."""
+        if not self.window_end:
+            return "no reports yet"
+        have, want = self.window_hours_reported, self.window_hours
+        if have == want:
+            return f"all {want:,} hours of the window reported"
+        return f"{have:,} of {want:,} hours of the window reported: {want - have:,} missing"
+
+    @property
+    def share_text(self) -> str:
+        """The facilities in the bond's figures and each one's share, e.g. "Kyoso-to 100%"."""
+        parts = []
+        for f in self.financed:
+            a = allocation_in_force(f.allocations, self.block_time)
+            parts.append(f"{f.short} {a.share_text}" if a is not None and a.allocated_proceeds else
+                         f"{f.short} (earlier allocation versions)")
+        return ", ".join(parts)
+
+    @property
+    def covers_text(self) -> str:
+        """What every "since issuance" figure of the bond covers, in one sentence."""
+        n = len(self.financed)
+        c = self.coverage
+        text = (f"The bond's share (allocated / financed cost) of {n} facilit{'y' if n == 1 else 'ies'}"
+                f"{f' ({self.share_text})' if n else ''}; coverage {c.percent_text} ({c.counts_text}), "
+                f"{c.estimated_text}")
+        text += "." if c.complete else f"; {c.missing_text} (see Coverage)."
+        if self.not_financed:
+            text += (" Not in these figures: " + ", ".join(f.short for f in self.not_financed)
+                     + " (not financed by this bond; shown on its own below).")
+        return text
 
 
 def effective_reports(logs: Iterable[ReportLog]) -> list[ReportLog]:
@@ -823,33 +1183,51 @@ def _rollups(frame: pd.DataFrame, names: dict[int, str], offset_s: int) -> tuple
 
 @guarded
 def impact_view(settings: PageSettings, now: int | None = None) -> ImpactView:
+    """The Impact page. The bond's figures (since issuance, last 24 hours, coverage) are its share
+    of the facilities it finances, never a sum of facilities: bondTotals(bond), attributed_share
+    over the window's reports, bondCoverage(bond); each facility is shown whole (facilityTotals)
+    and with the part attributable to the bond (attributedTotals). Every view is read at one
+    block; the missing hours come from reportedHoursWord, read only for a facility whose coverage
+    says some hour is missing."""
     s = session(settings.rpc_url, settings.deployments_dir)
     oracle, tz = s.suite.oracle, s.tz
     if oracle is None:
         raise PageError("This deployment has no ImpactOracle, so there are no impact figures to show.")
-    nfac, nmeth, heartbeat, totals, latest_hex = call_many(s.w3, [
+    bond = s.suite.bond.address
+    nfac, nmeth, heartbeat, block = call_many(s.w3, [
         call(oracle, "facilityCount"), call(oracle, "methodologyCount"), call(oracle, "heartbeat"),
-        call(oracle, "bondTotals"), rpc("eth_blockNumber"),
+        rpc("eth_getBlockByNumber", "latest", False),
     ])
-    latest = int(latest_hex, 16)
+    latest, block_ts = int(block["number"], 16), int(block["timestamp"], 16)
     logs = s.reports.refresh(latest)
     factor_logs = s.factors.refresh(latest)
-    items = []
+    allocation_logs = s.allocation_logs.refresh(latest)
+    per = 7
+    items = [call(oracle, "bondTotals", bond), call(oracle, "bondCoverage", bond)]
     for f in range(1, nfac + 1):
         items += [call(oracle, "facility", f), call(oracle, "facilityTotals", f), call(oracle, "lastPeriodEnd", f),
-                  call(oracle, "reportCount", f)]
+                  call(oracle, "reportCount", f), call(oracle, "attributedTotals", f, bond),
+                  call(oracle, "allocations", f, bond), call(oracle, "coverage", f)]
     for v in range(1, nmeth + 1):
         items.append(call(oracle, "methodology", v))
     res = call_many(s.w3, items, block=latest)
+    totals, bond_cov = res[0], res[1]
+    res = res[2:]
     facilities, names, lpe = [], {}, {}
     for j in range(nfac):
-        f, ftot, last_end, count = res[4 * j: 4 * j + 4]
-        names[j + 1] = f[6]
+        f, ftot, last_end, count, atot, versions, cov = res[per * j: per * j + per]
+        versions = [Allocation(*v) for v in versions]
+        names[j + 1] = f[5]
         lpe[j + 1] = last_end
-        facilities.append(FacilityImpact(j + 1, f[6], KINDS[f[0]], count, ftot[2], ftot[3], 0, 0))
+        facilities.append(FacilityImpact(
+            j + 1, f[5], KINDS[f[0]], count, ftot[2], ftot[3], 0, 0,
+            attributed_energy_j=atot[2], attributed_co2_mg=atot[3], allocations=versions,
+            allocation=allocation_text(versions, block_ts, s.terms.currency, tz),
+            coverage=Coverage(*cov), reporting_start=f[3],
+        ))
     methodologies = []
     for v in range(1, nmeth + 1):
-        m = res[4 * nfac + v - 1]
+        m = res[per * nfac + v - 1]
         model_id, model_version, pef, created, uri, shash = m
         factors = [FactorRow(int(x["version"]), int(x["year"]), int(x["gramsPerKWh"]), bool(x["isFinal"]), x["source"])
                    for x in factor_logs if int(x["version"]) == v]
@@ -863,12 +1241,31 @@ def impact_view(settings: PageSettings, now: int | None = None) -> ImpactView:
     eff = table.effective
     cols = {c: v[eff] for c, v in table.cols.items()}
     eff_pos = np.flatnonzero(eff)
-    window_end = max(lpe.values(), default=0)
+    # lastPeriodEnd is the facility's reportingStart before its first report
+    window_end = max((lpe[fi.facility_id] for fi in facilities if fi.coverage.hours_reported), default=0)
     window_start = window_end - 24 * HOUR
     ps = cols["period_start"]
     win = np.flatnonzero((ps >= window_start) & (ps < window_end))
     in_window = [logs[k] for k in eff_pos[win]]
-    stored = call_many(s.w3, [call(oracle, "report", l.facility_id, l.index) for l in in_window], block=latest)
+    # one more batch: the window's stored reports (Wh for the chart) and, for each facility with a
+    # missing hour, its reported-hours bitmaps up to the hours elapsed
+    items = [call(oracle, "report", l.facility_id, l.index) for l in in_window]
+    word_reads = []
+    for fi in facilities:
+        if not fi.coverage.complete:
+            n_words = -(-fi.coverage.hours_elapsed // 256)
+            word_reads.append((fi, len(items), n_words))
+            items += [call(oracle, "reportedHoursWord", fi.facility_id, w) for w in range(n_words)]
+    res = call_many(s.w3, items, block=latest)
+    stored = res[:len(in_window)]
+    problems = []
+    for fi, at, n_words in word_reads:
+        words = res[at: at + n_words]
+        fi.coverage.gaps = gaps_from_words(fi.facility_id, fi.reporting_start, fi.coverage.hours_elapsed, words)
+        marked = reported_in_words(fi.coverage.hours_elapsed, words)
+        if marked != fi.coverage.hours_reported:
+            problems.append(f"{fi.name}: the chain's bitmap of reported hours marks {marked:,} hours, its coverage "
+                            f"counts {fi.coverage.hours_reported:,}.")
     hourly = pd.DataFrame({
         "facility": [names.get(l.facility_id, str(l.facility_id)) for l in in_window],
         "facility_id": [l.facility_id for l in in_window],
@@ -880,27 +1277,42 @@ def impact_view(settings: PageSettings, now: int | None = None) -> ImpactView:
         "energy_mj": [l.energy_reduction_j / 1e6 for l in in_window],
         "co2_kg": [l.co2_avoided_mg / 1e6 for l in in_window],
     })
+    by_facility: dict[int, list[AllocationLog]] = {}
+    for a in allocation_logs:
+        by_facility.setdefault(a.facility_id, []).append(a)
+    bond_last24_j = bond_last24_mg = 0
     for fi in facilities:
         mine = [l for l in in_window if l.facility_id == fi.facility_id]
+        fi.window_hours_reported = len({l.period_start for l in mine})
         fi.last24_energy_j = sum(l.energy_reduction_j for l in mine)
         fi.last24_co2_mg = sum(l.co2_avoided_mg for l in mine)
+        starts = allocation_period_starts(fi.reporting_start, by_facility.get(fi.facility_id, []))
+        fi.attributed_last24_energy_j, fi.attributed_last24_co2_mg = attributed_share(
+            ((l.period_start, l.energy_reduction_j, l.co2_avoided_mg) for l in mine), starts, fi.allocations)
+        bond_last24_j += fi.attributed_last24_energy_j
+        bond_last24_mg += fi.attributed_last24_co2_mg
+    bond_coverage = Coverage(*bond_cov, gaps=sorted((g for fi in facilities if fi.financed for g in fi.coverage.gaps),
+                                                    key=lambda g: (g.start, g.facility_id)))
     offset = s.terms.utc_offset_seconds
     frame = pd.DataFrame({k: cols[k] for k in ("facility_id", "period_start", "energy_j", "co2_mg")})
     daily, monthly = _rollups(frame, names, offset)
     now = int(time.time()) if now is None else now
     freshness = []
-    for fid, end in lpe.items():
-        age = now - end if end else None
-        freshness.append(Freshness(fid, names[fid], end, local_time(end - HOUR, tz) if end else "",
-                                   age, heartbeat, age is None or age > heartbeat))
+    for fi in facilities:
+        end = lpe[fi.facility_id]
+        reported = fi.coverage.hours_reported > 0
+        age = now - end if reported else None
+        freshness.append(Freshness(fi.facility_id, fi.name, end if reported else 0,
+                                   local_time(end - HOUR, tz) if reported else "",
+                                   age, heartbeat, age is None or age > heartbeat, fi.coverage))
     return ImpactView(
-        energy_reduction_j=totals[2], co2_avoided_mg=totals[3],
-        last24_energy_j=sum(l.energy_reduction_j for l in in_window),
-        last24_co2_mg=sum(l.co2_avoided_mg for l in in_window),
+        bond=bond, energy_reduction_j=totals[2], co2_avoided_mg=totals[3],
+        last24_energy_j=bond_last24_j, last24_co2_mg=bond_last24_mg,
         window_start=window_start, window_end=window_end,
         window_text=(f"{local_time(window_start, tz)} to {local_time(window_end, tz)}" if window_end else "no reports yet"),
         facilities=facilities, hourly=hourly, daily=daily, monthly=monthly, methodologies=methodologies,
         freshness=freshness, heartbeat_s=heartbeat, report_count=int(eff_pos.size), timezone=s.terms.timezone,
+        coverage=bond_coverage, currency=s.terms.currency, block=latest, block_time=block_ts, problems=problems,
         _effective=[logs[k] for k in eff_pos], _names=dict(names),
     )
 
@@ -973,7 +1385,7 @@ def facility_names(settings: PageSettings) -> dict[int, str]:
         return {}
     n = call_many(s.w3, [call(oracle, "facilityCount")])[0]
     res = call_many(s.w3, [call(oracle, "facility", f) for f in range(1, n + 1)])
-    return {f: r[6] for f, r in zip(range(1, n + 1), res)}
+    return {f: r[5] for f, r in zip(range(1, n + 1), res)}   # Facility.name
 
 
 @dataclass
@@ -1127,7 +1539,7 @@ def verify_report(settings: PageSettings, facility_id: int, index: int, *, only:
                 addr = recover_compact(digest, bytes(sig["r"]), bytes(sig["vs"]))
                 signers.append(SignerCheck(addr, addr.lower() in members_l))
     return VerifyResult(
-        facility_id=facility_id, facility=fac[6] if not isinstance(fac, CallFailed) else str(facility_id),
+        facility_id=facility_id, facility=fac[5] if not isinstance(fac, CallFailed) else str(facility_id),
         index=index, period_start=period_start,
         hour_text=f"{local_time(period_start, s.tz)} to {local_time(period_start + HOUR, s.tz)}",
         actual_wh=actual, benchmark_wh=benchmark, reading_count=count, energy_reduction_j=energy_j,

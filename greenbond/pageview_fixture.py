@@ -27,6 +27,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from web3 import Web3
 
@@ -272,9 +273,12 @@ class DemoLikeChain:
     # -- impact reports
 
     def report_hours(self, start: int, end: int, *, batch: int = 100, threshold: int | None = None,
-                     signer_keys=None, store_readings: bool = True, seed: int = 7) -> int:
+                     signer_keys=None, store_readings: bool = True, seed: int = 7,
+                     skip: Iterable[tuple[int, int]] = ()) -> int:
         """Simulates readings for [start, end) (hours), submits each facility's hourly reports
-        signed by the dev signers (`threshold` of them), stores the raw readings; returns the count."""
+        signed by the dev signers (`threshold` of them), stores the raw readings; returns the count.
+        The hours in `skip`, (facility id, period start) pairs, are left out (neither sent nor
+        stored): missing hours, a gap on chain."""
         from greenbond.impact.facilities import load_facilities
         from greenbond.impact.hourly import HourlyAggregator, hourly_report
         from greenbond.impact.methodology import load_methodology
@@ -298,9 +302,10 @@ class DemoLikeChain:
             store = FeederStore(self.readings_db)
             store.bind_chain(self.w3.eth.chain_id, oracle.address)
         agg = HourlyAggregator(facilities, methodology)
+        skip = set(skip)
         figures = [f for f in agg.run(simulate(facilities, dt.datetime.fromtimestamp(start, UTC),
                                                 dt.datetime.fromtimestamp(end, UTC), seed=seed))
-                   if hasattr(f, "readings_root")]
+                   if hasattr(f, "readings_root") and (f.facility_id, f.period_start) not in skip]
         figures.sort(key=lambda f: (f.period_start, f.facility_id))
         chain_id = self.w3.eth.chain_id
         pending = []

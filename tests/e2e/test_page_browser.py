@@ -1,10 +1,13 @@
 """The investor page end to end in a real browser: Streamlit serving app/ against a demo-like
 chain (greenbond.pageview_fixture: a private Anvil, the suite deployed with deploy_suite, five
 investors, coupons paid to the present, 48 hours of signed impact reports and their readings in a
-feeder database), driven by Playwright in headless Debian Chromium (/usr/bin/chromium).
+feeder database, one hour of the building left out), driven by Playwright in headless Debian
+Chromium (/usr/bin/chromium).
 
-The figures on the page must equal the contracts' values; the Verify flow must succeed for a real
-reading and fail for a tampered one. Screenshots go to reports/screenshots/e2e/ (git-ignored: a
+The figures on the page must equal the contracts' values: the bond's figures are its share of the
+building (the demo solar plant is not financed by the bond), coverage is the oracle's, the hour
+left out is listed as a gap; no metric's label or value is cut off at 1280 px. The Verify flow must
+succeed for a real reading and fail for a tampered one. Screenshots go to reports/screenshots/e2e/ (git-ignored: a
 test run leaves the tree clean; the README's pictures are demo-*.png, taken from a real
 `make demo`).
 
@@ -24,7 +27,9 @@ from greenbond.pageview_fixture import CHROMIUM, DemoLikeChain, launch_chromium,
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "reports" / "screenshots" / "e2e"
 HOURS = 48
+HOUR = 3600
 TIMEOUT_MS = 60_000
+MISSING_BACK = 30     # the building's hour present - 30 h is left out: a gap outside the last 24 hours
 
 
 def _need_browser():
@@ -48,7 +53,8 @@ def site(tmp_path_factory):
     chain = DemoLikeChain.build(base / "chain")
     server = None
     try:
-        chain.report_hours(chain.present - HOURS * 3600, chain.present)
+        chain.report_hours(chain.present - HOURS * 3600, chain.present,
+                           skip=[(1, chain.present - MISSING_BACK * HOUR)])
         server = start_page({
             "GREENBOND_RPC_URL": chain.anvil.url, "GREENBOND_DEPLOYMENTS": str(chain.deployments_dir),
             "GREENBOND_FEEDER_DB": str(chain.readings_db), "GREENBOND_ISSUER_KEY": str(chain.issuer_key),
@@ -84,12 +90,19 @@ def metrics(page, *wanted: str) -> dict[str, str]:
     return out
 
 
-def shot(page, name: str, height: int = 1000) -> None:
+def shot(page, name: str, height: int = 1000, width: int = 1400) -> None:
     """A screenshot; Streamlit scrolls inside its own container, so a long page gets a tall window."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1400, "height": height})
+    page.set_viewport_size({"width": width, "height": height})
     page.screenshot(path=str(SHOTS / name), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def cut_off_metrics(page) -> list[str]:
+    """The metric labels and values whose text is wider than their box (shown with an ellipsis)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll(
+            '[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *, [data-testid="stMetricValue"], [data-testid="stMetricValue"] *'))
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
 
 
 def test_bond_page(site):
@@ -109,18 +122,43 @@ def test_bond_page(site):
 def test_impact_page(site):
     chain = site[0]
     oracle = chain.contract("ImpactOracle")
+    bond = chain.contracts["GreenBond"]
     page = open_page(site, "Impact", charts=4)
     m = metrics(page, "Energy reduction since issuance (MJ)", "CO2 avoided since issuance (t-CO2)",
-                "Energy reduction, last 24 h (MJ)", "CO2 avoided, last 24 h (t-CO2)")
-    _mj, _g, joules, mg = oracle.functions.bondTotals().call()
+                "Energy reduction, last 24 h (MJ)", "CO2 avoided, last 24 h (t-CO2)", "Coverage", "Hours missing")
+    _mj, _g, joules, mg = oracle.functions.bondTotals(bond).call()
+    assert (joules, mg) == tuple(oracle.functions.attributedTotals(1, bond).call()[2:])   # the building only
     assert m["Energy reduction since issuance (MJ)"] == f"{joules / 1e6:,.0f}"
     assert m["CO2 avoided since issuance (t-CO2)"] == f"{mg / 1e9:,.1f}"
     end = max(oracle.functions.lastPeriodEnd(f).call() for f in (1, 2))
-    figs = [f for fs in chain.reports.values() for f in fs if end - 24 * 3600 <= f.period_start < end]
+    figs = [f for f in chain.reports[1] if end - 24 * 3600 <= f.period_start < end]   # share 1 of the building
+    assert len(figs) == 24
     assert m["Energy reduction, last 24 h (MJ)"] == f"{sum(f.energy_reduction_j for f in figs) / 1e6:,.1f}"
     assert m["CO2 avoided, last 24 h (t-CO2)"] == f"{sum(f.co2_avoided_mg for f in figs) / 1e9:,.3f}"
-    assert "(in force)" in page.inner_text("body")  # the markdown and the (static) tables
-    shot(page, "impact.png", height=2900)
+    reported, elapsed, estimated = oracle.functions.bondCoverage(bond).call()
+    assert reported == HOURS - 1
+    assert m["Hours reported"] == f"{reported:,}" and m["Hours elapsed"] == f"{elapsed:,}"
+    assert m["Hours estimated"] == f"{estimated:,}" and m["Hours missing"] == f"{elapsed - reported:,}"
+    body = page.inner_text("body")
+    assert "(in force)" in body  # the markdown and the (static) tables
+    assert "The bond's share (allocated / financed cost) of 1 facility (Kyoso-to 100%)" in body
+    assert "Not in these figures: Demo rooftop solar plant" in body
+    assert "not financed by this bond" in body and "How the bond's share is computed" in body
+    from zoneinfo import ZoneInfo
+
+    from greenbond.pageview import local_time
+
+    hole = chain.present - MISSING_BACK * HOUR
+    tz = ZoneInfo(chain.terms.timezone)
+    gap_rows = [[c.strip() for c in row.locator("th, td").all_inner_texts()]
+                for row in page.locator("tr", has_text=local_time(hole, tz)).all()]
+    assert ["Kyoso-to", local_time(hole, tz), local_time(hole + HOUR, tz), "1"] in gap_rows   # the gap, 1 hour
+    assert "It says nothing about earlier hours" in body
+    shot(page, "impact.png", height=4300)
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.locator('[data-testid="stMetric"]').first.wait_for()
+    assert cut_off_metrics(page) == []
+    shot(page, "impact-1280.png", height=4300, width=1280)
 
 
 def test_verify_real_then_tampered(site):

@@ -1,14 +1,20 @@
 """The investor page (app/) with streamlit.testing.v1.AppTest against a demo-like chain: a private
 Anvil on a free port, the suite deployed with greenbond.deploy.deploy_suite (Brownie, in a
 subprocess), five investors, coupons paid up to the present, and 72 hours of signed hourly impact
-reports with their raw readings in a readings store (greenbond.pageview_fixture). Each page must
-render without an exception and show the numbers the contracts hold; error pages show sentences.
+reports with their raw readings in a readings store (greenbond.pageview_fixture), one hour of the
+building left out (a gap). Each page must render without an exception and show the numbers the
+contracts hold; error pages show sentences.
+
+The bond's figures are its share of the facilities it finances: the building (allocated
+10,000,000,000 of a financed cost of 10,000,000,000) and not the demo solar plant (no allocation).
+Coverage and gaps are checked against an independent count of the ReportAccepted events.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -18,14 +24,21 @@ from greenbond.pageview_fixture import DemoLikeChain, free_port
 
 APP = Path(__file__).resolve().parents[2] / "app"
 HOURS = 72
+HOUR = 3600
 TIMEOUT = 120
+BUILDING, SOLAR = 1, 2
+MISSING_BACK = 40     # the building's hour present - 40 h is never reported: a gap outside the last 24 hours
+
+
+def missing_hour(chain) -> int:
+    return chain.present - MISSING_BACK * HOUR
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     chain = DemoLikeChain.build(tmp_path_factory.mktemp("page-chain"))
     try:
-        chain.report_hours(chain.present - HOURS * 3600, chain.present)
+        chain.report_hours(chain.present - HOURS * 3600, chain.present, skip=[(BUILDING, missing_hour(chain))])
         yield chain
     finally:
         chain.stop()
@@ -58,6 +71,79 @@ def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
 
 
+def table_with(at: AppTest, column: str):
+    """The first st.table whose columns include `column`."""
+    for t in at.table:
+        if column in t.value.columns:
+            return t.value
+    raise AssertionError(f"no table with a column {column!r}: {[list(t.value.columns) for t in at.table]}")
+
+
+# ---------------------------------------------------------------- independent counts from the events
+
+
+def in_force(d) -> list[dict]:
+    """The reports in force on chain: every ReportAccepted event (web3, from block 0) except those
+    a correction superseded; each with its stored report's quality flags."""
+    oracle = d.contract("ImpactOracle")
+    events = [dict(e["args"]) for e in oracle.events.ReportAccepted().get_logs(from_block=0)]
+    gone = {(e["facilityId"], e["supersedes"] - 1) for e in events if e["supersedes"]}
+    out = [e for e in events if (e["facilityId"], e["index"]) not in gone]
+    for e in out:
+        e["qualityFlags"] = oracle.functions.report(e["facilityId"], e["index"]).call()[4]
+    return out
+
+
+def independent_coverage(d, facility: int, events: list[dict]) -> dict:
+    """Hours reported, elapsed, estimated and the missing hour runs of a facility, counted from
+    the events and the latest block's clock (not from the oracle's coverage views)."""
+    start = d.contract("ImpactOracle").functions.facility(facility).call()[3]
+    now = d.w3.eth.get_block("latest")["timestamp"]
+    elapsed = (now - start) // HOUR
+    hours = {e["periodStart"] for e in events if e["facilityId"] == facility}
+    estimated = sum(1 for e in events if e["facilityId"] == facility and e["qualityFlags"] & 1)
+    runs, run = [], None
+    for h in range(elapsed):
+        t = start + h * HOUR
+        if t in hours:
+            run = None
+        elif run is not None and run[1] == t:
+            run[1] = t + HOUR
+        else:
+            run = [t, t + HOUR]
+            runs.append(run)
+    return {"reported": len(hours), "elapsed": elapsed, "estimated": estimated, "gaps": [tuple(r) for r in runs]}
+
+
+def allocation_share(d, facility: int, events: list[dict], window=None) -> tuple[int, int]:
+    """The bond's share of a facility's reports in force (all, or those in [window)), by the
+    oracle's rule recomputed here: per allocation period (the periods start at the facility's
+    reportingStart and at every AllocationRecorded effectiveFrom after it), the period's sums x
+    allocated / financed cost of the bond's version in force at the period's start, truncated
+    toward zero."""
+    oracle = d.contract("ImpactOracle")
+    bond = d.contracts["GreenBond"]
+    start = oracle.functions.facility(facility).call()[3]
+    starts = [start]
+    for e in oracle.events.AllocationRecorded().get_logs(from_block=0):
+        if e["args"]["facilityId"] == facility and e["args"]["effectiveFrom"] > starts[-1]:
+            starts.append(e["args"]["effectiveFrom"])
+    versions = oracle.functions.allocations(facility, bond).call()
+    j = mg = 0
+    for k, p0 in enumerate(starts):
+        p1 = starts[k + 1] if k + 1 < len(starts) else 2 ** 64
+        mine = [e for e in events if e["facilityId"] == facility and p0 <= e["periodStart"] < p1
+                and (window is None or window[0] <= e["periodStart"] < window[1])]
+        force = [v for v in versions if v[0] <= p0]
+        if not force or force[-1][1] == 0:
+            continue
+        _eff, alloc, cost = force[-1]
+        pj, pmg = sum(e["energyReductionJ"] for e in mine), sum(e["co2AvoidedMg"] for e in mine)
+        j += (abs(pj) * alloc // cost) * (1 if pj >= 0 else -1)
+        mg += (abs(pmg) * alloc // cost) * (1 if pmg >= 0 else -1)
+    return j, mg
+
+
 # ---------------------------------------------------------------- the bond
 
 
@@ -84,10 +170,17 @@ def test_bond_page_shows_the_contracts_values(env):
     for name, chain_hash in zip(docs["document"], docs["hash on chain"]):
         assert chain_hash == "0x" + bytes(bond.functions.getDocument(name.encode().ljust(32, b"\0")).call()[1]).hex()
     assert len(at.success) == 2 and not at.error
-    facilities = at.dataframe[2].value
-    assert list(facilities["allocated (JPY)"]) == [
-        oracle.functions.facility(f).call()[4] for f in range(1, oracle.functions.facilityCount().call() + 1)
-    ]
+    facilities = table_with(at, "allocated (JPY)")
+    bond_address = d.contracts["GreenBond"]
+    for f, row in zip(range(1, oracle.functions.facilityCount().call() + 1), facilities.itertuples(index=False)):
+        versions = oracle.functions.allocations(f, bond_address).call()
+        row = dict(zip(facilities.columns, row))
+        if versions and versions[-1][1]:
+            assert row["allocated (JPY)"] == f"{versions[-1][1]:,}" and row["financed cost (JPY)"] == f"{versions[-1][2]:,}"
+            assert row["bond's share of its impact"] == "100%"
+        else:
+            assert row["allocated (JPY)"] == "not financed by this bond" and row["bond's share of its impact"] == "none"
+    assert list(facilities["allocated (JPY)"]) == ["10,000,000,000", "not financed by this bond"]
     assert "JSON-RPC calls" in texts(at.caption)
 
 
@@ -97,40 +190,141 @@ def test_bond_page_shows_the_contracts_values(env):
 def test_impact_page_shows_totals_windows_and_freshness(env):
     d = env
     oracle = d.contract("ImpactOracle")
+    bond = d.contracts["GreenBond"]
     at = page("1_Impact.py")
-    _mj, _g, joules, mg = oracle.functions.bondTotals().call()
+    _mj, _g, joules, mg = oracle.functions.bondTotals(bond).call()
     assert metric(at, "Energy reduction since issuance (MJ)") == f"{joules / 1e6:,.0f}"
     assert metric(at, "CO2 avoided since issuance (t-CO2)") == f"{mg / 1e9:,.1f}"
     end = max(oracle.functions.lastPeriodEnd(f).call() for f in (1, 2))
     figs = [f for fs in d.reports.values() for f in fs if end - 24 * 3600 <= f.period_start < end]
     assert len(figs) == 48
-    assert metric(at, "Energy reduction, last 24 h (MJ)") == f"{sum(f.energy_reduction_j for f in figs) / 1e6:,.1f}"
-    assert metric(at, "CO2 avoided, last 24 h (t-CO2)") == f"{sum(f.co2_avoided_mg for f in figs) / 1e9:,.3f}"
-    per_facility = at.table[0].value
-    for f, row in zip((1, 2), per_facility.itertuples(index=False)):
+    building = [f for f in figs if f.facility_id == BUILDING]     # share 1: the bond's last 24 h are the building's
+    assert metric(at, "Energy reduction, last 24 h (MJ)") == f"{sum(f.energy_reduction_j for f in building) / 1e6:,.1f}"
+    assert metric(at, "CO2 avoided, last 24 h (t-CO2)") == f"{sum(f.co2_avoided_mg for f in building) / 1e9:,.3f}"
+    per_facility = table_with(at, "energy since issuance, bond's part (MJ)")
+    for f, row in zip((1, 2), per_facility.to_dict("records")):
         totals = oracle.functions.facilityTotals(f).call()
-        assert row[2] == oracle.functions.reportCount(f).call() == HOURS
-        assert row[3] == round(totals[2] / 1e6, 3) and row[4] == round(totals[3] / 1e9, 6)
-    factors = at.table[1].value
+        attributed = oracle.functions.attributedTotals(f, bond).call()
+        assert row["reports"] == f"{oracle.functions.reportCount(f).call():,}"
+        assert row["energy since issuance, facility (MJ)"] == f"{totals[2] / 1e6:,.1f}"
+        assert row["CO2 since issuance, facility (t)"] == f"{totals[3] / 1e9:,.3f}"
+        if f == BUILDING:
+            assert row["energy since issuance, bond's part (MJ)"] == f"{attributed[2] / 1e6:,.1f}"
+            assert row["CO2 since issuance, bond's part (t)"] == f"{attributed[3] / 1e9:,.3f}"
+            assert row["bond's share (allocated / financed cost)"] == "100% (10,000,000,000 / 10,000,000,000 JPY)"
+        else:
+            assert attributed == [0, 0, 0, 0] and totals[2] > 0
+            assert row["energy since issuance, bond's part (MJ)"] == "not financed"
+            assert row["bond's share (allocated / financed cost)"] == "not financed by this bond"
+    factors = table_with(at, "g-CO2/kWh")
     assert set(factors["status"]) == {"provisional"} and "FY2026" in set(factors["fiscal year"])
     assert "(in force)" in texts(at.markdown)
-    fresh = at.table[2].value
+    fresh = table_with(at, "latest reported hour")
     assert list(fresh["state"]) == ["fresh", "fresh"] and not at.warning
+    assert all("missing" in e for e in fresh["earlier hours"])      # the hours before the 72 are not reported
+    assert "It says nothing about earlier hours" in texts(at.caption)
     assert len(at.get("vega_lite_chart")) == 4 or len(at.get("arrow_vega_lite_chart")) == 4
+    assert "How the bond's share is computed" in [e.label for e in at.expander]
     assert "JSON-RPC calls" in texts(at.caption)
+
+
+def test_bond_figures_exclude_the_unfinanced_solar_plant(env):
+    """(a) The since-issuance figures are the building's attributable share (allocated 1e10 of a
+    financed cost of 1e10: all of it), recomputed here from the events; the solar plant's own
+    figures are on the page, in no figure of the bond."""
+    d = env
+    oracle = d.contract("ImpactOracle")
+    bond = d.contracts["GreenBond"]
+    events = in_force(d)
+    share = allocation_share(d, BUILDING, events)
+    building = (sum(e["energyReductionJ"] for e in events if e["facilityId"] == BUILDING),
+                sum(e["co2AvoidedMg"] for e in events if e["facilityId"] == BUILDING))
+    solar = (sum(e["energyReductionJ"] for e in events if e["facilityId"] == SOLAR),
+             sum(e["co2AvoidedMg"] for e in events if e["facilityId"] == SOLAR))
+    assert share == building and solar[0] > 0 and solar[1] > 0
+    assert allocation_share(d, SOLAR, events) == (0, 0)
+    v = pv.impact_view(pv.settings_from_env())
+    assert (v.energy_reduction_j, v.co2_avoided_mg) == share == tuple(oracle.functions.bondTotals(bond).call()[2:])
+    assert v.energy_reduction_j != building[0] + solar[0]
+    assert [f.facility_id for f in v.financed] == [BUILDING] and [f.facility_id for f in v.not_financed] == [SOLAR]
+    by_id = {f.facility_id: f for f in v.facilities}
+    assert (by_id[SOLAR].energy_reduction_j, by_id[SOLAR].attributed_energy_j) == (solar[0], 0)
+    assert by_id[SOLAR].allocation == "not financed by this bond"
+    window = (v.window_start, v.window_end)
+    assert (v.last24_energy_j, v.last24_co2_mg) == allocation_share(d, BUILDING, events, window)
+    assert by_id[SOLAR].last24_energy_j > 0 and by_id[SOLAR].attributed_last24_energy_j == 0
+    at = page("1_Impact.py")
+    covers = texts(at.caption)
+    assert "The bond's share (allocated / financed cost) of 1 facility (Kyoso-to 100%)" in covers
+    assert "Not in these figures: Demo rooftop solar plant (not financed by this bond" in covers
+
+
+def test_coverage_is_an_independent_count_of_the_reports(env):
+    """(b) Coverage per facility and for the bond equals a count of the events in force against
+    the latest block's clock; the page shows the bond's."""
+    d = env
+    events = in_force(d)
+    v = pv.impact_view(pv.settings_from_env())
+    for f in v.facilities:
+        mine = independent_coverage(d, f.facility_id, events)
+        c = f.coverage
+        assert (c.hours_reported, c.hours_elapsed, c.estimated_hours) == (mine["reported"], mine["elapsed"], mine["estimated"])
+        assert [(g.start, g.end) for g in c.gaps] == mine["gaps"]
+        assert c.missing_hours == sum((b - a) // HOUR for a, b in mine["gaps"])
+    building = independent_coverage(d, BUILDING, events)
+    assert building["reported"] == HOURS - 1
+    c = v.coverage        # bondCoverage: the building only
+    assert (c.hours_reported, c.hours_elapsed, c.estimated_hours) == (building["reported"], building["elapsed"],
+                                                                      building["estimated"])
+    tenths = c.hours_reported * 1000 // c.hours_elapsed
+    at = page("1_Impact.py")
+    assert metric(at, "Coverage") == f"{tenths // 10}.{tenths % 10}%"
+    assert metric(at, "Hours reported") == f"{building['reported']:,}"
+    assert metric(at, "Hours elapsed") == f"{building['elapsed']:,}"
+    assert metric(at, "Hours estimated") == f"{building['estimated']:,}"
+    assert metric(at, "Hours missing") == f"{building['elapsed'] - building['reported']:,}"
+    assert (f"coverage {c.percent_text} ({building['reported']:,} h reported of {building['elapsed']:,} h elapsed), "
+            f"{building['estimated']:,} hours estimated") in texts(at.caption)
+
+
+def test_a_missing_hour_shows_as_a_gap(env):
+    """(c) The building's hour left out is a gap of one hour on the page, not a blank: in the
+    missing-hours table, in the counts and in the freshness table's 'earlier hours'."""
+    d = env
+    hole = missing_hour(d)
+    oracle = d.contract("ImpactOracle")
+    assert not oracle.functions.isReported(BUILDING, hole).call() and oracle.functions.isReported(SOLAR, hole).call()
+    v = pv.impact_view(pv.settings_from_env())
+    building = next(f for f in v.facilities if f.facility_id == BUILDING)
+    assert pv.Gap(BUILDING, hole, hole + HOUR) in building.coverage.gaps
+    assert len(building.coverage.gaps) == 2        # before the first reported hour, and the hole
+    at = page("1_Impact.py")
+    gaps = table_with(at, "missing from")
+    tz = ZoneInfo(d.terms.timezone)
+    rows = gaps.to_dict("records")
+    assert {"facility": "Kyoso-to", "missing from": pv.local_time(hole, tz),
+            "missing until": pv.local_time(hole + HOUR, tz), "hours missing": "1"} in rows
+    assert sum(1 for r in rows if r["facility"] == "Demo rooftop solar plant") == 1
+    cov = table_with(at, "hours missing")
+    row = cov[cov["facility"] == "Kyoso-to"].iloc[0]
+    assert row["gaps"] == "2" and row["coverage"] != "100.0%"
+    assert "2 gaps" in texts(at.caption)
+    fresh = table_with(at, "earlier hours")
+    assert fresh.iloc[0]["earlier hours"].startswith(f"{building.coverage.missing_hours:,} hours missing in 2 gaps")
 
 
 def test_impact_csv_has_every_report(env):
     v = pv.impact_view(pv.settings_from_env())
     lines = v.csv.strip().splitlines()
-    assert len(lines) == 1 + 2 * HOURS and lines[0].startswith("facility_id,facility,report_index")
-    assert v.report_count == 2 * HOURS
-    assert sum(v.daily["energy_mj"]) == pytest.approx(v.energy_mj)
+    assert len(lines) == 1 + 2 * HOURS - 1 and lines[0].startswith("facility_id,facility,report_index")
+    assert v.report_count == 2 * HOURS - 1
+    assert sum(v.daily["energy_mj"]) == pytest.approx(sum(f.energy_reduction_j for f in v.facilities) / 1e6)
 
 
 def test_impact_warns_when_data_is_stale(env):
     v = pv.impact_view(pv.settings_from_env(), now=env.present + 3 * 3600 + 1)
     assert all(f.stale for f in v.freshness) and v.any_stale
+    assert all("this says nothing about earlier hours, and some are missing" in f.note for f in v.freshness)
 
 
 # ---------------------------------------------------------------- verify

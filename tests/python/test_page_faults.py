@@ -6,14 +6,18 @@ does), with the suite deployed (tests/python/feeder_chain.py). The feeder comput
 hourly reports for a few days into its store without sending them; each test submits the hours
 it chooses, in transactions it controls, so that it knows which reports a reorganisation takes
 away. After every change the page's figures must equal an independent sum over the canonical
-chain's ReportAccepted events (read with web3, not through the page's log cache):
+chain's ReportAccepted events (read with web3, not through the page's log cache): the bond's
+figures are its share of the building (the solar plant has no allocation), recomputed here by the
+oracle's rule; coverage and the missing hours are counted from the events and the block's clock:
 - `anvil_reorg` replaces the blocks of two report transactions with blocks holding another one:
   those reports vanish from the page and the new ones appear;
 - `evm_snapshot`/`evm_revert`: the chain gets shorter, then longer than it was with other blocks;
 - a reorganisation landing in the middle of the page's read of the logs: the next read is right;
 - the node stops (the page says so in a sentence) and starts again from its state file on the
   same port: the page reads the same figures without a restart of its process;
-- the same through the Streamlit Impact page (streamlit.testing.v1.AppTest).
+- the same through the Streamlit Impact page (streamlit.testing.v1.AppTest);
+- an hour left out is a gap, and reported late (the oracle takes any unreported closed hour) the
+  gap is gone.
 
 Run inside a private network namespace:
     unshare -n sh -c 'ip link set lo up; .venv/bin/python -m pytest -p no:pytest-brownie -q tests/python/test_page_faults.py'
@@ -151,27 +155,90 @@ def csv_rows(view: pv.ImpactView) -> list[tuple]:
                    int(r["co2_avoided_mg"]), _tx(r["tx_hash"])) for r in csv.DictReader(io.StringIO(view.csv)))
 
 
+def bond_share(pc: PageChain, eff: list[dict], facility: int, window: tuple[int, int] | None = None) -> tuple[int, int]:
+    """The bond's share of a facility's reports in force (all, or those in [window)), by the
+    oracle's rule recomputed from the chain's own records: per allocation period (a period starts
+    at the facility's reportingStart and at every AllocationRecorded effectiveFrom after it), the
+    period's sums x allocated / financed cost of the bond's version in force at its start,
+    truncated toward zero."""
+    oracle = pc.chain.oracle()
+    bond = oracle.functions.feedBond().call()
+    starts = [oracle.functions.facility(facility).call()[3]]
+    for e in oracle.events.AllocationRecorded().get_logs(from_block=0):
+        if e["args"]["facilityId"] == facility and e["args"]["effectiveFrom"] > starts[-1]:
+            starts.append(e["args"]["effectiveFrom"])
+    versions = oracle.functions.allocations(facility, bond).call()
+    j = mg = 0
+    for k, p0 in enumerate(starts):
+        p1 = starts[k + 1] if k + 1 < len(starts) else 2 ** 64
+        force = [v for v in versions if v[0] <= p0]
+        if not force or force[-1][1] == 0:
+            continue
+        _eff, alloc, cost = force[-1]
+        mine = [e for e in eff if e["facilityId"] == facility and p0 <= e["periodStart"] < p1
+                and (window is None or window[0] <= e["periodStart"] < window[1])]
+        pj, pmg = sum(e["energyReductionJ"] for e in mine), sum(e["co2AvoidedMg"] for e in mine)
+        j += (abs(pj) * alloc // cost) * (1 if pj >= 0 else -1)
+        mg += (abs(pmg) * alloc // cost) * (1 if pmg >= 0 else -1)
+    return j, mg
+
+
+def hours_count(pc: PageChain, eff: list[dict], facility: int, block: int) -> tuple[int, int, list[tuple[int, int]]]:
+    """(hours reported, hours elapsed, missing hour runs) of a facility, from the events in force
+    and the clock of `block`."""
+    start = pc.chain.oracle().functions.facility(facility).call()[3]
+    elapsed = (pc.chain.w3().eth.get_block(block)["timestamp"] - start) // HOUR
+    reported = {e["periodStart"] for e in eff if e["facilityId"] == facility}
+    runs: list[list[int]] = []
+    for h in range(elapsed):
+        t = start + h * HOUR
+        if t in reported:
+            continue
+        if runs and runs[-1][1] == t:
+            runs[-1][1] = t + HOUR
+        else:
+            runs.append([t, t + HOUR])
+    return len(reported), elapsed, [tuple(r) for r in runs]
+
+
 def assert_view_is_the_chain(view: pv.ImpactView, pc: PageChain) -> None:
     eff = canonical(pc)
     oracle = pc.chain.oracle()
+    assert view.bond == oracle.functions.feedBond().call()
     assert view.report_count == len(eff)
     assert csv_rows(view) == sorted((e["facilityId"], e["index"], e["energyReductionJ"], e["co2AvoidedMg"], _tx(e["tx"]))
                                     for e in eff)
-    total_j, total_mg = sum(e["energyReductionJ"] for e in eff), sum(e["co2AvoidedMg"] for e in eff)
-    assert (view.energy_reduction_j, view.co2_avoided_mg) == (total_j, total_mg)
-    assert view.daily["energy_mj"].sum() == pytest.approx(total_j / 1e6, rel=1e-12, abs=1e-6)
-    assert view.monthly["co2_t"].sum() == pytest.approx(total_mg / 1e9, rel=1e-12, abs=1e-9)
+    all_j, all_mg = sum(e["energyReductionJ"] for e in eff), sum(e["co2AvoidedMg"] for e in eff)
+    # the bond's figures: its share of the building only (the solar plant is not financed by it)
+    assert (view.energy_reduction_j, view.co2_avoided_mg) == bond_share(pc, eff, 1)
+    assert bond_share(pc, eff, 2) == (0, 0)
+    assert (view.energy_reduction_j, view.co2_avoided_mg) == (
+        sum(e["energyReductionJ"] for e in eff if e["facilityId"] == 1),
+        sum(e["co2AvoidedMg"] for e in eff if e["facilityId"] == 1))                  # share 1
+    assert view.daily["energy_mj"].sum() == pytest.approx(all_j / 1e6, rel=1e-12, abs=1e-6)
+    assert view.monthly["co2_t"].sum() == pytest.approx(all_mg / 1e9, rel=1e-12, abs=1e-9)
     end = max(oracle.functions.lastPeriodEnd(f).call() for f in (1, 2))
     window = [e for e in eff if end - 24 * HOUR <= e["periodStart"] < end]
     assert (view.window_start, view.window_end) == (end - 24 * HOUR, end)
-    assert (view.last24_energy_j, view.last24_co2_mg) == (sum(e["energyReductionJ"] for e in window),
-                                                          sum(e["co2AvoidedMg"] for e in window))
+    assert (view.last24_energy_j, view.last24_co2_mg) == bond_share(pc, eff, 1, (end - 24 * HOUR, end))
     assert len(view.hourly) == len(window)
     for fi in view.facilities:
         mine = [e for e in window if e["facilityId"] == fi.facility_id]
         assert fi.report_count == oracle.functions.reportCount(fi.facility_id).call()
+        assert (fi.energy_reduction_j, fi.co2_avoided_mg) == (
+            sum(e["energyReductionJ"] for e in eff if e["facilityId"] == fi.facility_id),
+            sum(e["co2AvoidedMg"] for e in eff if e["facilityId"] == fi.facility_id))
+        assert (fi.attributed_energy_j, fi.attributed_co2_mg) == bond_share(pc, eff, fi.facility_id)
         assert (fi.last24_energy_j, fi.last24_co2_mg) == (sum(e["energyReductionJ"] for e in mine),
                                                           sum(e["co2AvoidedMg"] for e in mine))
+        reported, elapsed, runs = hours_count(pc, eff, fi.facility_id, view.block)
+        assert (fi.coverage.hours_reported, fi.coverage.hours_elapsed) == (reported, elapsed)
+        assert [(g.start, g.end) for g in fi.coverage.gaps] == runs
+        assert fi.window_hours_reported == len({e["periodStart"] for e in mine})
+    reported, elapsed, runs = hours_count(pc, eff, 1, view.block)
+    assert (view.coverage.hours_reported, view.coverage.hours_elapsed) == (reported, elapsed)   # bondCoverage
+    assert [(g.start, g.end) for g in view.coverage.gaps] == runs
+    assert not view.problems
 
 
 def assert_overview_is_the_chain(o: pv.BondOverview, pc: PageChain) -> None:
@@ -181,13 +248,19 @@ def assert_overview_is_the_chain(o: pv.BondOverview, pc: PageChain) -> None:
     assert o.block == latest["number"]
     assert o.outstanding_units == bond.functions.totalSupply().call()
     oracle = pc.chain.oracle()
-    assert [f.allocated_proceeds for f in o.facilities] == [oracle.functions.facility(f.facility_id).call()[4]
-                                                            for f in o.facilities]
+    for f in o.facilities:
+        versions = oracle.functions.allocations(f.facility_id, bond.address).call()
+        in_force = [v for v in versions if v[0] <= latest["timestamp"]]
+        allocated, cost = (in_force[-1][1], in_force[-1][2]) if in_force and in_force[-1][1] else (0, 0)
+        assert (f.allocated_proceeds, f.financed_cost) == (allocated, cost)
+    assert [f.financed for f in o.facilities] == [True, False]
+    assert o.facilities[1].allocation == "not financed by this bond"
 
 
 def figures(view: pv.ImpactView) -> tuple:
     return (view.report_count, view.energy_reduction_j, view.co2_avoided_mg, view.last24_energy_j,
-            view.last24_co2_mg, view.window_start, view.window_end, view.csv)
+            view.last24_co2_mg, view.window_start, view.window_end, view.csv, view.coverage,
+            [(f.attributed_energy_j, f.coverage) for f in view.facilities])
 
 
 # ---------------------------------------------------------------- reorganisations
@@ -347,7 +420,8 @@ def test_impact_page_survives_the_node_restarting(pc, monkeypatch):
     at = AppTest.from_file(str(APP / "pages" / "1_Impact.py"), default_timeout=120)
     shown, errors = run(at)
     assert not errors
-    _mj, _g, joules, _mg = pc.chain.oracle().functions.bondTotals().call()
+    oracle = pc.chain.oracle()
+    _mj, _g, joules, _mg = oracle.functions.bondTotals(oracle.functions.feedBond().call()).call()
     assert shown["Energy reduction since issuance (MJ)"] == f"{joules / 1e6:,.0f}"
 
     pc.stop_node()
@@ -359,3 +433,31 @@ def test_impact_page_survives_the_node_restarting(pc, monkeypatch):
         pc.start_node()
     back, errors = run(at)
     assert not errors and back == shown
+
+
+# ---------------------------------------------------------------- a gap, filled late
+
+
+def test_a_missing_hour_is_a_gap_until_it_is_reported_late(pc):
+    """The building's hours day 2, 00:00-04:00 are sent but for 01:00 (the solar plant's all
+    four): the page shows that hour as a one-hour gap of the building (in its coverage and the
+    bond's), and the bond's coverage counts it missing. Sent late, after later hours, the oracle
+    takes it, and the gap is gone with the coverage one hour higher; every figure equals the
+    independent count each time."""
+    hole = day(2) + HOUR
+    keys = [(f, day(2) + h * HOUR) for h in range(4) for f in (1, 2) if (f, day(2) + h * HOUR) != (1, hole)]
+    pc.submit(keys)
+    v = pv.impact_view(pc.settings)
+    assert_view_is_the_chain(v, pc)
+    building = next(f for f in v.facilities if f.facility_id == 1)
+    solar = next(f for f in v.facilities if f.facility_id == 2)
+    assert pv.Gap(1, hole, hole + HOUR) in building.coverage.gaps and pv.Gap(1, hole, hole + HOUR) in v.coverage.gaps
+    assert not any(g.start <= hole < g.end for g in solar.coverage.gaps)
+    before = v.coverage.hours_reported
+
+    pc.submit([(1, hole)])
+    v = pv.impact_view(pc.settings)
+    assert_view_is_the_chain(v, pc)
+    building = next(f for f in v.facilities if f.facility_id == 1)
+    assert not any(g.start <= hole < g.end for g in building.coverage.gaps)
+    assert v.coverage.hours_reported == before + 1

@@ -1,5 +1,7 @@
-"""greenbond.pageview without a chain: address parsing, the hand decoder of ReportAccepted logs
-(against eth_abi), corrections, roll-ups, settings from the environment; the bench's footer parser."""
+"""greenbond.pageview without a chain: address parsing, the hand decoders of ReportAccepted and
+AllocationRecorded logs (against eth_abi), corrections, roll-ups, settings from the environment;
+the bond's share by allocation period (truncated toward zero), gaps from the reported-hours
+bitmaps, coverage texts; the bench's footer parser."""
 
 import pytest
 from eth_abi import encode
@@ -65,3 +67,79 @@ def test_bench_reads_the_page_footer():
     assert _rpc_from_footer(text) == (66, 7, 0.41)
     with pytest.raises(RuntimeError):
         _rpc_from_footer("nothing")
+
+
+# ---------------------------------------------------------------- the bond's share and coverage
+
+
+def test_decode_allocation_recorded_matches_eth_abi():
+    bond = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
+    data = encode(["uint256", "uint64", "uint256", "uint256"], [2, 1_702_479_600, 3 * 10**9, 10**10])
+    log = {"topics": [pv.ALLOCATION_RECORDED_TOPIC, "0x" + (1).to_bytes(32, "big").hex(),
+                      "0x" + "00" * 12 + bond[2:].lower()],
+           "data": "0x" + data.hex(), "blockNumber": "0x2a", "logIndex": "0x0", "transactionHash": "0xab"}
+    a = pv.decode_allocation_recorded(log)
+    assert (a.facility_id, a.bond, a.version, a.effective_from, a.allocated_proceeds, a.financed_cost, a.block) == (
+        1, bond, 2, 1_702_479_600, 3 * 10**9, 10**10, 42)
+
+
+def test_truncation_is_toward_zero_like_solidity():
+    assert pv.mul_div_toward_zero(10, 1, 3) == 3 and pv.mul_div_toward_zero(-10, 1, 3) == -3   # not -4 (floor)
+    assert pv.mul_div_toward_zero(-9, 1, 3) == -3 and pv.mul_div_toward_zero(0, 5, 7) == 0
+
+
+def test_allocation_in_force_takes_the_last_version_of_its_hour():
+    A = pv.Allocation
+    versions = [A(100, 1, 2), A(200, 1, 4), A(200, 3, 4), A(500, 0, 4)]
+    assert pv.allocation_in_force(versions, 99) is None
+    assert pv.allocation_in_force(versions, 100) == A(100, 1, 2)
+    assert pv.allocation_in_force(versions, 499) == A(200, 3, 4)     # two versions from 200: the last applies
+    assert pv.allocation_in_force(versions, 600) == A(500, 0, 4)
+    assert pv.financed_by(versions) and not pv.financed_by([A(0, 0, 5)]) and not pv.financed_by([])
+    assert A(0, 1, 3).share_text == "33.33%" and A(0, 5, 5).share_text == "100%"
+
+
+def test_attributed_share_per_allocation_period_truncated_toward_zero():
+    """Periods at 0 (reportingStart), 3600 (this bond's second version) and 7200 (another bond's
+    allocation: a period boundary with the same share for this one). Each period's sum x share is
+    truncated on its own, as ImpactOracle._attributed does: summing first would give another
+    figure."""
+    H = 3600
+    starts = pv.allocation_period_starts(0, [
+        pv.AllocationLog(1, "0xA", 0, 0, 1, 3, 1),          # from reportingStart: no new period
+        pv.AllocationLog(1, "0xA", 1, H, 2, 3, 2),
+        pv.AllocationLog(1, "0xB", 0, 2 * H, 1, 2, 3),      # another bond: a new period all the same
+        pv.AllocationLog(1, "0xB", 1, 2 * H, 1, 4, 4),      # same hour again: no new period
+    ])
+    assert starts == [0, H, 2 * H]
+    mine = [pv.Allocation(0, 1, 3), pv.Allocation(H, 2, 3)]
+    hours = [(0, 10, -10), (H, 5, -5), (2 * H, 5, -5), (2 * H + H, -1, 1)]
+    # period 0: 10 x 1/3 -> 3, -10 -> -3; period 1: 5 x 2/3 -> 3, -3; period 2: (5 - 1) x 2/3 -> 2, -2
+    assert pv.attributed_share(hours, starts, mine) == (3 + 3 + 2, -3 - 3 - 2)
+    assert pv.attributed_share(hours, starts, []) == (0, 0)                     # not financed
+    assert pv.attributed_share(hours, starts, [pv.Allocation(H, 2, 3)]) == (5, -5)   # nothing in force in period 0
+    assert pv.attributed_share(hours, starts, [pv.Allocation(0, 0, 3)]) == (0, 0)     # a zero allocation
+
+
+def test_gaps_from_the_reported_hours_bitmaps():
+    # 600 hours elapsed (3 words): every hour reported but hours 10 and 300; word 2 would reach
+    # hour 767, beyond the elapsed hours
+    w0 = ((1 << 256) - 1) & ~(1 << 10)
+    w1 = ((1 << 256) - 1) & ~(1 << (300 - 256))
+    w2 = (1 << (600 - 512)) - 1
+    gaps = pv.gaps_from_words(7, 1000 * 3600, 600, [w0, w1, w2])
+    assert [(g.start // 3600 - 1000, g.end // 3600 - 1000, g.hours) for g in gaps] == [(10, 11, 1), (300, 301, 1)]
+    assert pv.reported_in_words(600, [w0, w1, w2]) == 598
+    gaps = pv.gaps_from_words(7, 0, 10, [0b1111100000])          # hours 0-4 missing, 5-9 reported
+    assert [(g.start, g.end) for g in gaps] == [(0, 5 * 3600)]
+    assert [(g.start, g.end) for g in pv.gaps_from_words(7, 0, 3, [])] == [(0, 3 * 3600)]   # nothing reported
+    assert pv.gaps_from_words(7, 0, 0, []) == []
+
+
+def test_coverage_text_never_rounds_up_to_complete():
+    c = pv.Coverage(9_999, 10_000, 3, [pv.Gap(1, 0, 3600)])
+    assert c.percent_text == "99.9%" and c.missing_hours == 1 and not c.complete
+    assert c.text == "99.9% (9,999 h reported of 10,000 h elapsed), 3 hours estimated, 1 hour missing in 1 gap"
+    assert pv.Coverage(10, 10, 1).percent_text == "100.0%" and pv.Coverage(10, 10, 1).missing_text == "no hour missing"
+    assert pv.Coverage(0, 0, 0).percent_text == "no hour elapsed"
+    assert pv.Coverage(1, 3, 0).percent_text == "33.3%"
