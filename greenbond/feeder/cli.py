@@ -24,6 +24,7 @@ import sys
 import threading
 
 from greenbond.chain import DEFAULT_RPC_URL
+from greenbond.meters.csv_source import encoding_name
 from greenbond.meters.model import JST, REASONS, from_unix, parse_instant
 
 DEFAULT_DB = ".demo/feeder.sqlite"
@@ -51,8 +52,21 @@ def _common(p: argparse.ArgumentParser, chain: bool = True) -> None:
                        help="give up if the node does not answer for this many seconds at start (default: keep trying)")
 
 
+def _encoding(text: str) -> str:
+    try:
+        return encoding_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+
+
 def _pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default="simulator", help="simulator (default) | csv:PATH | mqtt://host:port")
+    p.add_argument("--encoding", type=_encoding, default="auto",
+                   help="of a csv: file: auto (default: UTF-8 with or without BOM if the whole file is UTF-8, "
+                        "else CP932), utf-8, cp932 (Shift_JIS)")
+    p.add_argument("--skip-bad-lines", action="store_true",
+                   help="quarantine the lines of a csv: file that cannot be parsed (parse_error) instead of "
+                        "refusing the file")
     p.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
     p.add_argument("--facilities", default=None, help="facility file (default config/facilities/default.toml)")
     p.add_argument("--methodology", default=None, help="methodology file (default config/methodology/v1.toml)")
@@ -123,7 +137,7 @@ def _feeder(args):
         if value:
             kwargs[name] = value
     for name in ("source", "seed", "batch_size", "gas_price", "max_gas", "metrics_port", "connect_timeout",
-                 "receipt_timeout"):
+                 "receipt_timeout", "encoding", "skip_bad_lines"):
         if getattr(args, name, None) is not None:
             kwargs[name] = getattr(args, name)
     if getattr(args, "poll", None) is not None:
@@ -165,6 +179,7 @@ def command(args) -> int:
     try:
         if cmd == "run":
             stop = _stop_on_signals()
+            feeder.on_file = lambda line: print(line, flush=True)   # what became of a csv: file's rows
             feeder.run_forever(stop)
             return 0
         if cmd == "backfill":
@@ -191,6 +206,11 @@ def command(args) -> int:
                   f"{out['quarantined']} quarantined; send: {out.get('transmit', 'not requested')}")
             if out.get("stopped") or out.get("transmit") == "stopped":
                 print("stopped before the end: run the same command again to continue")
+            if out.get("file_nothing_ingested"):   # a file was read and none of its rows went in: say why
+                print(f"error: {out['file']}", file=sys.stderr)
+                return 1
+            if out.get("file"):
+                print(out["file"])
             return 0
         if cmd == "status":
             _print_status(feeder.status(), args.json)

@@ -18,6 +18,12 @@ the aggregator would quarantine because its interval or hour was already covered
 its hour instead (applied if it outranks the value there), and a later run's figure for a stored
 hour offers its received readings. A changed stored hour gets its new figure, readings and
 report or correction in the same transaction as the rest of the commit.
+
+A CSV source is read whole once when the Feeder is made (csv_source.scan_csv), before the chain or
+the database is touched: a file that cannot be read, or none of whose rows could be ingested, is
+refused there in one line. After the file went through the pipeline its rows are accounted for
+(`file_summary`: rows, ingested, rejected per reason); a file of which no row was ingested makes
+the command exit non-zero saying why, instead of reporting "0 new hours".
 """
 
 from __future__ import annotations
@@ -41,12 +47,19 @@ from greenbond.feeder.corrections import REVISABLE, announce, describe, merge, o
 from greenbond.feeder.corrections import log as corrections_log
 from greenbond.feeder.keys import FeederKeys, KeyConfigError, load_keys
 from greenbond.feeder.signer import ReportSigner
-from greenbond.feeder.store import FeederStore, StoreError, report_from_json, signatures_from_json
+from greenbond.feeder.store import (
+    FeederStore,
+    QuarantineTally,
+    StoreError,
+    report_from_json,
+    signatures_from_json,
+)
 from greenbond.feeder.transmit import RpcUnavailable, Transmitter, TransmitError, rpc_guard
 from greenbond.impact.facilities import DEFAULT_FACILITIES, FacilitySpec, all_meter_specs, load_facilities
 from greenbond.impact.hourly import HourlyAggregator, HourlyFigure, hour_of, hourly_report, is_estimate
 from greenbond.impact.methodology import DEFAULT_METHODOLOGY, Methodology, load_methodology
 from greenbond.merkle import MerkleTree
+from greenbond.meters.csv_source import CsvFileError, CsvScan, RowTally, scan_csv, summary_line
 from greenbond.meters.model import QuarantineEntry, from_unix, to_utc
 
 log = logging.getLogger("greenbond.feeder")
@@ -189,6 +202,8 @@ class PipelineStream:
         self._offered: list[tuple] = []        # (Reading, QuarantineEntry) for closed hours, see _chain
         self._last_end: dict[int, int] = {}   # facility -> end of its last committed hour
         self._flush_at = pipeline.commit_hours * len(pipeline.facilities)
+        self.tally = QuarantineTally()         # the run's quarantine sample and counts (store.py)
+        self.file_tally: RowTally | None = None   # reading a file: its rejected rows, by reason
 
     def feed(self, items: Iterable) -> None:
         for out in self._chain(items):
@@ -315,11 +330,14 @@ class PipelineStream:
             new = sum(p.store.add_hour(fig, ctx.methodology_version, report, sigs, cur) for fig, report, sigs in prepared)
             for fig in revised:
                 p.store.revise_hour(fig, cur)
-            added_q = p.store.add_quarantine(quarantine, p.meter_facility, cur)
+            added_q = p.store.add_quarantine(quarantine, p.meter_facility, cur, self.tally)
             if self.cursor_key and done is not None and self.start_ts is not None:
                 p.store.set_meta(f"cursor:{self.cursor_key}", json.dumps({"start": self.start_ts, "done": done}), cur)
             queued = p.store.queue_corrections(p.signer.sign, cur, list(changes)) if revised else []
         self._offered = []
+        if self.file_tally is not None:
+            for q in quarantine:
+                self.file_tally.reject_entry(q)
         if revised:
             self.result.hours_revised += len(revised)
             self.result.corrections_queued += announce(queued, p.metrics, changes)
@@ -360,7 +378,7 @@ class Feeder:
                  backoff_cap: float = 30.0, receipt_timeout: float = 60.0, commit_hours: int = DEFAULT_COMMIT_HOURS,
                  keys: FeederKeys | None = None, env: dict | None = None, metrics_port: int | None = None,
                  catchup_s: int = DEFAULT_CATCHUP_S, connect_timeout: float | None = None,
-                 exclusive: bool = True):
+                 exclusive: bool = True, encoding: str = "auto", skip_bad_lines: bool = False):
         self.rpc_url = rpc_url
         self.db_path = Path(db_path)
         self.source_kind, self.source_arg = parse_source(source)
@@ -369,6 +387,9 @@ class Feeder:
         self.facilities = load_facilities(facilities_path)
         self.methodology_path = Path(methodology_path)
         self.methodology = load_methodology(methodology_path)
+        self.encoding, self.skip_bad_lines = encoding, skip_bad_lines
+        self.file_scan = self._scan_file() if self.source_kind == "csv" else None
+        self.on_file: Callable[[str], None] | None = None   # `run` passes a CSV file's summary line here
         self.deployments_dir = Path(deployments_dir)
         self.batch_size, self.gas_price, self.max_gas = batch_size, gas_price, max_gas
         self.poll_interval, self.backoff_cap, self.receipt_timeout = poll_interval, backoff_cap, receipt_timeout
@@ -514,8 +535,61 @@ class Feeder:
         if self.source_kind == "csv":
             from greenbond.meters.csv_source import read_csv
 
-            return read_csv(self.source_arg, self.pipeline.meters)
+            return read_csv(self.source_arg, self.pipeline.meters, self.file_scan.encoding)
         raise FeederError("backfill reads the simulator or CSV files; MQTT is live only (use `feeder run`)")
+
+    def _scan_file(self) -> CsvScan:
+        """Reads the CSV source whole once, before the chain or the database is touched, so that a
+        file is refused in one line (FeederError) rather than half ingested: bytes that do not
+        decode, no usable header, no rows, a line that cannot be parsed (unless skip_bad_lines),
+        or rows all of which the source itself rejects (unknown meters, misaligned times)."""
+        try:
+            scan = scan_csv(self.source_arg, all_meter_specs(self.facilities), self.encoding,
+                            skip_bad_lines=self.skip_bad_lines)
+        except CsvFileError as exc:
+            hint = ("; fix the line, or pass --skip-bad-lines to quarantine the lines that cannot be parsed"
+                    if exc.bad_line else "")
+            raise FeederError(f"{exc}{hint}") from None
+        except ValueError as exc:            # an encoding the reader does not know
+            raise FeederError(str(exc)) from None
+        if scan.tally.rejected >= scan.rows:
+            raise FeederError(self._nothing_ingested(scan.summary(), scan.tally))
+        log.info("file checked", extra={"event": "file_checked", "file": str(scan.path), "rows": scan.rows,
+                                        "encoding": scan.encoding, "bom": scan.bom, "delimiter": scan.delimiter,
+                                        "rejected_by_source": dict(scan.tally.by_reason)})
+        return scan
+
+    # what to look at when no row of a file was ingested, by the reason most of its rows got
+    NOTHING_INGESTED_HINTS = {
+        "unknown_meter": "is the meter in the facility file (--facilities)?",
+        "misaligned": "interval_start must be at :00 or :30",
+        "outside_period": "the rows are outside --from/--to",
+        "register_baseline": "a meter's first register value only opens its series",
+        "parse_error": "see `feeder quarantine --reason parse_error`",
+        "duplicate_conflict": "the intervals already hold other values; a correction must be flagged edited (2)",
+    }
+
+    def _nothing_ingested(self, summary: str, tally: RowTally) -> str:
+        top = tally.by_reason.most_common(1)
+        hint = self.NOTHING_INGESTED_HINTS.get(top[0][0]) if top else None
+        return f"{summary}; nothing to report" + (f": {hint}" if hint else "")
+
+    def _file_stream(self, s: PipelineStream) -> PipelineStream:
+        """Sets a stream up to read the CSV source: its quarantine counts are keyed by the file's
+        content (the same file read again counts nothing twice) and its rejected rows tallied."""
+        s.tally = QuarantineTally(f"sha256:{self.file_scan.sha256}")
+        s.file_tally = RowTally(self.file_scan.path.name)
+        return s
+
+    def file_summary(self, s: PipelineStream) -> tuple[str, bool]:
+        """(one line on what became of the file's rows once `s` has read it, whether none was
+        ingested: every row rejected, by the source, VEE or the aggregator; the line says why)."""
+        scan = self.file_scan
+        line = summary_line(scan.path.name, scan.rows, s.file_tally, scan.shape)
+        nothing = s.file_tally.rejected >= scan.rows
+        log.info("file ingested", extra={"event": "file_ingested", "file": str(scan.path), "rows": scan.rows,
+                                         "rejected": dict(s.file_tally.by_reason), "summary": line})
+        return (self._nothing_ingested(line, s.file_tally) if nothing else line), nothing
 
     def _cursor_key(self) -> str | None:
         return f"simulator:seed={self.seed}" if self.source_kind == "simulator" else None
@@ -540,6 +614,7 @@ class Feeder:
             log.info("the end is after the chain's clock: only closed hours are reported", extra={
                 "event": "clipped", "requested_end": end_ts, "end": closed})
             end_ts = closed
+        file_line, nothing = None, False
         if end_ts <= start_ts:
             result = IngestResult()
         else:
@@ -557,13 +632,19 @@ class Feeder:
             if resume < end_ts:
                 s_dt, e_dt = from_unix(resume), from_unix(end_ts)
                 s = self.pipeline.stream(s_dt, e_dt)
+                if self.source_kind == "csv":
+                    self._file_stream(s)
                 s.progress, s.stop_event, s.cursor_key = progress, stop_event, key
                 s.start_ts = start_ts  # cursor and progress count from the requested start
                 s.feed(self._items(s_dt, e_dt))
                 if not s.result.stopped:
                     s.finish()
                 result = s.result
+                if s.file_tally is not None and not result.stopped:
+                    file_line, nothing = self.file_summary(s)
         out = {"from": start_ts, "to": end_ts, **result.as_dict()}
+        if file_line is not None:   # the command exits non-zero when the file gave nothing
+            out["file"], out["file_nothing_ingested"] = file_line, nothing
         log.info("backfill computed", extra={"event": "backfill_computed", **out})
         if transmit and not result.stopped:
             out["transmit"] = self.transmit(stop_event)
@@ -590,11 +671,17 @@ class Feeder:
                     if self.source_kind == "simulator":
                         self._simulate_until_now(stop_event)
                     elif self.source_kind == "csv" and not csv_done:
-                        s = self.pipeline.stream(None, None)
+                        s = self._file_stream(self.pipeline.stream(None, None))
                         s.stop_event = stop_event
                         s.feed(self._items(None, None))
                         s.finish()
                         csv_done = True
+                        if not s.result.stopped:
+                            line, nothing = self.file_summary(s)
+                            if nothing:        # the run's one input gave nothing: stop, saying why
+                                raise FeederError(line)
+                            if self.on_file is not None:
+                                self.on_file(line)
                     elif self.source_kind == "mqtt":
                         if mqtt is None:
                             from greenbond.meters.mqtt_source import MqttMeterSource
@@ -721,4 +808,4 @@ class Feeder:
         return out
 
 
-USER_ERRORS = (FeederError, StoreError, KeyConfigError, ChainError, TransmitError)
+USER_ERRORS = (FeederError, StoreError, KeyConfigError, ChainError, TransmitError, CsvFileError)

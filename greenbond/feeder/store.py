@@ -11,7 +11,18 @@ Tables
                  `estimated` repeats flags bit 0 for queries. Values are kept as received (VEE
                  never edits a received value; estimates are separate rows flagged estimated).
     quarantine   what VEE or the sources kept out, with the payload as received and why;
-                 `acknowledged` is set by an operator (`feeder quarantine --ack`).
+                 `acknowledged` is set by an operator (`feeder quarantine --ack`). For a CSV file
+                 a sample, not everything: per file (the source without its line) and reason, the
+                 first QUARANTINE_SAMPLE entries of each content are kept as rows, the rest only
+                 counted in quarantine_counts. A 200,000-row file of an unknown meter is 100 rows
+                 and one count, not 200,000 payloads. A file repeats a few problems many times; a
+                 live source (MQTT, VEE's gaps) brings its entries one by one over time, each kept.
+    quarantine_counts  (stream, reason, input) -> entries counted beyond the sample, and how many
+                 of them are acknowledged. `input` is what was read: a file's content digest, so the
+                 same file read again (a restart of `feeder run --source csv:...`) counts its
+                 entries once (the larger count of the two runs), or else one run (counts add up).
+                 Added by CREATE TABLE IF NOT EXISTS like corrections_due; the quarantine rows of
+                 older databases stay as they are and are counted as before.
     hours        one computed figure per (facility_id, period_start).
     outbox       one signed report per (facility_id, period_start, supersedes): sent at most
                  once. status: pending -> sent (tx_hash, nonce, attempts) -> confirmed (block,
@@ -36,14 +47,16 @@ Tables
     meta         key/value: source cursors, the chain the database belongs to.
 
 Public read API (the investor page): `FeederStore(path, readonly=True)` then `.readings()`,
-`.hour()`, `.hours()`, `.quarantine()`, `.status()`.
+`.hour()`, `.hours()`, `.quarantine()` (the kept sample), `.status()` (every entry counted).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +65,8 @@ from typing import Iterable, Iterator, Sequence
 from greenbond.meters.model import FLAG_ESTIMATED, QuarantineEntry, Reading, from_unix
 
 SCHEMA_VERSION = 1
+QUARANTINE_SAMPLE = 100      # quarantine rows kept per CSV file, reason and content; the rest are counted
+QUARANTINE_RAW_MAX = 2000    # characters of a kept payload (a line is rarely longer; a broken file may be)
 STATUSES = ("pending", "sent", "confirmed", "failed")
 TX_STATUSES = ("sent", "mined", "reverted", "dropped", "superseded")
 
@@ -145,6 +160,16 @@ CREATE TABLE IF NOT EXISTS corrections_due (
     period_start INTEGER NOT NULL,
     created_at   INTEGER NOT NULL,
     PRIMARY KEY (facility_id, period_start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quarantine_counts (
+    stream       TEXT    NOT NULL,
+    reason       TEXT    NOT NULL,
+    input        TEXT    NOT NULL,
+    unsampled    INTEGER NOT NULL,
+    acknowledged INTEGER NOT NULL DEFAULT 0,
+    first_at     INTEGER NOT NULL,
+    last_at      INTEGER NOT NULL,
+    PRIMARY KEY (stream, reason, input)
 ) WITHOUT ROWID;
 """
 
@@ -250,6 +275,27 @@ class QuarantineRow:
     source: str
     created_at: int
     acknowledged: bool
+
+
+_LINE_SUFFIX = re.compile(r":\d+(?:;.*)?$")
+
+
+def quarantine_stream(source: str) -> str:
+    """The stream of a quarantine entry's source: 'csv:meters.csv:17' (or '...:17;rollover') ->
+    'csv:meters.csv', the file; any other source ('mqtt:<topic>', 'vee') is its own stream."""
+    return _LINE_SUFFIX.sub("", source) if source.startswith("csv:") else source
+
+
+class QuarantineTally:
+    """One run's quarantine bookkeeping (a PipelineStream holds one across its commits):
+    per (stream, reason), entries seen and entries that are rows (kept now or already there).
+    `input` names what the run reads: 'sha256:<digest>' of a file makes a second read of the same
+    content count nothing twice; None gives the run a name of its own (its counts add up)."""
+
+    def __init__(self, input: str | None = None, sample: int = QUARANTINE_SAMPLE):
+        self.input = input or f"run:{uuid.uuid4().hex[:16]}"
+        self.sample = sample
+        self.counts: dict[tuple[str, str], list[int]] = {}   # (stream, reason) -> [seen, rows]
 
 
 def report_to_json(report) -> str:
@@ -381,17 +427,51 @@ class FeederStore:
     # ------------------------------------------------------------ writes of the pipeline
 
     def add_quarantine(self, entries: Iterable[QuarantineEntry], meter_facility: dict[str, int],
-                       cur: sqlite3.Cursor) -> int:
+                       cur: sqlite3.Cursor, tally: QuarantineTally | None = None) -> int:
+        """Records quarantine entries in the caller's transaction; returns how many are new.
+        Every entry is a row as before (an entry already recorded, same meter, interval, reason,
+        source and payload, is not recorded twice), except from a CSV file: per (file, reason) of
+        the run (`tally`, kept by the caller across commits) the first `tally.sample` are rows, the
+        others are counted in quarantine_counts against the run's input, never stored. Without a
+        tally, this call is a run of its own."""
+        tally = tally or QuarantineTally()
         now = int(time.time())
         n = 0
+        touched = set()
         for q in entries:
+            key = (quarantine_stream(q.source), q.reason)
+            c = tally.counts.setdefault(key, [0, 0])
+            c[0] += 1
             ts = int(q.interval_start.timestamp()) if q.interval_start is not None else None
-            cur.execute(
-                "INSERT OR IGNORE INTO quarantine (facility_id, meter_id, interval_start, raw, reason, detail, source,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (meter_facility.get(q.meter_id), q.meter_id, ts, q.raw, q.reason, q.detail, q.source, now),
-            )
-            n += cur.rowcount
+            raw = q.raw if len(q.raw) <= QUARANTINE_RAW_MAX else (
+                f"{q.raw[:QUARANTINE_RAW_MAX]}... ({len(q.raw) - QUARANTINE_RAW_MAX:,} more characters)")
+            if c[1] < tally.sample or not key[0].startswith("csv:"):
+                cur.execute(
+                    "INSERT OR IGNORE INTO quarantine (facility_id, meter_id, interval_start, raw, reason, detail,"
+                    " source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (meter_facility.get(q.meter_id), q.meter_id, ts, raw, q.reason, q.detail, q.source, now),
+                )
+                n += cur.rowcount
+                c[1] += 1
+            elif cur.execute(   # a row already (an older database kept every entry): not counted again
+                    "SELECT 1 FROM quarantine WHERE meter_id = ? AND COALESCE(interval_start, -1) = ? AND reason = ?"
+                    " AND source = ? AND raw = ?", (q.meter_id, -1 if ts is None else ts, q.reason, q.source, raw),
+            ).fetchone():
+                c[1] += 1
+            else:
+                touched.add(key)
+        for key in touched:
+            seen, rows = tally.counts[key]
+            row = cur.execute("SELECT unsampled FROM quarantine_counts WHERE stream = ? AND reason = ? AND input = ?",
+                              (*key, tally.input)).fetchone()
+            before = row[0] if row else 0
+            if seen - rows > before:
+                cur.execute(
+                    "INSERT INTO quarantine_counts (stream, reason, input, unsampled, first_at, last_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (stream, reason, input) DO UPDATE"
+                    " SET unsampled = excluded.unsampled, last_at = excluded.last_at",
+                    (*key, tally.input, seen - rows, now, now))
+                n += seen - rows - before
         return n
 
     def has_hour(self, facility_id: int, period_start: int) -> bool:
@@ -831,7 +911,8 @@ class FeederStore:
         return [QuarantineRow(*r[:9], bool(r[9])) for r in rows]
 
     def acknowledge(self, ids: Sequence[int] | None = None, reason: str | None = None) -> int:
-        """Operator: marks quarantine entries acknowledged (by id, or every one of a reason)."""
+        """Operator: marks quarantine entries acknowledged (by id, or every one of a reason: the
+        kept rows and the entries only counted)."""
         now = int(time.time())
         with self.transaction() as cur:
             if ids:
@@ -840,14 +921,20 @@ class FeederStore:
             elif reason:
                 cur.execute("UPDATE quarantine SET acknowledged = 1, acknowledged_at = ? WHERE reason = ? AND acknowledged = 0",
                             (now, reason))
+                n = cur.rowcount
+                n += cur.execute("SELECT COALESCE(SUM(unsampled - acknowledged), 0) FROM quarantine_counts"
+                                 " WHERE reason = ?", (reason,)).fetchone()[0]
+                cur.execute("UPDATE quarantine_counts SET acknowledged = unsampled WHERE reason = ?", (reason,))
+                return n
             else:
                 raise StoreError("say which quarantine entries to acknowledge (ids or a reason)")
-            return cur.rowcount if not ids else sum(1 for _ in ids)
+            return sum(1 for _ in ids)
 
     def status(self) -> dict:
         """Counts for `feeder status` and the page: last stored / confirmed hour per facility,
         outbox by status (corrections included), corrections by status and how many hours wait for
-        one ('due'), quarantine by reason (open = not acknowledged), source cursors."""
+        one ('due'), quarantine by reason (total: every entry, the ones only counted included;
+        open: not acknowledged; kept: the rows `quarantine()` lists), source cursors."""
         out: dict = {"facilities": {}, "outbox": {s: 0 for s in STATUSES}, "quarantine": {}, "cursors": {},
                      "transactions": {}}
         for fid, last, count in self._read("SELECT facility_id, MAX(period_start), COUNT(*) FROM hours GROUP BY facility_id"):
@@ -858,7 +945,16 @@ class FeederStore:
         for status, count in self._read("SELECT status, COUNT(*) FROM outbox GROUP BY status"):
             out["outbox"][status] = count
         for reason, total, open_ in self._read("SELECT reason, COUNT(*), SUM(acknowledged = 0) FROM quarantine GROUP BY reason"):
-            out["quarantine"][reason] = {"total": total, "open": open_}
+            out["quarantine"][reason] = {"total": total, "open": open_, "kept": total}
+        try:
+            counted = self._read("SELECT reason, SUM(unsampled), SUM(unsampled - acknowledged) FROM quarantine_counts"
+                                 " GROUP BY reason")
+        except StoreError:   # a schema 1 database no writer of this version has opened yet
+            counted = []
+        for reason, total, open_ in counted:
+            c = out["quarantine"].setdefault(reason, {"total": 0, "open": 0, "kept": 0})
+            c["total"] += total
+            c["open"] += open_
         for status, count in self._read("SELECT status, COUNT(*) FROM transactions GROUP BY status"):
             out["transactions"][status] = count
         for key, value in self._read("SELECT key, value FROM meta WHERE key LIKE 'cursor:%'"):

@@ -13,6 +13,7 @@ Conventions
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 UTC = dt.timezone.utc
@@ -92,14 +93,53 @@ def from_unix(ts: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, UTC)
 
 
+# Zone names a time may end with, instead of a numeric offset. Only these: an abbreviation
+# stands for one fixed offset here (JST has no DST), and a name that could mean several zones
+# (IST, CST) or drift with DST would make the same text two instants.
+ZONE_SUFFIXES: dict[str, dt.timezone] = {"JST": JST, "UTC": UTC, "Z": UTC}
+
+# What meter exports write besides strict ISO 8601: '2024-04-01 09:00 JST', '2024/4/1 9:00 JST',
+# '2024-04-01 09:00 +09:00', '2024-04-01T09:00:00+0900'. Date with '-' or '/', month, day and
+# hour with one or two digits, seconds optional, then a zone suffix or a numeric offset.
+_LENIENT_INSTANT = re.compile(
+    r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"\s*(?:(?P<zone>[A-Za-z]+)|(?P<sign>[+-])(?P<oh>\d{2}):?(?P<om>\d{2}))?")
+
+
 def parse_instant(text: str) -> dt.datetime:
-    """ISO 8601 with an offset ('2024-01-05T09:30:00+09:00' or '...Z') -> aware UTC datetime."""
+    """A time with its zone -> aware UTC datetime. ISO 8601 with an offset
+    ('2024-01-05T09:30:00+09:00', '...Z'), or as exports write it: a space instead of 'T', '/'
+    in the date, no seconds, and a numeric offset or a zone suffix of ZONE_SUFFIXES
+    ('2024-01-05 09:30 JST', '2024/1/5 9:30 UTC'). A time without a zone is refused: which
+    zone it meant would be a guess."""
     text = text.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    value = dt.datetime.fromisoformat(text)
+    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    try:
+        value = dt.datetime.fromisoformat(iso)     # the common case, and the fast one
+    except ValueError:
+        value = None
+    if value is None:
+        m = _LENIENT_INSTANT.fullmatch(text)
+        if m is None:
+            raise MeterDataError(f"{text!r} is not a date and time (write e.g. 2024-01-05T09:30:00+09:00 "
+                                 "or 2024-01-05 09:30 JST)")
+        year, month, day, hour, minute, second = (int(g or 0) for g in m.groups()[:6])
+        if m["zone"] is not None:
+            tz = ZONE_SUFFIXES.get(m["zone"].upper())
+            if tz is None:
+                raise MeterDataError(f"{text!r}: unknown zone {m['zone']!r} (write an offset such as +09:00, "
+                                     f"or one of {', '.join(ZONE_SUFFIXES)})")
+        elif m["sign"] is not None:
+            offset = dt.timedelta(hours=int(m["oh"]), minutes=int(m["om"]))
+            tz = dt.timezone(-offset if m["sign"] == "-" else offset)
+        else:
+            tz = None
+        try:
+            value = dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
+        except ValueError as exc:
+            raise MeterDataError(f"{text!r}: {exc}") from None
     if value.tzinfo is None:
-        raise MeterDataError(f"{text!r} has no UTC offset (write e.g. +09:00)")
+        raise MeterDataError(f"{text!r} has no UTC offset (write e.g. +09:00 or JST)")
     return value.astimezone(UTC)
 
 

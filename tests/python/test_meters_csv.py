@@ -72,3 +72,46 @@ def test_missing_header_columns():
     out = list(read_csv_lines(["meter,when,wh", "A,2024-01-05T09:30:00+09:00,1"], METERS))
     assert out[0].reason == "parse_error" and "header lacks meter_id, interval_start" in out[0].detail
     assert out[1].reason == "parse_error"  # no usable header yet: this line is read as a header and fails too
+
+
+def test_header_names_any_case_japanese_aliases_and_semicolons():
+    """Japanese export names (full-width forms too) and ';' separators read like the plain form;
+    columns the reader does not know are ignored."""
+    want = list(read_csv_lines(["meter_id,interval_start,wh", "A,2024-01-05T09:30:00+09:00,41250"], METERS, "x.csv"))
+    for header, row in [
+        ("Meter_ID , Interval_Start , WH", "A,2024-01-05T09:30:00+09:00,41250"),
+        ("メーターID,計測開始,電力量(Wh)", "A,2024-01-05 09:30 JST,41250"),
+        ("ﾒｰﾀｰID,計測開始日時,電力量（Ｗｈ）,備考", "A,2024/1/5 9:30 JST,41250,晴れ"),
+        ("meter_id;interval_start;wh", "A;2024-01-05T09:30:00+09:00;41250"),
+    ]:
+        (got,) = read_csv_lines([header, row], METERS, "x.csv")
+        assert (got.meter_id, got.interval_start, got.wh) == (want[0].meter_id, want[0].interval_start, want[0].wh), header
+
+
+def test_register_form_with_japanese_headers():
+    lines = ["メーターID,計測開始,積算電力量計測値,係数,積算電力量単位",
+             "B,2024-01-05 09:00 JST,12345678,1,0x02", "B,2024-01-05 09:30 JST,12349678,1,0x02"]
+    baseline, b = read_csv_lines(lines, METERS, "r.csv")
+    assert baseline.reason == "register_baseline" and b.wh == 40_000
+
+
+def test_header_without_an_energy_column_or_with_a_column_twice():
+    (q, _) = read_csv_lines(["meter_id,interval_start,kwh", "A,2024-01-05T09:30:00+09:00,41"], METERS)
+    assert q.reason == "parse_error" and "header lacks wh (or register, coefficient and unit_code)" in q.detail
+    (q, _) = read_csv_lines(["meter_id,メーターID,interval_start,wh", "A,A,2024-01-05T09:30:00+09:00,41"], METERS)
+    assert "two columns mean meter_id" in q.detail
+
+
+def test_zone_suffixes_and_offsets():
+    """The times an export writes: offsets with or without a colon, 'JST', 'UTC', 'Z', a space or 'T',
+    '/' dates without leading zeros; all the same instant. No zone, or another zone name: refused."""
+    t = jst(2024, 4, 1, 9, 0)
+    for text in ["2024-04-01T09:00:00+09:00", "2024-04-01 09:00 JST", "2024-04-01 09:00JST", "2024/4/1 9:00 jst",
+                 "2024-04-01T09:00+0900", "2024-04-01 09:00 +09:00", "2024-04-01T00:00:00Z", "2024-04-01 00:00 UTC",
+                 "2024-04-01 00:00 Z"]:
+        (r,) = read_csv_lines(["meter_id,interval_start,wh", f"A,{text},5"], METERS)
+        assert isinstance(r, RawReading) and r.interval_start == t, text
+    for text, fragment in [("2024/4/1 9:00", "no UTC offset"), ("2024-04-01 09:00 CST", "unknown zone 'CST'"),
+                           ("2024-02-30 09:00 JST", "day is out of range")]:
+        (q,) = read_csv_lines(["meter_id,interval_start,wh", f"A,{text},5"], METERS)
+        assert q.reason == "parse_error" and fragment in q.detail, (text, q.detail)
