@@ -244,10 +244,16 @@ def report_checks(events: Sequence[Mapping], hours: set[tuple[int, int]],
 
 def totals_checks(recomputed: Mapping[tuple[int, int], Hour], facility_totals: Mapping[int, Sequence[int]],
                   bond_totals: Sequence[int], feed_answer: int, report_counts: Mapping[int, int],
-                  last_period_ends: Mapping[int, int], hours: set[tuple[int, int]]) -> list[dict]:
+                  last_period_ends: Mapping[int, int], hours: set[tuple[int, int]],
+                  shares: Mapping[int, tuple[int, int]] | None = None,
+                  coverage: Mapping[int, Sequence[int]] | None = None) -> list[dict]:
     """The oracle's views against sums of the recomputed hours. facility_totals and bond_totals
-    are the (MJ, g, J, mg) tuples of facilityTotals / bondTotals; feed_answer is
-    latestRoundData's answer (grams, the bond's CO2 total mg / 1000 truncated)."""
+    are the (MJ, g, J, mg) tuples of facilityTotals / bondTotals(bond); feed_answer is
+    latestRoundData's answer (grams, the bond's CO2 total mg / 1000 truncated). shares: the
+    bond's (allocated, financed cost) of each facility, one allocation from the reporting start
+    (a facility missing from it is not financed by the bond): the bond's totals are each
+    facility's times its share, truncated toward zero. coverage: coverage(f) per facility."""
+    shares = shares if shares is not None else {fid: (1, 1) for fid in facility_totals}
     out = []
     sums: dict[int, list[int]] = {}
     for (fid, _), h in recomputed.items():
@@ -268,11 +274,17 @@ def totals_checks(recomputed: Mapping[tuple[int, int], Hour], facility_totals: M
                   trunc_div(j, 1_000_000), t[0]),
             check(f"oracle_co2_g_facility_{fid}", f"facility {fid}: facilityTotals CO2 (g, truncated)", trunc_div(mg, 1000), t[1]),
         ]
-    j = sum(s[0] for s in sums.values())
-    mg = sum(s[1] for s in sums.values())
+        if coverage is not None:
+            out.append(check(f"oracle_coverage_facility_{fid}", f"facility {fid}: coverage hours reported = hours sent",
+                             len(mine), int(coverage[fid][0])))
+    j = mg = 0
+    for fid, (fj, fmg) in sums.items():
+        allocated, cost = shares.get(fid, (0, 1))
+        j += trunc_div(fj * allocated, cost)
+        mg += trunc_div(fmg * allocated, cost)
     out += [
-        check("oracle_bond_energy_j", "bondTotals energy (J) = sum over both facilities", j, bond_totals[2]),
-        check("oracle_bond_co2_mg", "bondTotals CO2 (mg) = sum over both facilities", mg, bond_totals[3]),
+        check("oracle_bond_energy_j", "bondTotals energy (J) = each facility's times the bond's share", j, bond_totals[2]),
+        check("oracle_bond_co2_mg", "bondTotals CO2 (mg) = each facility's times the bond's share", mg, bond_totals[3]),
         check("oracle_feed_answer_g", "latestRoundData answer (g CO2) = bond total mg / 1000", trunc_div(mg, 1000), feed_answer),
     ]
     return out
@@ -701,10 +713,19 @@ def _report_checks(node, oracle, facilities, methodology, hours, start, end, see
                  len(hours), len(set(recomputed) & hours))]
     out += report_checks(events, hours, recomputed)
     round_data = f.latestRoundData().call()
+    bond = f.feedBond().call()
+    shares = {}
+    for fid in ids:
+        versions = f.allocations(fid, bond).call()
+        if len(versions) > 1:
+            raise RuntimeError(f"facility {fid} has {len(versions)} allocation versions; the load test expects one")
+        if versions:
+            shares[fid] = (int(versions[0][1]), int(versions[0][2]))
     out += totals_checks(
         {k: v for k, v in recomputed.items() if k in hours},
-        {fid: f.facilityTotals(fid).call() for fid in ids}, f.bondTotals().call(), round_data[1],
-        {fid: f.reportCount(fid).call() for fid in ids}, {fid: f.lastPeriodEnd(fid).call() for fid in ids}, hours)
+        {fid: f.facilityTotals(fid).call() for fid in ids}, f.bondTotals(bond).call(), round_data[1],
+        {fid: f.reportCount(fid).call() for fid in ids}, {fid: f.lastPeriodEnd(fid).call() for fid in ids}, hours,
+        shares, {fid: f.coverage(fid).call() for fid in ids})
     return out
 
 

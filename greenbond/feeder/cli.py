@@ -1,10 +1,12 @@
 """The oracle feeder: meter readings -> hourly figures -> k-of-n signed reports on the ImpactOracle.
 
 Commands:
-  run                 continuous: every poll, report the hours the chain's clock has closed
-  backfill            compute, sign and send the closed hours of a period (--from, --to)
-  status              last reported hour per facility on chain and in the store, outbox (and the
-                      corrections of restated hours), quarantine
+  run                 continuous: every poll, report the hours the chain's clock has closed (first
+                      catching up every hour missing on chain, however old, with a progress bar)
+  backfill            compute, sign and send the closed hours of a period (--from, --to), or every
+                      gap on chain (--gaps)
+  status              per facility: latest reported hour, coverage and the gaps on chain, and the
+                      store; outbox (and the corrections of restated hours), quarantine
   verify              check one stored reading of an hour on chain (Merkle proof + signers)
   quarantine          list quarantined values (filter by reason), acknowledge them
 
@@ -88,14 +90,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(p)
     _pipeline_args(p)
     p.add_argument("--poll", type=float, default=5.0, help="seconds between polls (default 5)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar while catching up")
 
     p = sub.add_parser("backfill", help="compute, sign and send the closed hours of a period",
                        description="Computes every closed hour in [--from, --to) (dates are JST days; times without "
-                                   "an offset are JST), stores, signs and sends them, with a progress bar.")
+                                   "an offset are JST), or with --gaps every closed hour the oracle lacks for any "
+                                   "facility (as `feeder status` lists them), stores, signs and sends them, with a "
+                                   "progress bar.")
     _common(p)
     _pipeline_args(p)
-    p.add_argument("--from", dest="start", type=_instant, required=True, help="start (ISO date or time)")
-    p.add_argument("--to", dest="end", type=_instant, required=True, help="end, excluded (ISO date or time)")
+    p.add_argument("--from", dest="start", type=_instant, default=None, help="start (ISO date or time)")
+    p.add_argument("--to", dest="end", type=_instant, default=None, help="end, excluded (ISO date or time)")
+    p.add_argument("--gaps", action="store_true", help="every gap on chain instead of --from/--to")
     p.add_argument("--no-send", action="store_true", help="compute and sign only; leave the reports in the outbox")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -180,22 +186,29 @@ def command(args) -> int:
         if cmd == "run":
             stop = _stop_on_signals()
             feeder.on_file = lambda line: print(line, flush=True)   # what became of a csv: file's rows
-            feeder.run_forever(stop)
+            bar, progress = _progress_bar("catch-up", args.no_progress)
+            try:
+                feeder.run_forever(stop, progress)
+            finally:
+                if bar is not None:
+                    bar.close()
             return 0
         if cmd == "backfill":
+            if args.gaps == (args.start is not None or args.end is not None) or (
+                    not args.gaps and (args.start is None or args.end is None)):
+                raise SystemExit("feeder backfill: give either --from and --to, or --gaps")
             stop = _stop_on_signals()
-            bar = None
-            if not args.no_progress:
-                from tqdm import tqdm
-
-                bar = tqdm(total=0, unit="h", desc="backfill", file=sys.stderr)
-
-            def progress(done: int, total: int) -> None:
+            bar, progress = _progress_bar("backfill", args.no_progress)
+            if args.gaps:
+                out = feeder.backfill_gaps(progress, transmit=not args.no_send, stop_event=stop)
                 if bar is not None:
-                    bar.total = total
-                    bar.n = done
-                    bar.refresh()
-
+                    bar.close()
+                print(f"backfill of {len(out['gaps'])} gap(s), {out['gap_hours']} hour(s): {out['hours_new']} new hours "
+                      f"({out['readings']} readings), {out['hours_existing']} already stored, "
+                      f"{out['quarantined']} quarantined; send: {out.get('transmit', 'not requested')}")
+                if out.get("stopped") or out.get("transmit") == "stopped":
+                    print("stopped before the end: run the same command again to continue")
+                return 0
             out = feeder.backfill(args.start, args.end, progress, transmit=not args.no_send, stop_event=stop)
             if bar is not None:
                 bar.close()
@@ -237,6 +250,28 @@ def command(args) -> int:
     return 2
 
 
+def _progress_bar(desc: str, off: bool):
+    """A tqdm bar on stderr and its progress(done, total) callback; (None, None) when off."""
+    if off:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="h", desc=desc, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, progress
+
+
+def _ranges(gaps: list, limit: int = 5) -> str:
+    shown = [f"{_hour(a)} .. {_hour(b)} ({(b - a) // 3600} h)" for a, b in gaps[:limit]]
+    more = f", and {len(gaps) - limit} more" if len(gaps) > limit else ""
+    return "; ".join(shown) + more
+
+
 def _print_status(st: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(st, indent=2, default=str))
@@ -245,7 +280,7 @@ def _print_status(st: dict, as_json: bool) -> None:
     if chain:
         print(f"chain {chain['chain_id']}, oracle {chain['oracle']}, chain time {_hour(chain['now'] - chain['now'] % 3600)}"
               f" (+{chain['now'] % 3600 // 60} min), heartbeat {chain['heartbeat_s'] // 3600} h")
-    print("facility  last hour on chain       last confirmed (store)   last stored             age      stale")
+    print("facility  latest hour on chain     last confirmed (store)   last stored             age      stale")
     fids = sorted(set(st["facilities"]) | set((chain or {}).get("facilities", {})))
     for fid in fids:
         local = st["facilities"].get(fid, {})
@@ -255,6 +290,16 @@ def _print_status(st: dict, as_json: bool) -> None:
         stale = ("STALE" if c["stale"] else "ok") if c else "-"
         print(f"{fid:>8}  {on_chain:<23}  {_hour(local.get('last_confirmed_hour')):<23}  "
               f"{_hour(local.get('last_stored_hour')):<22}  {age:<7}  {stale}")
+    for fid in fids:
+        c = (chain or {}).get("facilities", {}).get(fid)
+        if not c:
+            continue
+        share = f"{100 * c['hours_reported'] / c['hours_elapsed']:.1f}%" if c["hours_elapsed"] else "-"
+        print(f"facility {fid} coverage: {c['hours_reported']:,} of {c['hours_elapsed']:,} closed hours on chain ({share}),"
+              f" {c['hours_estimated']:,} with estimated readings; missing {c['hours_missing']:,} h"
+              + (f" in {len(c['gaps'])} gap(s): {_ranges(c['gaps'])}" if c["gaps"] else ""))
+    if chain and any(c["gaps"] for c in chain["facilities"].values()):
+        print("gaps: `feeder run` fills them from the simulator; for files, `feeder backfill --gaps --source csv:PATH`")
     ob = st["outbox"]
     print(f"outbox: {ob['pending']} pending, {ob['sent']} sent, {ob['confirmed']} confirmed, {ob['failed']} failed")
     co = st.get("corrections") or {}

@@ -67,7 +67,7 @@ log = logging.getLogger("greenbond.feeder")
 HOUR = 3600
 DEFAULT_DB = REPO_ROOT / ".demo" / "feeder.sqlite"
 DEFAULT_COMMIT_HOURS = 24
-DEFAULT_CATCHUP_S = 7 * 86_400
+DEFAULT_CATCHUP_S = None   # `feeder run` catches up every missing hour, however old (a bound in seconds may be set)
 Progress = Callable[[int, int], None]
 
 
@@ -377,7 +377,7 @@ class Feeder:
                  batch_size: int = 24, gas_price: int = 0, max_gas: int | None = None, poll_interval: float = 5.0,
                  backoff_cap: float = 30.0, receipt_timeout: float = 60.0, commit_hours: int = DEFAULT_COMMIT_HOURS,
                  keys: FeederKeys | None = None, env: dict | None = None, metrics_port: int | None = None,
-                 catchup_s: int = DEFAULT_CATCHUP_S, connect_timeout: float | None = None,
+                 catchup_s: int | None = DEFAULT_CATCHUP_S, connect_timeout: float | None = None,
                  exclusive: bool = True, encoding: str = "auto", skip_bad_lines: bool = False):
         self.rpc_url = rpc_url
         self.db_path = Path(db_path)
@@ -469,8 +469,8 @@ class Feeder:
         reporting_start = {}
         for spec in self.facilities:
             onchain = rpc_guard(f.facility(spec.facility_id).call)
-            if onchain[6] != spec.name:
-                raise FeederError(f"facility {spec.facility_id} on chain is {onchain[6]!r}, the facility file says "
+            if onchain[5] != spec.name:
+                raise FeederError(f"facility {spec.facility_id} on chain is {onchain[5]!r}, the facility file says "
                                   f"{spec.name!r}: the file and the chain disagree")
             reporting_start[spec.facility_id] = int(onchain[3])
         wanted = keccak(self.methodology_path.read_bytes())
@@ -597,7 +597,7 @@ class Feeder:
     # ------------------------------------------------------------ public operations
 
     def backfill(self, start: dt.datetime | int, end: dt.datetime | int, progress: Progress | None = None, *,
-                 transmit: bool = True, stop_event: threading.Event | None = None) -> dict:
+                 transmit: bool = True, stop_event: threading.Event | None = None, use_cursor: bool = True) -> dict:
         """Computes, stores and signs every closed hour in [start, end) and (with `transmit`)
         sends them. Hours already stored are not recomputed into new reports; a simulator
         backfill that stopped resumes from its cursor. Returns counts."""
@@ -619,7 +619,7 @@ class Feeder:
             result = IngestResult()
         else:
             resume = start_ts
-            key = self._cursor_key()
+            key = self._cursor_key() if use_cursor else None
             if key:
                 raw = self.store.get_meta(f"cursor:{key}")
                 if raw:
@@ -650,12 +650,52 @@ class Feeder:
             out["transmit"] = self.transmit(stop_event)
         return out
 
+    def backfill_gaps(self, progress: Progress | None = None, *, transmit: bool = True,
+                      stop_event: threading.Event | None = None) -> dict:
+        """Every gap on chain (closed hours of any facility without a report, see `gaps`),
+        computed from the source, stored, signed and (with `transmit`) sent. Hours the source
+        cannot provide stay gaps and are reported as such. Returns counts and the gaps."""
+        stop_event = stop_event or threading.Event()
+        self.connect(stop_event)
+        now = self.chain_now(stop_event)
+        closed = now - now % HOUR
+        ranges: list[list[int]] = []
+        for a, b in sorted(g for spec in self.facilities for g in self.gaps(spec.facility_id, closed)):
+            if ranges and a <= ranges[-1][1]:
+                ranges[-1][1] = max(ranges[-1][1], b)
+            else:
+                ranges.append([a, b])
+        total = sum((b - a) // HOUR for a, b in ranges)
+        done = 0
+        sums = {"hours_new": 0, "hours_existing": 0, "readings": 0, "quarantined": 0, "hours_revised": 0,
+                "corrections_queued": 0}
+        for a, b in ranges:
+            if stop_event.is_set():
+                break
+            base = done
+
+            def part(d: int, _t: int, base=base) -> None:
+                if progress:
+                    progress(base + d, total)
+
+            out = self.backfill(a, b, part, transmit=False, stop_event=stop_event, use_cursor=False)
+            for k in sums:
+                sums[k] += int(out.get(k) or 0)
+            done += (b - a) // HOUR
+            if out.get("stopped"):
+                break
+        result = {"gaps": ranges, "gap_hours": total, "stopped": stop_event.is_set(), **sums}
+        log.info("gaps backfilled", extra={"event": "gaps_backfilled", "ranges": len(ranges), "hours": total})
+        if transmit and not stop_event.is_set():
+            result["transmit"] = self.transmit(stop_event)
+        return result
+
     def transmit(self, stop_event: threading.Event | None = None) -> str:
         """Sends what the outbox holds, until nothing more can be sent now."""
         self.connect(stop_event)
         return self.transmitter.drain(stop_event, backoff_cap=self.backoff_cap)
 
-    def run_forever(self, stop_event: threading.Event) -> None:
+    def run_forever(self, stop_event: threading.Event, progress: Progress | None = None) -> None:
         """Continuous operation until `stop_event` is set: every poll, compute the hours closed
         since the last one (by the chain's clock), store, sign and send them. A stop request is
         honoured between database transactions (the current one always completes)."""
@@ -669,7 +709,7 @@ class Feeder:
             while not stop_event.is_set():
                 try:
                     if self.source_kind == "simulator":
-                        self._simulate_until_now(stop_event)
+                        self._simulate_until_now(stop_event, progress)
                     elif self.source_kind == "csv" and not csv_done:
                         s = self._file_stream(self.pipeline.stream(None, None))
                         s.stop_event = stop_event
@@ -701,7 +741,11 @@ class Feeder:
                 mqtt.close()
             log.info("feeder stopped", extra={"event": "stopped"})
 
-    def _simulate_until_now(self, stop_event: threading.Event) -> None:
+    def _simulate_until_now(self, stop_event: threading.Event, progress: Progress | None = None) -> None:
+        """The simulator source: computes every hour from where this source stopped (its cursor)
+        or, on a fresh database, from the earliest hour any facility lacks on chain (its first
+        gap, or its latest reported hour), up to the chain's clock. Nothing is skipped however
+        long the outage (unless a catch-up bound was set)."""
         now = self.transmitter.chain_now()
         closed = now - now % HOUR
         key = self._cursor_key()
@@ -709,30 +753,82 @@ class Feeder:
         if raw:
             start = json.loads(raw)["done"]
         else:
-            ends = [int(rpc_guard(self.oracle.functions.lastPeriodEnd(f.facility_id).call)) for f in self.facilities]
-            start = max(min(ends), closed - self.catchup_s)
-        start = max(start, closed - self.catchup_s)
+            start = min(self._first_missing(f.facility_id, closed) for f in self.facilities)
+        if self.catchup_s is not None and start < closed - self.catchup_s:
+            log.warning("catch-up bounded: older hours are left for `feeder backfill --gaps`", extra={
+                "event": "catchup_bounded", "from": start, "to": closed - self.catchup_s})
+            start = closed - self.catchup_s
         if start >= closed:
             return
+        if (closed - start) // HOUR > 1:
+            log.info("catching up", extra={"event": "catching_up", "from": start, "to": closed,
+                                           "hours": (closed - start) // HOUR})
         s = self.pipeline.stream(from_unix(start), from_unix(closed))
-        s.stop_event, s.cursor_key = stop_event, key
+        s.stop_event, s.cursor_key, s.progress = stop_event, key, progress
+        s.start_ts = start
         s.feed(self._items(from_unix(start), from_unix(closed)))
         if not s.result.stopped:
             s.finish()
 
+    def _first_missing(self, facility_id: int, until: int) -> int:
+        """The earliest closed hour before `until` the oracle lacks for a facility (`until` when
+        none)."""
+        for start, _end in self.gaps(facility_id, until):
+            return start
+        return until
+
+    def gaps(self, facility_id: int, until: int | None = None) -> list[tuple[int, int]]:
+        """The ranges [start, end) of closed hours of a facility, from its reportingStart to
+        `until` (the chain's last closed hour), that have no report on chain: read from the
+        oracle's reported-hours words (one call per 256 hours)."""
+        self.connect()
+        if until is None:
+            now = self.transmitter.chain_now()
+            until = now - now % HOUR
+        origin = self.context.reporting_start[facility_id]
+        out: list[tuple[int, int]] = []
+        f = self.oracle.functions
+        word_count = max(0, (until - origin + 256 * HOUR - 1) // (256 * HOUR))
+        gap_start = None
+        for w in range(word_count):
+            bits = int(rpc_guard(f.reportedHoursWord(facility_id, w).call))
+            for b in range(256):
+                hour = origin + (w * 256 + b) * HOUR
+                if hour >= until:
+                    break
+                if bits >> b & 1:
+                    if gap_start is not None:
+                        out.append((gap_start, hour))
+                        gap_start = None
+                elif gap_start is None:
+                    gap_start = hour
+        if gap_start is not None:
+            out.append((gap_start, until))
+        return out
+
     # ------------------------------------------------------------ reads
 
     def status(self) -> dict:
-        """The store's status plus, per facility, the chain's last covered hour and staleness."""
+        """The store's status plus, per facility, the chain's latest reported hour, staleness,
+        coverage (hours reported of elapsed, hours with estimated readings) and the gaps: the
+        ranges of closed hours with no report on chain."""
         out = self.store.status()
         self.connect()
         f = self.oracle.functions
+        now = self.transmitter.chain_now()
+        closed = now - now % HOUR
         chain = {}
         for spec in self.facilities:
             end = int(rpc_guard(f.lastPeriodEnd(spec.facility_id).call))
             age, stale = rpc_guard(f.staleness(spec.facility_id).call)
+            reported, elapsed, estimated = rpc_guard(f.coverage(spec.facility_id).call)
+            gaps = self.gaps(spec.facility_id, closed)
             chain[spec.facility_id] = {"name": spec.name, "last_period_end": end,
                                        "report_count": int(rpc_guard(f.reportCount(spec.facility_id).call)),
+                                       "hours_reported": int(reported), "hours_elapsed": int(elapsed),
+                                       "hours_estimated": int(estimated),
+                                       "hours_missing": sum((b - a) // HOUR for a, b in gaps),
+                                       "gaps": [[a, b] for a, b in gaps],
                                        "age_s": int(age), "stale": bool(stale)}
         out["chain"] = {"facilities": chain, "heartbeat_s": self.context.heartbeat,
                         "now": self.transmitter.chain_now(), "chain_id": self.context.chain_id,

@@ -571,13 +571,11 @@ class FeederStore:
         return [r[0] for r in self._read(
             "SELECT DISTINCT facility_id FROM outbox WHERE status IN ('pending', 'sent') AND supersedes = 0")]
 
-    def open_originals_before(self, facility_id: int, end: int) -> list[OutboxEntry]:
-        """Pending or sent original reports of a facility for hours starting before `end`: the
-        ones the chain may already cover. A range read, so reconciling stays cheap however long
-        the outbox is."""
-        return self._entries(
-            "status IN ('pending', 'sent') AND supersedes = 0 AND facility_id = ? AND period_start < ?",
-            (facility_id, end))
+    def open_originals(self, facility_id: int, *, sent_only: bool = False) -> list[OutboxEntry]:
+        """Pending and sent (or only sent) original reports of a facility: the ones the chain may
+        already hold. Reconciliation checks each against the chain's evidence."""
+        states = "('sent')" if sent_only else "('pending', 'sent')"
+        return self._entries(f"status IN {states} AND supersedes = 0 AND facility_id = ?", (facility_id,))
 
     def entries(self, status: str | None = None) -> list[OutboxEntry]:
         return self._entries("status = ?", (status,)) if status else self._entries("1")
@@ -776,11 +774,10 @@ class FeederStore:
         return dict(self._read("SELECT facility_id, MAX(period_start) FROM outbox WHERE status = 'confirmed'"
                                " AND supersedes = 0 GROUP BY facility_id"))
 
-    def confirmed_originals_from(self, facility_id: int, start: int) -> list[OutboxEntry]:
-        """Confirmed original reports of a facility for hours at or after `start`: with `start` the
-        oracle's lastPeriodEnd, hours the chain does NOT hold although the store says confirmed."""
-        return self._entries("status = 'confirmed' AND supersedes = 0 AND facility_id = ? AND period_start >= ?",
-                             (facility_id, start))
+    def confirmed_originals(self, facility_id: int) -> list[OutboxEntry]:
+        """Confirmed original reports of a facility: a reorganisation check compares their hours
+        with the hours the chain reports."""
+        return self._entries("status = 'confirmed' AND supersedes = 0 AND facility_id = ?", (facility_id,))
 
     def reorged(self, tx_hash: str, status: str, reason: str) -> list[OutboxEntry]:
         """A transaction of ours recorded mined is no longer on the canonical chain. status 'sent':
@@ -837,21 +834,19 @@ class FeederStore:
                             (block, indexes.get((fid, start), index), now, entry_id))
             return len(rows)
 
-    def confirm_covered(self, facility_id: int, period_end: int, found: dict[int, tuple[int, int]] | None = None) -> int:
-        """Reconciliation: the chain covers every hour of `facility_id` before `period_end`
-        (lastPeriodEnd), so pending or sent originals of those hours are confirmed, not resent.
-        `found` maps period_start -> (block, report index) when known from ReportAccepted events."""
+    def confirm_on_chain(self, facility_id: int, found: dict[int, tuple[int | None, int | None]]) -> int:
+        """Reconciliation: the chain holds these very reports (their hour is reported with their
+        readings root), so the pending or sent originals of those hours are confirmed, not resent.
+        `found` maps period_start -> (block, report index), (None, None) when not known yet."""
         now = int(time.time())
-        found = found or {}
         with self.transaction() as cur:
-            rows = cur.execute("SELECT id, period_start FROM outbox WHERE facility_id = ? AND supersedes = 0"
-                               " AND period_start < ? AND status IN ('pending', 'sent')", (facility_id, period_end)).fetchall()
-            for entry_id, start in rows:
-                block, index = found.get(start, (None, None))
-                cur.execute("UPDATE outbox SET status = 'confirmed', block = ?, report_index = ?, updated_at = ?,"
-                            " last_error = COALESCE(last_error, 'found on chain at reconciliation') WHERE id = ?",
-                            (block, index, now, entry_id))
-            return len(rows)
+            n = 0
+            for start, (block, index) in found.items():
+                n += cur.execute("UPDATE outbox SET status = 'confirmed', block = ?, report_index = ?, updated_at = ?,"
+                                 " last_error = COALESCE(last_error, 'found on chain at reconciliation')"
+                                 " WHERE facility_id = ? AND supersedes = 0 AND period_start = ?"
+                                 " AND status IN ('pending', 'sent')", (block, index, now, facility_id, start)).rowcount
+            return n
 
     def mark_failed(self, entry_id: int, reason: str) -> None:
         with self.transaction() as cur:

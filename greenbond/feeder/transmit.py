@@ -4,21 +4,27 @@ locally with the transmitter key, exactly once per (facility, hour, supersedes).
 One transaction in flight at a time. Each `step()`:
  0. reorganisation check (`check_reorg`): cheap on every step, thorough when needed. Cheap: the
     newest block known to hold a report we confirmed (from its receipt) must still have the
-    same hash, and no confirmed original hour may be at or after the oracle's
-    `lastPeriodEnd(facility)` (one call per facility). The first step of a process, or either
-    cheap check failing, runs the thorough check: the receipts of our transactions confirmed
-    within the last `finality_blocks` blocks (default 64) are read again, and every confirmed
-    original hour at or after `lastPeriodEnd` is taken as rolled back. A transaction re-mined
+    same hash, and each facility's latest confirmed original hour must still be reported on
+    chain (`isReported`, one call per facility). The first step of a process, or either cheap
+    check failing, runs the thorough check: the receipts of our transactions confirmed within
+    the last `finality_blocks` blocks (default 64) are read again, and every confirmed original
+    hour the chain does not report (`reportedHoursWord`, 256 hours a call) is taken as rolled
+    back. A transaction re-mined
     in another block: its block and report indexes are updated. Gone: if it is in the pool
     again, it and its reports go back to sent (step 2 takes over); otherwise its reports go back
     to pending, tx hash cleared, and step 3 sends them again (the signed reports stay valid;
     the nonce is re-read: with the same nonce and batch it is the very same transaction). Logged as `reorg_detected` with the hours put back, and
     counted in the metrics. Exactly once holds: the oracle rejects an hour it already holds
     (reconciliation confirms it instead), and a vanished transaction and its replacement
-    share a nonce. Deeper than the window, only original hours are checked (by lastPeriodEnd).
- 1. reconcile: for every facility with pending or sent reports, read `lastPeriodEnd` on chain;
-    hours it already covers are marked confirmed (block and report index from the
-    ReportAccepted events when found), never sent again;
+    share a nonce. Deeper than the window, only original hours are checked (by the bitmap).
+ 1. reconcile: an original report is marked confirmed only on evidence that this very report is
+    on chain: its hour is reported (`reportedHoursWord`) AND the hour's first readings root
+    (`firstRoot`) is the report's root (block and report index from the ReportAccepted events
+    when found); it is then never sent again. An hour reported with another root is a conflict:
+    the entry is marked failed with both roots (only a correction can change that hour). The sent
+    reports are reconciled on every step; every open one on the first step of a process and
+    whenever the oracle says an hour is already reported (another transmitter, or a crash
+    between sending and recording);
  2. the transaction in flight, if any: a receipt confirms its reports (or, reverted, puts them
     back to pending); still in the pool: wait; vanished from the pool with its nonce still unused
     on chain: the same signed bytes are sent again (same hash); its nonce used by another
@@ -116,7 +122,7 @@ def error_selectors(abi: list) -> dict[bytes, tuple[str, list[str]]]:
 
 
 def decode_revert(exc: Exception, selectors: dict) -> str:
-    """'OracleStaleReport(2, 1702566000, 1702569600)' from a web3 revert exception."""
+    """'OracleHourAlreadyReported(2, 1702566000)' from a web3 revert exception."""
     data = getattr(exc, "data", None)
     if isinstance(data, dict):
         data = data.get("data")
@@ -166,6 +172,8 @@ class Transmitter:
         self.selectors = error_selectors(oracle.abi)
         self._anchor: tuple[int, bytes] | None = None   # (number, hash): newest block holding a report we confirmed
         self._reorg_checked = False                        # the thorough check ran once in this process
+        self._reconciled_all = False                       # every open report was reconciled once in this process
+        self._reporting_start: dict[int, int] = {}
 
     # ------------------------------------------------------------ chain reads
 
@@ -177,21 +185,65 @@ class Transmitter:
 
     # ------------------------------------------------------------ reconcile
 
-    def reconcile(self) -> int:
-        """Marks confirmed every pending/sent original report whose hour the chain already covers."""
+    def reconcile(self, *, everything: bool | None = None) -> int:
+        """Marks confirmed the open original reports that are on chain, on evidence (see module doc,
+        step 1); returns how many. `everything`: all open reports (default: on the first call of
+        the process), else only the sent ones."""
+        if everything is None:
+            everything = not self._reconciled_all
         confirmed = 0
         for fid in self.store.open_facilities():
-            end = int(self._call(self.oracle.functions.lastPeriodEnd(fid)))
-            covered = [e.period_start for e in self.store.open_originals_before(fid, end)]
-            if not covered:
+            entries = self.store.open_originals(fid, sent_only=not everything)
+            if not entries:
                 continue
-            found = self._accepted_events(fid, covered)
-            n = self.store.confirm_covered(fid, end, found)
+            reported = self.reported_hours(fid, [e.period_start for e in entries])
+            found: dict[int, tuple[int | None, int | None]] = {}
+            for e in entries:
+                if e.period_start not in reported:
+                    continue
+                mine = report_from_json(e.report).readingsRoot
+                root = bytes(self._call(self.oracle.functions.firstRoot(fid, e.period_start)))
+                if root == mine:
+                    found[e.period_start] = (None, None)
+                    continue
+                why = (f"hour already on chain with another readings root (chain 0x{root.hex()}, ours 0x{mine.hex()}):"
+                       " only a correction can change it")
+                self.store.mark_failed(e.id, why)
+                log.error("report conflicts with the hour on chain; marked failed", extra={
+                    "event": "report_conflict", "facility_id": fid, "period_start": e.period_start, "reason": why})
+                if self.metrics:
+                    self.metrics.failed()
+            if not found:
+                continue
+            starts = sorted(found)
+            for i in range(0, len(starts), 256):
+                found.update(self._accepted_events(fid, starts[i:i + 256]))
+            n = self.store.confirm_on_chain(fid, found)
             if n:
                 confirmed += n
-                log.info("hours already on chain marked confirmed", extra={
-                    "event": "reconciled", "facility_id": fid, "hours": n, "last_period_end": end})
+                log.info("hours found on chain with our readings root marked confirmed", extra={
+                    "event": "reconciled", "facility_id": fid, "hours": n})
+        if everything:
+            self._reconciled_all = True
         return confirmed
+
+    def reported_hours(self, fid: int, starts: Sequence[int]) -> set[int]:
+        """Which of the hours `starts` of facility `fid` the oracle reports: one
+        reportedHoursWord call per 256 hours touched."""
+        if fid not in self._reporting_start:
+            self._reporting_start[fid] = int(self._call(self.oracle.functions.facility(fid))[3])
+        origin = self._reporting_start[fid]
+        words: dict[int, int] = {}
+        out = set()
+        for start in starts:
+            if start < origin:
+                continue
+            k = (start - origin) // HOUR
+            if k // 256 not in words:
+                words[k // 256] = int(self._call(self.oracle.functions.reportedHoursWord(fid, k // 256)))
+            if words[k // 256] >> (k % 256) & 1:
+                out.add(start)
+        return out
 
     def _accepted_events(self, fid: int, starts: Sequence[int]) -> dict[int, tuple[int, int]]:
         if len(starts) > 256:
@@ -221,24 +273,28 @@ class Transmitter:
             return True
         return block is None or bytes(block["hash"]) != block_hash
 
-    def _rolled_back_originals(self) -> list[OutboxEntry]:
-        """Confirmed original hours at or after the oracle's lastPeriodEnd: not on chain."""
+    def _rolled_back_originals(self, *, thorough: bool) -> list[OutboxEntry]:
+        """Confirmed original hours the chain does not report. Cheap: only each facility's latest
+        confirmed hour is checked (an empty list, or [the tip] when it is gone); thorough: all."""
         out = []
         for fid, last in self.store.confirmed_tips().items():
-            end = int(self._call(self.oracle.functions.lastPeriodEnd(fid)))
-            if last >= end:
-                out += self.store.confirmed_originals_from(fid, end)
+            if not thorough:
+                if not self._call(self.oracle.functions.isReported(fid, last)):
+                    out += [e for e in self.store.confirmed_originals(fid) if e.period_start == last]
+                continue
+            entries = self.store.confirmed_originals(fid)
+            reported = self.reported_hours(fid, [e.period_start for e in entries])
+            out += [e for e in entries if e.period_start not in reported]
         return out
 
     def check_reorg(self) -> int:
         """Puts back what a chain reorganisation took off the chain (see module doc); returns the
         number of reports put back to sent or pending."""
-        rolled_back = self._rolled_back_originals() if self._reorg_checked else None
-        if self._reorg_checked and not rolled_back and not self._anchor_moved():
+        cheap = self._rolled_back_originals(thorough=False) if self._reorg_checked else None
+        if self._reorg_checked and not cheap and not self._anchor_moved():
             return 0
         self._reorg_checked = False     # until this check completes (the node may fail half-way)
-        if rolled_back is None:
-            rolled_back = self._rolled_back_originals()
+        rolled_back = self._rolled_back_originals(thorough=True)
         latest = int(rpc_guard(self.w3.eth.get_block, "latest")["number"])
         suspects = {e.id: e for e in self.store.confirmed_since(latest - self.finality_blocks)}
         gone = {e.id for e in rolled_back}
@@ -252,7 +308,7 @@ class Transmitter:
         for tx_hash, entries in by_tx.items():
             record = self.store.transaction_record(tx_hash) if tx_hash else None
             if record is None or record.status != "mined":
-                # confirmed by reconciliation, not by a transaction of ours: only lastPeriodEnd tells
+                # confirmed by reconciliation, not by a transaction of ours: only the bitmap tells
                 lost = [e for e in entries if e.id in gone]
                 self.store.unconfirm([e.id for e in lost], "no longer on chain after a chain reorganisation")
                 back += [(e, "pending") for e in lost]
@@ -485,12 +541,13 @@ class Transmitter:
                         self.store.note_error([bad.id], why)
                         return StepResult("waiting", why)
                     continue
-                if why.startswith("OracleStaleReport"):
-                    self.reconcile()
+                if why.startswith("OracleHourAlreadyReported"):
+                    # on chain already (another transmitter, or ours before a crash): confirmed
+                    # if the root is ours, failed as a conflict if not
+                    self.reconcile(everything=True)
                     still = self.store.entry(bad.facility_id, bad.period_start, bad.supersedes)
                     if still is not None and still.status != "pending":
                         return StepResult("idle", "reconciled")
-                    why = f"{why}: a later hour of this facility is already on chain"
                 self.store.mark_failed(bad.id, why)
                 log.error("report rejected by the oracle; marked failed", extra={
                     "event": "report_failed", "facility_id": bad.facility_id, "period_start": bad.period_start,

@@ -3,10 +3,12 @@ feeder run as a separate OS process (`python -m greenbond feeder ...`), and afte
 every hour of both facilities checked on chain exactly once (one ReportAccepted per (facility,
 hour)) and equal to an independent recomputation through greenbond.impact.
 
-One chain for the module; each scenario reports its own days (the oracle is forward-only per
-facility, so they follow each other): a plain backfill, a kill -9 during submission, an RPC
+One chain for the module; each scenario reports its own days, so the scenarios do not depend on
+each other's order: a plain backfill, a kill -9 during submission, an RPC
 outage through a TCP proxy we cut and restore, a transaction dropped from the pool, and a gas
-bound that splits batches. The chain's clock starts 10 days after the facilities' reporting
+bound that splits batches. After each, every report the store says confirmed is on chain with its
+readings root (`confirmed_are_on_chain`). `feeder run` catching up an outage, late hours and gaps
+are in test_feeder_gaps.py (a chain each). The chain's clock starts 10 days after the facilities' reporting
 start (2023-12-14 00:00 JST).
 
 Run inside a private network namespace:
@@ -20,7 +22,9 @@ import sqlite3
 
 import pytest
 
-from feeder_chain import DAY, HOUR, FeederProcess, TcpProxy, check_exactly_once, day, iso, module_chain, wait_for
+from feeder_chain import (
+    HOUR, FeederProcess, TcpProxy, check_exactly_once, confirmed_are_on_chain, day, iso, module_chain,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("anvil") is None and not (
     __import__("pathlib").Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "anvil").exists(),
@@ -84,7 +88,7 @@ def test_backfill_two_days_exactly_once_and_verify(chain, tmp_path):
     import json
 
     st = json.loads(s.output())
-    assert st["outbox"]["confirmed"] == 96
+    assert st["outbox"]["confirmed"] == 96 == confirmed_are_on_chain(chain, db)
     assert st["chain"]["facilities"]["1"]["last_period_end"] >= day(2)
 
 
@@ -101,6 +105,7 @@ def test_kill9_during_submission_then_restart(chain, tmp_path):
     assert p2.wait() == 0, p2.errors()[-3000:]
     assert check_exactly_once(chain, day(2), day(4), SEED) == 96
     assert db_rows(db, "SELECT status, COUNT(*) FROM outbox GROUP BY status") == [("confirmed", 96)]
+    assert confirmed_are_on_chain(chain, db) == 96
 
 
 def test_rpc_outage_in_the_middle(chain, tmp_path):
@@ -118,6 +123,7 @@ def test_rpc_outage_in_the_middle(chain, tmp_path):
         proxy.cut()
     assert check_exactly_once(chain, day(4), day(6), SEED) == 96
     assert db_rows(db, "SELECT status, COUNT(*) FROM outbox GROUP BY status") == [("confirmed", 96)]
+    assert confirmed_are_on_chain(chain, db) == 96
 
 
 def test_dropped_transaction_is_resent(chain, tmp_path):
@@ -154,25 +160,3 @@ def test_unwritable_database_is_a_sentence(chain, tmp_path):
     assert p.wait() == 1
     err = p.errors()
     assert err.startswith("error: ") and "feeder database" in err and "Traceback" not in err
-
-
-def test_run_continuously_then_stop_gracefully(chain, tmp_path):
-    """`feeder run` catches up from the chain's last covered hour to the chain's clock, then
-    stops on SIGTERM after finishing what it was doing."""
-    import os
-    import signal
-
-    db = tmp_path / "feeder.sqlite"
-    now = chain.w3().eth.get_block("latest")["timestamp"]
-    closed = now - now % HOUR
-    oracle = chain.oracle()
-    # it catches up at most 7 days (older gaps are for `feeder backfill`)
-    begin = max(min(oracle.functions.lastPeriodEnd(f).call() for f in (1, 2)), closed - 7 * DAY)
-    p = FeederProcess(["run", "--rpc", chain.url, "--db", str(db), "--deployments", str(chain.deployments),
-                       "--seed", str(SEED), "--poll", "0.5"], tmp_path / "feeder.log")
-    wait_for(lambda: all(oracle.functions.lastPeriodEnd(f).call() >= closed for f in (1, 2)), 300,
-             "the feeder to catch up with the chain's clock")
-    os.kill(p.proc.pid, signal.SIGTERM)
-    assert p.wait() == 0, p.errors()[-3000:]
-    assert "stopped" in [e["event"] for e in p.events()]
-    assert check_exactly_once(chain, begin, closed, SEED) == 2 * (closed - begin) // HOUR

@@ -337,7 +337,8 @@ def test_transmitter_queues_a_waiting_correction_and_looks_up_a_missing_index(st
     """The original was confirmed by reconciliation without its report index: the correction
     waits; the transmitter finds the index in the ReportAccepted events and queues it."""
     p, late = with_gap(store, day)
-    assert store.confirm_covered(1, H + 3600) == 11                  # 00:00-10:00 JST, no indexes known
+    hours = {e.period_start: (None, None) for e in store.open_originals(1) if e.period_start <= H}
+    assert store.confirm_on_chain(1, hours) == 11                    # 00:00-10:00 JST, no indexes known
     pipeline(store).ingest([late], None, None)
     assert store.corrections_due() == [(1, H)] and corrections(store) == []
     t = transmitter(store)

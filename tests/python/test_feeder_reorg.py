@@ -125,14 +125,14 @@ def test_store_remined_updates_block_and_index(store):
     assert store.transaction_record("0xaa").block == 43
 
 
-def test_store_lastperiodend_queries_and_unconfirm(store):
+def test_store_reconciled_queries_and_unconfirm(store):
     """Reports confirmed by reconciliation (no transaction of ours) are only found through the
-    oracle's lastPeriodEnd: confirmed originals at or after it are not on chain."""
+    oracle's reported hours: confirmed originals whose hour it no longer reports are not on chain."""
     first = store.pending(limit=1)[0]
-    store.confirm_covered(1, first.period_start + 3 * HOUR, {first.period_start: (9, 0)})
+    store.confirm_on_chain(1, {first.period_start + k * HOUR: ((9, 0) if k == 0 else (None, None)) for k in range(3)})
     assert store.confirmed_tips() == {1: first.period_start + 2 * HOUR}
     assert store.confirmed_since(0) == []                        # no mined transaction of ours holds them
-    lost = store.confirmed_originals_from(1, first.period_start + HOUR)
+    lost = [e for e in store.confirmed_originals(1) if e.period_start > first.period_start]
     assert [e.period_start for e in lost] == [first.period_start + HOUR, first.period_start + 2 * HOUR]
     assert store.unconfirm([e.id for e in lost], "no longer on chain") == 2
     assert store.confirmed_tips() == {1: first.period_start}

@@ -103,16 +103,22 @@ def test_outbox_state_machine(store):
     assert store.entry(batch[0].facility_id, batch[0].period_start).status == "confirmed"
 
 
-def test_reconciliation_confirms_hours_the_chain_covers(store):
+def test_reconciliation_confirms_only_the_hours_given_as_on_chain(store):
+    """The transmitter passes the hours it found on chain with our readings root; only those
+    are confirmed, whatever lies before or after them (a gap stays pending)."""
     fill(store)
     first = store.pending(limit=1)[0]
-    end = first.period_start + 3 * 3600
-    n = store.confirm_covered(1, end, {first.period_start: (9, 0)})
-    assert n == 3
-    e = store.entry(1, first.period_start)
+    h = first.period_start
+    n = store.confirm_on_chain(1, {h: (9, 0), h + 2 * 3600: (None, None)})
+    assert n == 2
+    e = store.entry(1, h)
     assert e.status == "confirmed" and e.block == 9 and e.report_index == 0
-    assert store.entry(1, end).status == "pending"
-    assert store.entry(2, first.period_start).status == "pending"   # other facility untouched
+    assert store.entry(1, h + 3600).status == "pending"              # the gap between them
+    assert store.entry(1, h + 2 * 3600).status == "confirmed"
+    assert store.entry(1, h + 3 * 3600).status == "pending"
+    assert store.entry(2, h).status == "pending"                     # other facility untouched
+    assert store.confirm_on_chain(1, {h: (9, 0)}) == 0                # already confirmed: unchanged
+    assert [e.period_start for e in store.open_originals(1)][:2] == [h + 3600, h + 3 * 3600]
 
 
 def test_failed_entries_and_retry(store):

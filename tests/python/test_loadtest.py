@@ -215,6 +215,31 @@ def test_totals_checks_compare_oracle_views_with_sums():
     assert failed == ["oracle_last_period_end_facility_1"]
 
 
+def test_totals_checks_take_the_bonds_share_of_each_facility():
+    """The bond's totals are each facility's times allocated / financed cost, truncated toward
+    zero; a facility with no allocation adds nothing (the demo solar plant)."""
+    hours, recomputed, _ = _scenario()
+    j1, j2 = 1_000 * 3 + 3, 2_000 * 3 + 3
+    mg1, mg2 = 30, 60
+    base = dict(facility_totals={1: (j1 // 10**6, mg1 // 1000, j1, mg1), 2: (j2 // 10**6, mg2 // 1000, j2, mg2)},
+                feed_answer=0, report_counts={1: 3, 2: 3}, last_period_ends={1: T0 + 3 * HOUR, 2: T0 + 3 * HOUR},
+                coverage={1: (3, 10, 0), 2: (3, 10, 0)})
+    shares = {1: (1, 3)}                                   # a third of facility 1, none of facility 2
+    bond = (0, 0, j1 // 3, mg1 // 3)
+    checks = totals_checks(recomputed, hours=hours, bond_totals=bond, shares=shares, **base)
+    assert all(c["pass"] for c in checks)
+    # the old sum over both facilities is now a failure
+    wrong = (0, 0, j1 + j2, mg1 + mg2)
+    failed = [c["name"] for c in totals_checks(recomputed, hours=hours, bond_totals=wrong, shares=shares, **base)
+              if not c["pass"]]
+    assert failed == ["oracle_bond_energy_j", "oracle_bond_co2_mg"]
+    # coverage must count the hours sent
+    off = dict(base, coverage={1: (2, 10, 0), 2: (3, 10, 0)})
+    failed = [c["name"] for c in totals_checks(recomputed, hours=hours, bond_totals=bond, shares=shares, **off)
+              if not c["pass"]]
+    assert failed == ["oracle_coverage_facility_1"]
+
+
 def _report(checks):
     phase = {"seconds": 1.0, "gas": 100, "transactions": 2, "gas_per_tx": 50.0}
     phases = {"deploy": phase, "issue": dict(phase, gas_per_holder=50.0), "transfers": dict(phase, gas_per_transfer=50.0),
