@@ -193,7 +193,7 @@ def test_anvil_reorg_under_the_feeder_then_it_runs_again(chain, tmp_path):
     """The feeder's last three transactions are taken off the chain by `anvil_reorg`; the first
     of them is replayed in another block. The next run moves that one's block and sends the
     other 24 reports again: every hour exactly once, equal to the recomputation."""
-    from feeder_chain import FeederProcess, check_exactly_once
+    from feeder_chain import FeederProcess, check_exactly_once, confirmed_are_on_chain
 
     db = tmp_path / "feeder.sqlite"
     args = backfill_args(chain, db, day(0), day(1), "--batch-size", "12")
@@ -218,6 +218,7 @@ def test_anvil_reorg_under_the_feeder_then_it_runs_again(chain, tmp_path):
     assert p2.wait() == 0, p2.errors()[-3000:]
     assert check_exactly_once(chain, day(0), day(1), SEED) == 48
     assert db_rows(db, "SELECT status, COUNT(*) FROM outbox GROUP BY status") == [("confirmed", 48)]
+    assert confirmed_are_on_chain(chain, db) == 48   # "confirmed" is what the chain shows again
     events = p2.events()
     (detected,) = [e for e in events if e["event"] == "reorg_detected"]
     assert (detected["reports"], detected["to_pending"], detected["to_sent"], detected["moved"]) == (24, 24, 0, 12)
