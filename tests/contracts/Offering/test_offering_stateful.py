@@ -156,7 +156,7 @@ class StateMachine:
         tx = self._try(self.o.allot, {"from": self.admin})
         if tx is not None:
             total = sum(self.o.allottedOf(w) for w in self.investors) + self.o.underwriterUnits()
-            assert total <= self.terms[6]
+            assert total <= self.terms["unitsOffered"]   # by name: the Terms struct gained a field (issue 11)
 
     def rule_settle(self, st_batch):
         """Anyone settles a batch of investors (duplicates and non-subscribers included)."""
