@@ -4,6 +4,7 @@ stop it (Anvil writes its state on SIGINT and every few seconds while running)."
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -47,14 +48,54 @@ class AnvilProcess:
 
     def stop(self) -> None:
         """Stops the node if we started it; SIGINT makes Anvil write its state file first."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
+        if self.process is not None:
+            stop_process_group(self.process, signal.SIGINT)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any process of the group is still running (zombies do not count: they hold no
+    port and no file). Reads /proc where there is one, else asks the kernel."""
+    proc_dir = Path("/proc")
+    if not proc_dir.is_dir():
         try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            os.killpg(pgid, 0)
+            return True
+        except (ProcessLookupError, PermissionError):
+            return False
+    for stat in proc_dir.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
+
+
+def stop_process_group(process: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 20.0) -> None:
+    """Stops a node started in its own session and returns only when every process of that session
+    has ended. npm's `anvil` is a Node wrapper that forwards the signal to the real binary and exits
+    at once, while the binary is still writing its state file and holding the port: waiting for the
+    wrapper alone let a restart on the same port attach to the dying node."""
+    if process.poll() is None:
+        process.send_signal(sig)
+    deadline = time.monotonic() + timeout
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    killed = False
+    while _group_alive(process.pid):
+        if time.monotonic() > deadline:
+            if killed:
+                raise LocalChainError(f"the node's processes (group {process.pid}) did not end after SIGKILL")
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            killed, deadline = True, time.monotonic() + timeout
+        time.sleep(0.05)  # polling a condition (the group has ended), not synchronising on time
+    process.wait()
 
 
 def start_anvil(
@@ -105,7 +146,7 @@ def _launch(name: str, cmd: list[str], url: str, log_file: Path, ready_timeout: 
         if proc.poll() is not None:
             raise LocalChainError(f"{name} exited with code {proc.returncode}; see {log_file}")
         if time.monotonic() > deadline:
-            proc.kill()
+            stop_process_group(proc, signal.SIGKILL)
             raise LocalChainError(f"{name} did not answer within {ready_timeout:.0f} s; see {log_file}")
         time.sleep(0.1)  # polling for readiness (a condition), not synchronising on time
     return AnvilProcess(url=url, process=proc)

@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import os
 import socket
+import signal
 import subprocess
 import sys
 import time
@@ -79,13 +80,9 @@ class Anvil:
     process: subprocess.Popen
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        from greenbond.localchain import stop_process_group
+
+        stop_process_group(self.process, signal.SIGTERM)
 
 
 def start_anvil(*, timestamp: int | None, chain_id: int = 31337, port: int | None = None,
@@ -357,13 +354,9 @@ class PageServer:
     start_seconds: float = 0.0     # from spawning the process to /_stcore/health answering
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        from greenbond.localchain import stop_process_group
+
+        stop_process_group(self.process, signal.SIGTERM)
 
 
 def start_page(env: dict, log_path: Path, port: int | None = None, timeout: float = 60,
