@@ -1,9 +1,8 @@
-"""What every page shares: the sidebar settings, cached calls into greenbond.pageview, errors as
+"""What every page shares: the server's settings, cached calls into greenbond.pageview, errors as
 sentences, and the count of JSON-RPC calls a render made. No chain logic lives here."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import streamlit as st
@@ -14,26 +13,17 @@ TTL = 30  # seconds a chain read is reused
 
 
 def setup(title: str) -> pv.PageSettings:
-    """Page config, the sidebar (RPC URL, feeder DB), and the RPC counter for this render."""
+    """Page config and the RPC counter for this render. The chain endpoint, the deployment and the
+    data paths come from the server's configuration (greenbond.pageview.settings_from_env), never
+    from a visitor: a public page offers no field that points the server at a URL or a file."""
     st.set_page_config(page_title=f"{title} · Digital Green Bond", page_icon="🌱", layout="wide")
-    env = pv.settings_from_env()
-    for key, default in (("rpc_url", env.rpc_url), ("feeder_db", env.feeder_db)):
-        st.session_state.setdefault(f"_{key}", default)
-
-    def keep(key: str):
-        st.session_state[f"_{key}"] = st.session_state[key].strip()
-
     with st.sidebar:
-        st.text_input("RPC URL", value=st.session_state["_rpc_url"], key="rpc_url", on_change=keep, args=("rpc_url",),
-                      help="JSON-RPC endpoint of the chain (GREENBOND_RPC_URL)")
-        st.text_input("Feeder database", value=st.session_state["_feeder_db"], key="feeder_db", on_change=keep,
-                      args=("feeder_db",), help="SQLite file of the feeder's raw readings (GREENBOND_FEEDER_DB)")
         if st.button("Reload from the chain"):
             st.cache_data.clear()
             impact_view.clear()
     st.session_state["_rpc_before"] = pv.rpc_stats()
     st.session_state["_render_start"] = time.perf_counter()
-    return dataclasses.replace(env, rpc_url=st.session_state["_rpc_url"], feeder_db=st.session_state["_feeder_db"])
+    return pv.settings_from_env()
 
 
 def fail(exc: BaseException) -> None:
@@ -65,8 +55,8 @@ def footer() -> None:
     )
 
 
-def _s(rpc_url, deployments_dir, feeder_db="", issuer_key="") -> pv.PageSettings:
-    return pv.PageSettings(rpc_url=rpc_url, deployments_dir=deployments_dir, feeder_db=feeder_db, issuer_key=issuer_key)
+def _s(rpc_url, deployments_dir, feeder_db="") -> pv.PageSettings:
+    return pv.PageSettings(rpc_url=rpc_url, deployments_dir=deployments_dir, feeder_db=feeder_db)
 
 
 @st.cache_data(ttl=TTL, show_spinner="Reading the bond from the chain ...")
@@ -105,11 +95,6 @@ def verify_report(rpc_url: str, deployments_dir: str, feeder_db: str, facility_i
 @st.cache_data(ttl=TTL, show_spinner="Reading the holding from the chain ...")
 def holding(rpc_url: str, deployments_dir: str, address: str):
     return pv.holding(_s(rpc_url, deployments_dir), address)
-
-
-@st.cache_data(ttl=TTL, show_spinner="Rebuilding the register from the chain ...")
-def register_view(rpc_url: str, deployments_dir: str, issuer_key: str, at_text: str, details: bool):
-    return pv.register_view(_s(rpc_url, deployments_dir, issuer_key=issuer_key), at_text, details)
 
 
 def yen(amount: int | None, currency: str = "JPY") -> str:

@@ -83,17 +83,15 @@ class PageSettings:
     rpc_url: str = DEFAULT_RPC_URL
     feeder_db: str = str(DEFAULT_FEEDER_DB)
     deployments_dir: str = str(DEPLOYMENTS_DIR)
-    issuer_key: str = ""       # the issuer's key file, to open holders' details on the register
 
 
 def settings_from_env(env: dict | None = None) -> PageSettings:
-    """GREENBOND_RPC_URL, GREENBOND_FEEDER_DB, GREENBOND_DEPLOYMENTS and GREENBOND_ISSUER_KEY, or the defaults."""
+    """GREENBOND_RPC_URL, GREENBOND_FEEDER_DB and GREENBOND_DEPLOYMENTS, or the defaults."""
     env = os.environ if env is None else env
     return PageSettings(
         rpc_url=env.get("GREENBOND_RPC_URL") or DEFAULT_RPC_URL,
         feeder_db=env.get("GREENBOND_FEEDER_DB") or str(DEFAULT_FEEDER_DB),
         deployments_dir=env.get("GREENBOND_DEPLOYMENTS") or str(DEPLOYMENTS_DIR),
-        issuer_key=env.get("GREENBOND_ISSUER_KEY") or "",
     )
 
 
@@ -154,7 +152,7 @@ class CountingHTTPProvider(HTTPProvider):
 def _connection_error(url: str, exc: BaseException) -> PageError:
     return PageError(
         f"The RPC node at {url} is unreachable ({type(exc).__name__}). Start it (`make demo` serves the demo "
-        "chain) or give another RPC URL in the sidebar."
+        "chain) or set GREENBOND_RPC_URL where the page is served."
     )
 
 
@@ -1348,7 +1346,7 @@ def open_readings(path: str | Path) -> ReadingSource:
     if not path.is_file():
         raise PageError(
             f"There is no feeder database at {path}: the raw readings are kept by the feeder "
-            "(set GREENBOND_FEEDER_DB or the sidebar field to its SQLite file)."
+            "(set GREENBOND_FEEDER_DB where the page is served)."
         )
     try:
         return FeederStore(path, readonly=True)
@@ -1678,57 +1676,7 @@ def holding(settings: PageSettings, address_text: str, now: int | None = None) -
     )
 
 
-# ---------------------------------------------------------------- issuer: the register
-
-
-@dataclass
-class RegisterView:
-    title: str
-    at_description: str
-    holders: int
-    total_units: int
-    total_face: int
-    currency: str
-    personal_details: bool
-    key_note: str
-    table: pd.DataFrame
-    csv: str
-    checks: list[str]
-
-
-@guarded
-def register_view(settings: PageSettings, at_text: str, details: bool = True) -> RegisterView:
-    """The bond register at a date (YYYY-MM-DD), a block number or 'latest', from greenbond.register."""
-    from greenbond.register import RegisterError, build_register, load_private_key, parse_at, render_csv
-
-    try:
-        at = parse_at(at_text)
-    except ValueError as exc:
-        raise PageError(f"{exc}.") from None
-    s = session(settings.rpc_url, settings.deployments_dir)
-    try:
-        key, path = (load_private_key(Path(settings.issuer_key) if settings.issuer_key else None, required=False)
-                     if details else (None, None))
-        if not details:
-            note = "Personal details not included (not asked for)."
-        else:
-            note = f"Personal details not included: no issuer key at {path} (set GREENBOND_ISSUER_KEY)."
-        reg = build_register(s.w3, s.terms, at, deployments_dir=s.deployments_dir, private_key=key,
-                             key_note="" if key else note)
-    except RegisterError as exc:
-        msg = str(exc)
-        raise PageError(msg[0].upper() + msg[1:] + ("" if msg.endswith(".") else ".")) from None
-    table = pd.DataFrame([{
-        "wallet": r.wallet, "investor id": r.investor_id, "name": r.name, "units": r.units,
-        "face amount": r.face_amount, "acquired": r.acquisition_text,
-        "coupons paid": r.coupons_text(reg.currency, paid=True), "coupons unpaid": r.coupons_text(reg.currency, paid=False),
-    } for r in reg.holders])
-    return RegisterView(
-        title=f"Bond register: {reg.bond_name} at {reg.at.text}", at_description=reg.at_description,
-        holders=len(reg.holders), total_units=reg.total_units, total_face=reg.total_face, currency=reg.currency,
-        personal_details=reg.personal_details, key_note=reg.key_note, table=table, csv=render_csv(reg),
-        checks=list(reg.checks),
-    )
+# ---------------------------------------------------------------- amounts
 
 
 def format_yen(amount: int, currency: str = "JPY") -> str:

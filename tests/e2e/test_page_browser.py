@@ -57,7 +57,7 @@ def site(tmp_path_factory):
                            skip=[(1, chain.present - MISSING_BACK * HOUR)])
         server = start_page({
             "GREENBOND_RPC_URL": chain.anvil.url, "GREENBOND_DEPLOYMENTS": str(chain.deployments_dir),
-            "GREENBOND_FEEDER_DB": str(chain.readings_db), "GREENBOND_ISSUER_KEY": str(chain.issuer_key),
+            "GREENBOND_FEEDER_DB": str(chain.readings_db),
         }, base / "streamlit.log")
         with sync_playwright() as p:
             browser = launch_chromium(p)
@@ -193,12 +193,3 @@ def test_my_holding(site):
     page.get_by_label("Wallet address").fill("0x1234")
     page.get_by_label("Wallet address").press("Enter")
     page.get_by_text("is not a wallet address").wait_for()
-
-
-def test_issuer_register(site):
-    page = open_page(site, "Issuer")
-    page.get_by_text("Latest block").click()
-    page.get_by_text("Bond register:").first.wait_for()
-    wait_for_render(page, TIMEOUT_MS)
-    assert metrics(page, "Units")["Units"] == "10,000"
-    shot(page, "issuer.png")

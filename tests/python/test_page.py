@@ -49,7 +49,6 @@ def env(demo, monkeypatch):
     monkeypatch.setenv("GREENBOND_RPC_URL", demo.anvil.url)
     monkeypatch.setenv("GREENBOND_DEPLOYMENTS", str(demo.deployments_dir))
     monkeypatch.setenv("GREENBOND_FEEDER_DB", str(demo.readings_db))
-    monkeypatch.setenv("GREENBOND_ISSUER_KEY", str(demo.issuer_key))
     return demo
 
 
@@ -414,42 +413,10 @@ def test_holding_page_not_a_holder(env):
     assert not at.exception and "is not a holder of this bond" in texts(at.error)
 
 
-# ---------------------------------------------------------------- issuer
-
-
-def test_issuer_page_register_latest_and_at_a_date(env):
-    d = env
-    bond = d.contract("GreenBond")
-    at = page("4_Issuer.py")
-    assert not at.error, texts(at.error)
-    at.checkbox[0].check().run()
-    table = at.dataframe[0].value
-    assert {w: u for w, u in zip(table["wallet"], table["units"])} == {
-        a: bond.functions.balanceOf(a).call() for a in d.accounts[1:6]
-    }
-    assert "Sakura Life Insurance Co. (fictitious)" in set(table["name"])
-    assert metric(at, "Units") == "10,000"
-    import datetime as dt
-
-    at.checkbox[0].uncheck().run()
-    at.date_input[0].set_value(dt.date(2024, 6, 13)).run()   # the first record date: before the trades' effects
-    table = at.dataframe[0].value
-    record = d.terms.record_timestamps[0]
-    assert {w: u for w, u in zip(table["wallet"], table["units"])} == {
-        a: bond.functions.balanceOfAt(a, record).call() for a in d.accounts[1:6]
-    }
-
-
-def test_issuer_page_without_key_says_so(env, monkeypatch):
-    monkeypatch.setenv("GREENBOND_ISSUER_KEY", str(env.issuer_key.parent / "missing.key"))
-    at = page("4_Issuer.py")
-    assert "Personal details not included" in texts(at.info)
-
-
 # ---------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("name", ["Bond.py", "1_Impact.py", "2_Verify.py", "4_Issuer.py"])
+@pytest.mark.parametrize("name", ["Bond.py", "1_Impact.py", "2_Verify.py"])
 def test_node_down_is_a_sentence(monkeypatch, name):
     monkeypatch.setenv("GREENBOND_RPC_URL", f"http://127.0.0.1:{free_port()}")
     at = page(name)
