@@ -420,6 +420,19 @@ def _facility_names() -> dict[int, str]:
         return {}
 
 
+def prepare_out_dir(out_dir: str | Path) -> Path:
+    """The output folder, created if missing and known to be writable (else a PublishError)."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe_fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=out)
+        os.close(probe_fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise PublishError(f"cannot write the published readings to {out}: {exc.strerror or exc}") from None
+    return out
+
+
 def publish(store, out_dir: str | Path, facility_ids: Iterable[int] | None = None, since=None, *,
             timezone: str | None = None, names: dict[int, str] | None = None,
             progress: Callable[[int, int], None] | None = None) -> PublishSummary:
@@ -428,15 +441,8 @@ def publish(store, out_dir: str | Path, facility_ids: Iterable[int] | None = Non
     days before it are left as they are. Returns the counts; `progress(done, total)` per day."""
     tz_name = timezone or default_timezone()
     tz = ZoneInfo(tz_name)
-    out = Path(out_dir)
+    out = prepare_out_dir(out_dir)
     summary = PublishSummary(out_dir=str(out))
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe_fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=out)
-        os.close(probe_fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise PublishError(f"cannot write the published readings to {out}: {exc.strerror or exc}") from None
     since_day = _since_date(since)
     since_ts = None
     if since_day is not None:

@@ -9,6 +9,8 @@ Commands:
                       store; outbox (and the corrections of restated hours), quarantine
   verify              check one stored reading of an hour on chain (Merkle proof + signers)
   quarantine          list quarantined values (filter by reason), acknowledge them
+  publish             write the readings of every hour confirmed on chain as day files per
+                      facility (greenbond/published.py), for investors to check the roots
 
 Keys: GREENBOND_SIGNER_KEYS / GREENBOND_SIGNER_KEYSTORES and GREENBOND_TRANSMITTER_KEY /
 GREENBOND_TRANSMITTER_KEYSTORE (password: GREENBOND_KEYSTORE_PASSWORD or a prompt); on a dev
@@ -132,6 +134,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="acknowledge these ids (or, with --reason and no ids, every entry of that reason)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = sub.add_parser("publish", help="publish the readings of confirmed hours as day files (for investors)",
+                       description="Writes, for every hour whose report is confirmed on chain, the readings under its "
+                                   "Merkle root to OUT/facility-<id>/<day>.json (local days of the bond's time zone) "
+                                   "and an index.json per facility with each file's sha256 and roots. Only changed "
+                                   "days are rewritten; every file is written atomically. Reads the database only.")
+    _common(p, chain=False)
+    p.add_argument("--out", required=True, help="the folder to publish to (created if missing)")
+    p.add_argument("--facility", type=int, action="append", default=None,
+                   help="only this facility id (repeat for several; default every facility in the database)")
+    p.add_argument("--since", type=_day, default=None, help="only days from this one on (YYYY-MM-DD, local day)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (write YYYY-MM-DD)")
+
+
+def _publish(args) -> int:
+    from greenbond.feeder.store import FeederStore
+    from greenbond.published import prepare_out_dir, publish
+
+    with FeederStore(args.db, readonly=True) as store:
+        store.status()      # a database that cannot be read fails here, in one line, before anything is written
+        prepare_out_dir(args.out)
+        print(f"publishing the confirmed hours of {args.db} to {args.out}"
+              + (f" (facilities {', '.join(map(str, args.facility))})" if args.facility else "")
+              + (f" from {args.since.isoformat()}" if args.since else "") + " ...", flush=True)
+        bar, progress = _progress_bar("publish", args.no_progress)
+        if bar is not None:
+            bar.unit = "day"
+        try:
+            summary = publish(store, args.out, args.facility, args.since, progress=progress)
+        finally:
+            if bar is not None:
+                bar.close()
+    print(summary.text)
+    return 0
+
 
 def _feeder(args):
     from greenbond.feeder.service import Feeder
@@ -175,6 +218,8 @@ def command(args) -> int:
     cmd = args.feeder_cmd
     if cmd == "quarantine":
         return _quarantine(args)
+    if cmd == "publish":
+        return _publish(args)
     if cmd == "status" and args.offline:
         from greenbond.feeder.store import FeederStore
 
@@ -344,4 +389,6 @@ from greenbond.feeder.service import USER_ERRORS as _SERVICE_ERRORS  # noqa: E40
 from greenbond.impact.facilities import FacilityConfigError  # noqa: E402
 from greenbond.impact.methodology import MethodologyError  # noqa: E402
 
-USER_ERRORS = _SERVICE_ERRORS + (FacilityConfigError, MethodologyError)
+from greenbond.published import PublishError  # noqa: E402
+
+USER_ERRORS = _SERVICE_ERRORS + (FacilityConfigError, MethodologyError, PublishError)
