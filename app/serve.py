@@ -2,10 +2,10 @@
 modules every page script needs (pandas, numpy, pyarrow, altair, web3, greenbond.pageview,
 app.ui) and parsing the contracts' ABIs: the first visitor then does not wait for them.
 
-    python -m app.serve [streamlit run options ...]     (serves app/Bond.py)
+    python -m app.serve [streamlit run options ...]     (serves app/main.py)
 
 The time these imports take is printed ("preloaded in ... s") so that a benchmark can report the
-server's own cold start apart from the page's render; `streamlit run app/Bond.py` works too,
+server's own cold start apart from the page's render; `streamlit run app/main.py` works too,
 with the imports made by the first page visit instead.
 """
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"preloaded in {took:.2f} s", flush=True)
     from streamlit.web import cli
 
-    sys.argv = ["streamlit", "run", str(ROOT / "app" / "Bond.py"), *(sys.argv[1:] if argv is None else argv)]
+    sys.argv = ["streamlit", "run", str(ROOT / "app" / "main.py"), *(sys.argv[1:] if argv is None else argv)]
     return cli.main(prog_name="streamlit")
 
 

@@ -7,23 +7,59 @@ import time
 
 import streamlit as st
 
+from app import i18n
+from app.i18n import Translator
 from greenbond import pageview as pv
 
 TTL = 30  # seconds a chain read is reused
 
 
-def setup(title: str) -> pv.PageSettings:
-    """Page config and the RPC counter for this render. The chain endpoint, the deployment and the
-    data paths come from the server's configuration (greenbond.pageview.settings_from_env), never
-    from a visitor: a public page offers no field that points the server at a URL or a file."""
-    st.set_page_config(page_title=f"{title} · Digital Green Bond", page_icon="🌱", layout="wide")
+def current_language() -> Translator:
+    """The visitor's language: the sidebar's switch (this session), else `?lang=` in the URL (a
+    shared link), else the browser's (Japanese when it asks for it), else English."""
+    try:
+        locale = st.context.locale
+    except Exception:  # noqa: BLE001 -- no browser (AppTest): the URL or the default decides
+        locale = None
+    try:
+        accept = st.context.headers.get("Accept-Language")
+    except Exception:  # noqa: BLE001
+        accept = None
+    choice = st.session_state.get("_lang") or st.query_params.get("lang")
+    return Translator(i18n.detect(choice, locale, accept))
+
+
+def language() -> Translator:
+    """The language switch in the sidebar; the choice is kept in the URL (`?lang=ja|en`)."""
+    lang = current_language().lang
     with st.sidebar:
-        if st.button("Reload from the chain"):
+        chosen = st.radio("言語 / Language", i18n.LANGS, index=i18n.LANGS.index(lang),
+                          format_func=i18n.LANG_NAMES.get, horizontal=True, key="_lang")
+    if st.query_params.get("lang") != chosen:
+        st.query_params["lang"] = chosen
+    return Translator(chosen)
+
+
+def setup(title: str) -> tuple[pv.PageSettings, Translator]:
+    """Page config, the language, and the RPC counter for this render. The chain endpoint, the
+    deployment and the data paths come from the server's configuration
+    (greenbond.pageview.settings_from_env), never from a visitor: a public page offers no field
+    that points the server at a URL or a file."""
+    st.set_page_config(page_title="Digital Green Bond", page_icon="🌱", layout="wide")
+    t = language()
+    st.session_state["_t"] = t
+    with st.sidebar:
+        st.caption(t("Public investor page: public chain data and the operator's published readings only."))
+        if st.button(t("Reload from the chain")):
             st.cache_data.clear()
             impact_view.clear()
     st.session_state["_rpc_before"] = pv.rpc_stats()
     st.session_state["_render_start"] = time.perf_counter()
-    return pv.settings_from_env()
+    return pv.settings_from_env(), t
+
+
+def _t() -> Translator:
+    return st.session_state.get("_t") or Translator("en")
 
 
 def fail(exc: BaseException) -> None:
@@ -31,7 +67,7 @@ def fail(exc: BaseException) -> None:
     if isinstance(exc, pv.PageError):
         st.error(str(exc))
     else:
-        st.error(f"The page could not read the chain: {type(exc).__name__}: {exc}")
+        st.error(_t()("The page could not read the chain: {error}", error=f"{type(exc).__name__}: {exc}"))
     footer()
     st.stop()
 
@@ -49,10 +85,9 @@ def run(fn, *args, **kwargs):
 def footer() -> None:
     d = pv.rpc_delta(st.session_state.get("_rpc_before", pv.rpc_stats()))
     took = time.perf_counter() - st.session_state.get("_render_start", time.perf_counter())
-    st.caption(
-        f"This render made {d['calls']} JSON-RPC calls in {d['requests']} HTTP requests and took {took:.2f} s "
-        f"on the server (chain reads are cached for {TTL} s)."
-    )
+    st.caption(_t()(
+        "This render made {calls} JSON-RPC calls in {requests} HTTP requests and took {took} s on the server "
+        "(chain reads are cached for {ttl} s).", calls=d["calls"], requests=d["requests"], took=f"{took:.2f}", ttl=TTL))
 
 
 def _s(rpc_url, deployments_dir, feeder_db="") -> pv.PageSettings:
@@ -97,5 +132,5 @@ def holding(rpc_url: str, deployments_dir: str, address: str):
     return pv.holding(_s(rpc_url, deployments_dir), address)
 
 
-def yen(amount: int | None, currency: str = "JPY") -> str:
-    return "" if amount is None else f"{currency} {amount:,}"
+def document_bytes(uri: str) -> bytes | None:
+    return pv.document_bytes(uri)

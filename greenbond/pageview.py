@@ -913,9 +913,32 @@ def _is_placeholder_isin(isin: str) -> bool:
     return "PLACEHOLDER" in isin.upper() or not re.fullmatch(r"[A-Z]{2}[A-Z0-9]{9}[0-9]", isin)
 
 
-def _document_row(name32: bytes, got) -> DocumentRow:
-    from greenbond.deploy import document_hash
+def documents_dir() -> Path:
+    """The only folder the public page reads documents from (GREENBOND_DOCUMENTS_DIR, default
+    docs/documents): a document URI on chain can never make the page read or serve another file
+    of the server (a key, a database) even if it points there."""
+    return Path(os.environ.get("GREENBOND_DOCUMENTS_DIR") or REPO_ROOT / "docs" / "documents").resolve()
 
+
+def document_path(uri: str) -> Path | None:
+    """The file behind a document URI ("docs/documents/x.md", relative to the repository) when it
+    lies inside `documents_dir()`; None for a URL, a file elsewhere, or a missing file."""
+    if "://" in uri:
+        return None
+    path = (REPO_ROOT / uri).resolve()
+    if not path.is_relative_to(documents_dir()) or not path.is_file():
+        return None
+    return path
+
+
+def document_bytes(uri: str) -> bytes | None:
+    """A document's bytes for the page's download link, only when its keccak256 is what the chain
+    records is checked by the caller (DocumentRow.ok)."""
+    path = document_path(uri)
+    return path.read_bytes() if path is not None else None
+
+
+def _document_row(name32: bytes, got) -> DocumentRow:
     name = bytes(name32).rstrip(b"\0").decode("ascii", "replace")
     if isinstance(got, CallFailed):
         return DocumentRow(name, "", "", "", f"unreadable on chain ({got.message})")
@@ -923,10 +946,10 @@ def _document_row(name32: bytes, got) -> DocumentRow:
     chain_hash = "0x" + bytes(digest).hex()
     if "://" in uri:
         return DocumentRow(name, uri, chain_hash, "", "not a repository file")
-    path = (REPO_ROOT / uri).resolve()
-    if not path.is_relative_to(REPO_ROOT) or not path.is_file():
+    path = document_path(uri)
+    if path is None:
         return DocumentRow(name, uri, chain_hash, "", "file missing")
-    file_hash = "0x" + document_hash(path).hex()
+    file_hash = "0x" + keccak(path.read_bytes()).hex()
     return DocumentRow(name, uri, chain_hash, file_hash, "matches" if file_hash == chain_hash else "DIFFERS")
 
 
@@ -1673,6 +1696,45 @@ def holding(settings: PageSettings, address_text: str, now: int | None = None) -
         investor_id="0x" + bytes(iid).hex() if registered else "", currency=s.terms.currency, coupons=coupons,
         received_on_chain=sum(received.values()), paid_off_chain=offchain, claimable=claimable,
         redemption_amount=units * per_unit_redeem, redemption_date=local_date(rdate, tz), frozen=frozen,
+    )
+
+
+@dataclass(frozen=True)
+class HoldingOutlook:
+    """What a holding means beside the bond's figures: the next coupon it would receive if still
+    held at that coupon's record date, and its pro-rata part of the bond's attributable impact."""
+
+    next_coupon_date: dt.date | None
+    next_record_date: dt.date | None
+    next_coupon_amount: int          # units now x per unit of the next coupon; 0 when none is left
+    units: int
+    outstanding_units: int
+    energy_reduction_j: int          # units / outstanding x the bond's share since issuance, toward zero
+    co2_avoided_mg: int
+    last24_energy_j: int
+    last24_co2_mg: int
+
+    @property
+    def share_ppm(self) -> int:
+        return self.units * 1_000_000 // self.outstanding_units if self.outstanding_units else 0
+
+
+def holding_outlook(h: Holding, bond: BondOverview, impact: ImpactView) -> HoldingOutlook:
+    """Pro rata to the units held NOW (units / units outstanding): the page says so. A holding's
+    part of a past hour would need its units at that hour; this figure is an attribution of the
+    bond's totals to today's holders, not a record of who held when."""
+    upcoming = [c for c in bond.coupons if bond.next_coupon and c.payment_date >= bond.next_coupon]
+    nxt = upcoming[0] if upcoming else None
+    out = bond.outstanding_units
+
+    def part(value: int) -> int:
+        return mul_div_toward_zero(value, h.units, out) if out else 0
+
+    return HoldingOutlook(
+        next_coupon_date=nxt.payment_date if nxt else None, next_record_date=nxt.record_date if nxt else None,
+        next_coupon_amount=h.units * nxt.per_unit if nxt else 0, units=h.units, outstanding_units=out,
+        energy_reduction_j=part(impact.energy_reduction_j), co2_avoided_mg=part(impact.co2_avoided_mg),
+        last24_energy_j=part(impact.last24_energy_j), last24_co2_mg=part(impact.last24_co2_mg),
     )
 
 

@@ -166,7 +166,7 @@ def run_page_bench(out: str | Path = REPORT_PATH, days: int = DAYS, holders: int
         "server_start_seconds": round(start_s, 3),
         "server_preload_imports_seconds": preload_s,
         "plain_streamlit_run": {
-            "note": "the same cold first render on a `streamlit run app/Bond.py` server (as `make demo` starts it): "
+            "note": "the same cold first render on a `streamlit run app/main.py` server (as `make demo` starts it): "
                     "the pages' imports are paid by the first visit",
             "server_start_seconds": round(plain_start_s, 3),
             "first_render_seconds": plain["seconds"], "first_render_rpc_calls": plain["rpc_calls"],

@@ -1,4 +1,6 @@
-"""My holding: units, face value, eligibility, coupons received and claimable, redemption."""
+"""My holding: for a wallet the visitor enters (public chain data only): units, face value,
+eligibility, coupons received, claimable and next, redemption, and the holding's pro-rata part of
+the bond's impact. Nothing here reads personal details: a wallet is a public address."""
 
 import sys
 from pathlib import Path
@@ -10,33 +12,62 @@ import streamlit as st  # noqa: E402
 
 from app import ui  # noqa: E402
 
-settings = ui.setup("My holding")
-st.title("My holding")
-address = st.text_input("Wallet address", placeholder="0x...", value=st.query_params.get("address", ""), key="address")
+settings, t = ui.setup("My holding")
+f = t.f
+st.title(t("My holding"))
+address = st.text_input(t("Wallet address"), placeholder="0x...", value=st.query_params.get("address", ""),
+                        key="address")
 if not address.strip():
-    st.info("Enter a wallet address to see its holding.")
+    st.info(t("Enter a wallet address to see its holding (public data on chain only)."))
     ui.footer()
     st.stop()
 h = ui.run(ui.holding, settings.rpc_url, settings.deployments_dir, address)
+b = ui.run(ui.bond_overview, settings.rpc_url, settings.deployments_dir)
+v = ui.run(ui.impact_view, settings.rpc_url, settings.deployments_dir)
+o = ui.pv.holding_outlook(h, b, v)
+cur = h.currency
 
-st.markdown(f"**Wallet** `{h.address}`" + (f" · investor `{h.investor_id[:18]}...`" if h.registered else " · not registered"))
-c = st.columns(4)
-c[0].metric("Units", f"{h.units:,}")
-c[1].metric(f"Face value ({h.currency})", f"{h.face_value:,}")
-c[2].metric("Eligible to hold", "yes" if h.eligible else "no")
-c[3].metric(f"Redemption amount ({h.currency})", f"{h.redemption_amount:,}", help=f"at par on {h.redemption_date.isoformat()}")
+st.markdown(f"**{t('Wallet')}** `{h.address}`"
+            + (f" · {t('registered investor')}" if h.registered else f" · {t('not registered')}"))
 c = st.columns(3)
-c[0].metric(f"Coupons received on chain ({h.currency})", f"{h.received_on_chain:,}")
-c[1].metric(f"Coupons paid off chain ({h.currency})", f"{h.paid_off_chain:,}")
-c[2].metric(f"Claimable now ({h.currency})", f"{h.claimable:,}")
+c[0].metric(t("Units"), f.num(h.units), help=t("of {n} units outstanding", n=f.num(o.outstanding_units)))
+c[1].metric(t("Face value"), f.money(h.face_value, cur))
+c[2].metric(t("Eligible to hold"), t("yes") if h.eligible else t("no"))
+c = st.columns(3)
+c[0].metric(t("Coupons received"), f.money(h.received_on_chain + h.paid_off_chain, cur),
+            help=t("{on} on chain, {off} paid off chain", on=f.money(h.received_on_chain, cur),
+                   off=f.money(h.paid_off_chain, cur)))
+c[1].metric(t("Claimable now"), f.money(h.claimable, cur))
+if o.next_coupon_date:
+    c[2].metric(t("Next coupon"), f.money(o.next_coupon_amount, cur), f.date(o.next_coupon_date), delta_color="off",
+                help=t("If the units are still held at the record date ({record}).", record=f.date(o.next_record_date)))
+else:
+    c[2].metric(t("Next coupon"), t("no further coupon"))
+st.caption(t("Redemption: {amount} at par on {date}.", amount=f.money(h.redemption_amount, cur),
+             date=f.date(h.redemption_date)))
 if h.claimable:
-    st.info(f"{len(h.claimable_coupons)} coupon(s) are funded, due and unpaid: claim them with claimCoupon or claimAll.")
+    st.info(t("{n} coupon(s) are funded, due and unpaid: claim them with claimCoupon or claimAll.",
+              n=len(h.claimable_coupons)))
 if h.frozen:
-    st.warning("This wallet is frozen: it cannot transfer or be paid until an agent unfreezes it.")
+    st.warning(t("This wallet is frozen: it cannot transfer or be paid until an agent unfreezes it."))
 
-st.subheader("Coupons")
+st.subheader(t("This holding's part of the bond's impact"))
+c = st.columns(2)
+c[0].metric(t("Energy reduction since issuance"), f.energy_mj(o.energy_reduction_j))
+c[1].metric(t("CO2 avoided since issuance"), f.co2_t(o.co2_avoided_mg, 3))
+st.caption(t("Pro rata to the units held now: {units} of {out} units outstanding ({share} of the bond), times the "
+             "bond's attributable figures (coverage {coverage}). It attributes the bond's totals to today's "
+             "holding; it is not a record of who held the bond in each hour.",
+             units=f.num(o.units), out=f.num(o.outstanding_units), share=f"{o.share_ppm / 10_000:.4g}%",
+             coverage=v.coverage.percent_text))
+
+st.subheader(t("Coupons"))
+STATES = {"received": t("received"), "paid off chain": t("paid off chain"), "claimable": t("claimable"),
+          "not yet due": t("not yet due"), "funded, not yet due": t("funded, not yet due"),
+          "late: not funded": t("late: not funded"), "nothing owed": t("nothing owed")}
+PAYMENTS = {"none": t("none"), "on chain": t("on chain"), "off chain": t("off chain")}
 st.dataframe(pd.DataFrame([{
-    "#": x.number, "payment date": x.payment_date.isoformat(), "units at record date": x.units_at_record,
-    f"amount ({h.currency})": x.amount, "paid": x.payment, "for this wallet": x.state,
+    "#": x.number, t("payment date"): f.date(x.payment_date), t("units at record date"): f.num(x.units_at_record),
+    t("amount"): f.money(x.amount, cur), t("paid"): PAYMENTS.get(x.payment, x.payment), t("for this wallet"): STATES.get(x.state, x.state),
 } for x in h.coupons]), hide_index=True, width="stretch")
 ui.footer()

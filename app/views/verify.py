@@ -11,7 +11,7 @@ import streamlit as st  # noqa: E402
 
 from app import ui  # noqa: E402
 
-settings = ui.setup("Verify")
+settings, t = ui.setup("Verify")
 st.title("Verify a reading")
 names = ui.run(ui.facility_names, settings.rpc_url, settings.deployments_dir)
 if not names:

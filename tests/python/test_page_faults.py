@@ -417,7 +417,7 @@ def test_impact_page_survives_the_node_restarting(pc, monkeypatch):
         assert not at.exception, [e.value for e in at.exception]
         return {m.label: m.value for m in at.metric}, "\n".join(str(e.value) for e in at.error)
 
-    at = AppTest.from_file(str(APP / "pages" / "1_Impact.py"), default_timeout=120)
+    at = AppTest.from_file(str(APP / "views" / "impact.py"), default_timeout=120)
     shown, errors = run(at)
     assert not errors
     oracle = pc.chain.oracle()
