@@ -141,6 +141,8 @@ class PublishedHour:
     path: str = ""                     # absolute path of the file, "" for an upload
     sha256: str = ""                   # sha256 of the file's bytes
     index_sha256: str = ""             # what index.json says it should be ("" when no index)
+    chain_id: int | None = None        # the chain and oracle the file says its roots are on
+    oracle: str | None = None
 
     @property
     def computed_root(self) -> str:
@@ -252,8 +254,12 @@ def load_day_file(data: bytes, name: str = "the file") -> DayFile:
                                    idx if isinstance(idx, int) and not isinstance(idx, bool) else None,
                                    mver if isinstance(mver, int) and not isinstance(mver, bool) else None))
     chain_id, oracle = doc.get("chain_id"), doc.get("oracle")
+    chain_id = chain_id if isinstance(chain_id, int) and not isinstance(chain_id, bool) else None
+    oracle = oracle if isinstance(oracle, str) else None
+    for h in hours:
+        h.chain_id, h.oracle = chain_id, oracle
     return DayFile(fid, str(doc.get("facility") or ""), day, tzname, hours, sha256_hex(bytes(data)),
-                   chain_id if isinstance(chain_id, int) else None, oracle if isinstance(oracle, str) else None,
+                   chain_id, oracle,
                    doc.get("methodology_version") if isinstance(doc.get("methodology_version"), int) else None)
 
 
