@@ -34,7 +34,7 @@ from greenbond.holders import (
 )
 from greenbond.feeder.service import FeederError
 from greenbond.feeder.store import StoreError
-from greenbond.localchain import LocalChainError, start_anvil, start_ganache
+from greenbond.localchain import LocalChainError, rpc, start_anvil, start_ganache
 
 DEMO_DIR = REPO_ROOT / ".demo"
 DEMO_PORT = 8546
@@ -74,6 +74,7 @@ class _Discard(io.TextIOBase):
 
 
 PAGE_PORT = 8501
+BACKOFFICE_PORT = 8502
 
 
 def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str | None = None,
@@ -118,7 +119,13 @@ def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str 
             feeder_thread.start()
             _say("\nThe feeder keeps reporting each hour as it closes (log: .demo/feeder.log).")
         processes.append(_start_page(rpc_url))
-        _say(f"\nInvestor page: http://localhost:{PAGE_PORT}   (chain: {rpc_url})")
+        backoffice, user, password = _start_backoffice(rpc_url)
+        processes.append(backoffice)
+        _say(f"\nInvestor page (public):  http://localhost:{PAGE_PORT}   (chain: {rpc_url})")
+        _say(f"Issuer back office:      http://127.0.0.1:{BACKOFFICE_PORT}   (this machine only)")
+        _say(f"  log in as {user} with password {password}")
+        _say("  (a demo account for this local chain only, with a new password on every start; the audit log is "
+             f"{_display(DEMO_DIR / 'backoffice' / 'audit.jsonl')})")
         _say("Press Ctrl-C to stop the page, the feeder and the chain (the chain is saved).")
         try:
             while all(p.poll() is None for p in processes) and (node is None or node.process is None or node.process.poll() is None):
@@ -225,6 +232,33 @@ def _start_page(rpc_url: str) -> subprocess.Popen:
     ]
     log = open(DEMO_DIR / "page.log", "ab")
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, start_new_session=True)
+
+
+def _start_backoffice(rpc_url: str) -> tuple[subprocess.Popen, str, str]:
+    """The issuer back office on 127.0.0.1 only, with a demo account for the local chain whose
+    password is new on every start (printed once, stored only as an argon2id hash)."""
+    from greenbond.backoffice.accounts import ensure_demo_account
+
+    accounts = DEMO_DIR / "backoffice" / "accounts.json"
+    chain_id = int(rpc(rpc_url, "eth_chainId"), 16)
+    try:
+        user, password = ensure_demo_account(accounts, chain_id=chain_id)
+    except ValueError as exc:   # not a local dev chain: no demo password guards real data
+        user, password = "(none)", f"(none: {exc}; add an account with `python -m greenbond.backoffice accounts add`)"
+    env = dict(os.environ, GREENBOND_RPC_URL=rpc_url, GREENBOND_BACKOFFICE_ACCOUNTS=str(accounts),
+               PYTHONPATH=str(REPO_ROOT))
+    cmd = [sys.executable, "-m", "greenbond.backoffice", "serve", "--address", "127.0.0.1",
+           "--port", str(BACKOFFICE_PORT), "--accounts", str(accounts)]
+    log = open(DEMO_DIR / "backoffice.log", "ab")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, start_new_session=True)
+    return proc, user, password
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _terminate(proc: subprocess.Popen) -> None:

@@ -47,6 +47,15 @@ INVESTORS = (
     (4, "CUST-0004", "Hanako Yamada (fictitious)", 600),
     (5, "CUST-0005", "Taro Suzuki (fictitious)", 400),
 )
+
+
+def personal_details(account_index: int) -> tuple[str, str]:
+    """A fictitious postal address and e-mail for a demo investor: distinctive strings a test can
+    search every public page and download for (none may ever appear there)."""
+    return (f"{account_index}-{account_index + 2}-{account_index + 7} Marunouchi, Chiyoda-ku, Tokyo 100-000{account_index}",
+            f"ir-desk-{account_index}@investor{account_index}.example.jp")
+
+
 TRADES = ((0, 1, 4, 250), (2, 2, 5, 100), (3, 3, 1, 500))   # (coupon index, seller, buyer, units)
 OFFCHAIN_INVESTOR = 5
 PUSHED_INVESTOR = 4
@@ -193,7 +202,7 @@ class DemoLikeChain:
             reg, bond = self.contract("HolderRegistry"), self.contract("GreenBond")
             expires = terms.timestamp(terms.maturity_date) + 365 * DAY
             for idx, cust, name, _units in INVESTORS:
-                blob = seal(HolderDetails(name, "Tokyo", "", "corporation"), public_key)
+                blob = seal(HolderDetails(name, *personal_details(idx), "corporation"), public_key)
                 self.send(reg.functions.registerHolder(self.accounts[idx], investor_id(cust, salt), JAPAN, expires, blob))
             self.goto(terms.timestamp(terms.issue_date) + 10 * HOUR)
             self.send(bond.functions.batchMint([self.accounts[i] for i, *_ in INVESTORS], [u for *_, u in INVESTORS]))
@@ -361,7 +370,7 @@ class PageServer:
 
 def start_page(env: dict, log_path: Path, port: int | None = None, timeout: float = 60,
                preload: bool = True) -> PageServer:
-    """Serves app/Bond.py with Streamlit (headless) on a free port; returns once /_stcore/health
+    """Serves app/main.py with Streamlit (headless) on a free port; returns once /_stcore/health
     answers. With `preload` the server is started through app.serve, which imports the pages'
     modules before serving (the server's own cold start); without, plain `streamlit run`."""
     import urllib.request
@@ -370,7 +379,7 @@ def start_page(env: dict, log_path: Path, port: int | None = None, timeout: floa
     url = f"http://127.0.0.1:{port}"
     full_env = dict(os.environ, **env)
     full_env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
-    launcher = ["app.serve"] if preload else ["streamlit", "run", str(REPO_ROOT / "app" / "Bond.py")]
+    launcher = ["app.serve"] if preload else ["streamlit", "run", str(REPO_ROOT / "app" / "main.py")]
     cmd = [sys.executable, "-m", *launcher,
            "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
