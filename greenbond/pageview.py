@@ -1,5 +1,6 @@
 """The investor page's data layer: everything the Streamlit pages in app/ show, read from the
-chain (and the feeder's readings store) and returned as plain dataclasses and DataFrames.
+chain (and the operator's published readings, greenbond/published.py: Verify never reads the
+feeder's private database) and returned as plain dataclasses and DataFrames.
 
 The pages only parse input, call the functions here and render; they never compute money or
 impact. Reads are few and batched:
@@ -54,6 +55,7 @@ from greenbond.deployments import DEPLOYMENTS_DIR
 from greenbond.meters.model import Reading
 
 DEFAULT_FEEDER_DB = REPO_ROOT / ".demo" / "feeder.sqlite"
+DEFAULT_PUBLISHED_DIR = REPO_ROOT / ".demo" / "published"   # `python -m greenbond feeder publish --out`
 HOUR = 3600
 DAY = 86_400
 COUPON_STATES = ("scheduled", "funded", "paying", "paid", "late")
@@ -83,15 +85,18 @@ class PageSettings:
     rpc_url: str = DEFAULT_RPC_URL
     feeder_db: str = str(DEFAULT_FEEDER_DB)
     deployments_dir: str = str(DEPLOYMENTS_DIR)
+    published_dir: str = str(DEFAULT_PUBLISHED_DIR)   # the operator's published readings (Verify reads only these)
 
 
 def settings_from_env(env: dict | None = None) -> PageSettings:
-    """GREENBOND_RPC_URL, GREENBOND_FEEDER_DB and GREENBOND_DEPLOYMENTS, or the defaults."""
+    """GREENBOND_RPC_URL, GREENBOND_FEEDER_DB, GREENBOND_DEPLOYMENTS and GREENBOND_PUBLISHED_DIR,
+    or the defaults."""
     env = os.environ if env is None else env
     return PageSettings(
         rpc_url=env.get("GREENBOND_RPC_URL") or DEFAULT_RPC_URL,
         feeder_db=env.get("GREENBOND_FEEDER_DB") or str(DEFAULT_FEEDER_DB),
         deployments_dir=env.get("GREENBOND_DEPLOYMENTS") or str(DEPLOYMENTS_DIR),
+        published_dir=env.get("GREENBOND_PUBLISHED_DIR") or str(DEFAULT_PUBLISHED_DIR),
     )
 
 
@@ -1075,12 +1080,15 @@ class ImpactView:
     problems: list[str] = field(default_factory=list)
     _effective: list = field(default_factory=list, repr=False)   # the ReportLogs in force, for the CSV
     _names: dict = field(default_factory=dict, repr=False)
+    _settings: PageSettings | None = field(default=None, repr=False)   # where the CSV reads the reports' Wh and flags
 
     @property
     def csv(self) -> str:
-        """Every effective hourly report as CSV, generated when asked for (the page's download
-        button calls it on click, not on render)."""
-        return impact_csv(self._effective, self._names, ZoneInfo(self.timezone))
+        """Every effective hourly report, and a row per missing hour, as CSV (columns: see
+        `impact_csv`), generated when asked for (the page's download button calls it on click,
+        not on render): the reports' Wh and quality flags are read then, in batches, at `block`."""
+        figures = report_figures(self._settings, self._effective, self.block) if self._settings else None
+        return impact_csv(self._effective, self._names, ZoneInfo(self.timezone), figures=figures, gaps=self.gaps)
 
     @property
     def energy_mj(self) -> float:
@@ -1334,22 +1342,86 @@ def impact_view(settings: PageSettings, now: int | None = None) -> ImpactView:
         facilities=facilities, hourly=hourly, daily=daily, monthly=monthly, methodologies=methodologies,
         freshness=freshness, heartbeat_s=heartbeat, report_count=int(eff_pos.size), timezone=s.terms.timezone,
         coverage=bond_coverage, currency=s.terms.currency, block=latest, block_time=block_ts, problems=problems,
-        _effective=[logs[k] for k in eff_pos], _names=dict(names),
+        _effective=[logs[k] for k in eff_pos], _names=dict(names), _settings=settings,
     )
 
 
-def impact_csv(logs: Sequence[ReportLog], names: dict[int, str], tz: ZoneInfo) -> str:
+CSV_COLUMNS = (
+    "facility_id", "facility", "report_index", "hour_start_utc", "hour_start_local",
+    "energy_reduction_j", "energy_reduction_mj", "co2_avoided_mg", "co2_avoided_t",
+    "methodology_version", "readings_root", "supersedes_index", "tx_hash",
+    "actual_kwh", "benchmark_kwh", "reading_count", "quality_flags", "quality", "coverage",
+)
+QUALITY_NAMES = ((1, "estimated"), (2, "low_coverage"), (4, "quarantine_excluded"))   # HourlyReport.qualityFlags bits
+
+
+def quality_text(flags: int) -> str:
+    """qualityFlags as names joined by '|' ('' for none): estimated (some readings of the hour were
+    estimated), low_coverage (fewer than 90% of the expected readings were measured),
+    quarantine_excluded (a received value was kept out by validation)."""
+    names = [n for bit, n in QUALITY_NAMES if flags & bit]
+    rest = flags & ~sum(bit for bit, _ in QUALITY_NAMES)
+    return "|".join(names + ([f"bits_{rest:#x}"] if rest else []))
+
+
+def _kwh(wh: int) -> str:
+    """Wh as kWh with three decimals, exactly (no float rounding)."""
+    sign = "-" if wh < 0 else ""
+    return f"{sign}{abs(wh) // 1000}.{abs(wh) % 1000:03d}"
+
+
+def report_figures(settings: PageSettings, logs: Sequence[ReportLog], block: int | str = "latest") -> dict:
+    """(facility, index) -> (actualWh, benchmarkWh, readingCount, qualityFlags) of each report,
+    read with ImpactOracle.report in JSON-RPC batches (1,000 calls a request) at `block`; a report
+    that cannot be read (e.g. the chain was reset) is left out."""
+    if not logs:
+        return {}
+    s = session(settings.rpc_url, settings.deployments_dir)
+    oracle = s.suite.oracle
+    if oracle is None:
+        return {}
+    res = call_many(s.w3, [call(oracle, "report", l.facility_id, l.index) for l in logs], block=block or "latest")
+    return {(l.facility_id, l.index): (r[1], r[2], r[3], r[4]) for l, r in zip(logs, res) if not isinstance(r, CallFailed)}
+
+
+def impact_csv(logs: Sequence[ReportLog], names: dict[int, str], tz: ZoneInfo, *,
+               figures: dict | None = None, gaps: Iterable[Gap] = ()) -> str:
+    """The hourly CSV: a row per report in force (coverage "reported") and a row per hour without
+    one since each facility's reporting start (coverage "missing", only the facility and the hour
+    filled), in time order. Columns (CSV_COLUMNS):
+      facility_id, facility; report_index (on chain); hour_start_utc, hour_start_local (the bond's
+      time zone); energy_reduction_j/_mj, co2_avoided_mg/_t (the facility's whole figure, not the
+      bond's share); methodology_version; readings_root (the Merkle root the published readings
+      hash to); supersedes_index (the report this corrects, if any); tx_hash;
+      actual_kwh, benchmark_kwh (the report's actualWh / benchmarkWh in kWh, exact to the Wh);
+      reading_count (readings under the root); quality_flags (the report's qualityFlags: 1
+      estimated readings, 2 low coverage, 4 a value kept out by validation) and quality (the
+      same as names); coverage ("reported" or "missing").
+    `figures` ((facility, index) -> (actualWh, benchmarkWh, readingCount, qualityFlags), see
+    `report_figures`) fills the Wh and flags columns; without it they are empty."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["facility_id", "facility", "report_index", "hour_start_utc", "hour_start_local",
-                "energy_reduction_j", "energy_reduction_mj", "co2_avoided_mg", "co2_avoided_t",
-                "methodology_version", "readings_root", "supersedes_index", "tx_hash"])
-    for l in sorted(logs, key=lambda x: (x.period_start, x.facility_id)):
-        utc = dt.datetime.fromtimestamp(l.period_start, dt.timezone.utc)
-        w.writerow([l.facility_id, names.get(l.facility_id, ""), l.index, utc.strftime("%Y-%m-%dT%H:%MZ"),
-                    utc.astimezone(tz).strftime("%Y-%m-%d %H:%M"), l.energy_reduction_j,
+    w.writerow(CSV_COLUMNS)
+    rows = []
+    for l in logs:
+        fig = (figures or {}).get((l.facility_id, l.index))
+        extra = ([_kwh(fig[0]), _kwh(fig[1]), fig[2], fig[3], quality_text(fig[3])] if fig is not None
+                 else ["", "", "", "", ""])
+        rows.append((l.period_start, l.facility_id, 0, l, extra))
+    for g in gaps:
+        for t in range(g.start, g.end, HOUR):
+            rows.append((t, g.facility_id, 1, None, None))
+    rows.sort(key=lambda r: r[:3])
+    for t, fid, _missing, l, extra in rows:
+        utc = dt.datetime.fromtimestamp(t, dt.timezone.utc)
+        when = [utc.strftime("%Y-%m-%dT%H:%MZ"), utc.astimezone(tz).strftime("%Y-%m-%d %H:%M")]
+        if l is None:
+            w.writerow([fid, names.get(fid, ""), "", *when, *[""] * 8, *[""] * 5, "missing"])
+            continue
+        w.writerow([fid, names.get(fid, ""), l.index, *when, l.energy_reduction_j,
                     f"{l.energy_reduction_j / 1e6:.6f}", l.co2_avoided_mg, f"{l.co2_avoided_mg / 1e9:.9f}",
-                    l.methodology_version, l.readings_root, l.supersedes - 1 if l.supersedes else "", l.tx_hash])
+                    l.methodology_version, l.readings_root, l.supersedes - 1 if l.supersedes else "", l.tx_hash,
+                    *extra, "reported"])
     return buf.getvalue()
 
 
@@ -1360,22 +1432,28 @@ class ReadingSource(Protocol):
     def readings(self, facility_id: int, period_start: int) -> list[Reading]: ...
 
 
-def open_readings(path: str | Path) -> ReadingSource:
-    """The raw readings behind each hour's Merkle root: the feeder's database
-    (greenbond.feeder.store.FeederStore), opened read-only."""
-    from greenbond.feeder.store import FeederStore, StoreError
+def published_readings(settings: PageSettings):
+    """The operator's published readings (greenbond.published.PublishedReadings) at
+    settings.published_dir: what Verify checks, never the feeder's private database."""
+    from greenbond.published import PublishedReadings
 
-    path = Path(path)
-    if not path.is_file():
-        raise PageError(
-            f"There is no feeder database at {path}: the raw readings are kept by the feeder "
-            "(set GREENBOND_FEEDER_DB where the page is served)."
-        )
+    return PublishedReadings(settings.published_dir)
+
+
+def _sentence(exc: BaseException) -> str:
+    msg = str(exc).strip()
+    return (msg[0].upper() + msg[1:] + ("" if msg.endswith(".") else ".")) if msg else type(exc).__name__
+
+
+def parse_day_file(file_bytes: bytes, name: str = "the uploaded file"):
+    """A day file a visitor uploads -> greenbond.published.DayFile (its `hours` list the hours it
+    holds: `.period_start`, `.readings`); a file that is not one is a PageError sentence."""
+    from greenbond.published import PublishedError, load_day_file
+
     try:
-        return FeederStore(path, readonly=True)
-    except StoreError as exc:
-        msg = str(exc)
-        raise PageError(msg[0].upper() + msg[1:] + ".") from None
+        return load_day_file(file_bytes, name)
+    except PublishedError as exc:
+        raise PageError(_sentence(exc)) from None
 
 
 @dataclass
@@ -1452,6 +1530,14 @@ class VerifyResult:
     tx_hash: str
     block: int
     problems: list[str] = field(default_factory=list)
+    # where the readings came from: the operator's published day file, or a visitor's upload
+    source: str = "published"        # "published" | "uploaded" | "other" (a ReadingSource given by the caller)
+    published_file: str = ""         # "facility-1/2024-01-05.json" (published), the upload's name (uploaded)
+    published_path: str = ""         # the published file on the server (for a download button); "" for an upload
+    published_sha256: str = ""       # sha256 of the file's bytes as read
+    index_sha256: str = ""           # what the published index.json says the file's sha256 is ("" when unknown)
+    published_root: str = ""         # the root the file says its readings hash to
+    quality_flags: int = 0           # the report's qualityFlags (1 estimated, 2 low coverage, 4 excluded)
 
     @property
     def roots_match(self) -> bool:
@@ -1469,16 +1555,32 @@ class VerifyResult:
     def signatures_ok(self) -> bool:
         return self.digest_matches_chain and sum(s.in_signer_set for s in self.signers) >= self.threshold
 
+    @property
+    def file_matches_index(self) -> bool | None:
+        """The file is byte for byte the one the operator's index lists (None: no index to compare)."""
+        return None if not self.index_sha256 else self.index_sha256 == self.published_sha256
+
+    @property
+    def file_ok(self) -> bool:
+        """The file is the indexed one (when there is an index), its readings hash to the root it
+        gives, and that root is the one on chain."""
+        return (self.file_matches_index is not False and self.published_root == self.local_root
+                and self.published_root == self.chain_root)
+
 
 @guarded
 def verify_report(settings: PageSettings, facility_id: int, index: int, *, only: int | None = None,
                   tamper: tuple[int, int] | None = None, source: ReadingSource | None = None) -> VerifyResult:
-    """Checks the hour's raw readings against report `index` of `facility_id`: each (or only
-    position `only`) with the oracle's verifyReading and a proof from the tree of the stored
-    readings; `tamper=(position, wh)` changes one reading's value first, so the check fails.
-    Recovers the signers from the submitReports transaction that carried the report."""
-    from greenbond.merkle import MerkleTree
-    from greenbond.oracle.signing import HourlyReport, report_digest
+    """Checks the hour's raw readings, as the operator PUBLISHES them (settings.published_dir,
+    greenbond.published: a day file per facility, its sha256 in the facility's index), against
+    report `index` of `facility_id`: each (or only position `only`) with the oracle's
+    verifyReading and a proof from the tree of the published readings; `tamper=(position, wh)`
+    changes one reading's value first, so the check fails. A published file that changed after
+    it was indexed, or whose readings do not hash to the root it gives, is checked all the same
+    and said in `problems` (its readings then fail on chain). Recovers the signers from the
+    submitReports transaction that carried the report. The feeder's private database is never
+    read (a `source` given by the caller is used instead of the published files)."""
+    from greenbond.published import PublishedError
 
     s = session(settings.rpc_url, settings.deployments_dir)
     oracle = s.suite.oracle
@@ -1487,27 +1589,118 @@ def verify_report(settings: PageSettings, facility_id: int, index: int, *, only:
     stored, fac = call_many(s.w3, [call(oracle, "report", facility_id, index), call(oracle, "facility", facility_id)])
     if isinstance(stored, CallFailed):
         raise PageError(f"Facility {facility_id} has no report #{index} on chain.")
+    period_start = stored[0]
+    if source is not None:
+        readings = list(source.readings(facility_id, period_start))
+        if not readings:
+            raise PageError(f"There are no readings for facility {facility_id} in the hour starting "
+                            f"{local_time(period_start, s.tz)}.")
+        return _verify_readings(s, facility_id, index, stored, fac, readings, only=only, tamper=tamper,
+                                problems=[], provenance={"source": "other"})
+    try:
+        hour = published_readings(settings).hour(facility_id, period_start, strict=False)
+    except PublishedError as exc:
+        raise PageError(_sentence(exc)) from None
+    problems = [_sentence(p) for p in hour.problems()]
+    problems += _chain_problems(s, oracle, hour, f"the published file {hour.file}", settings.published_dir)
+    return _verify_readings(s, facility_id, index, stored, fac, list(hour.readings), only=only, tamper=tamper,
+                            problems=problems, provenance={
+                                "source": "published", "published_file": hour.file, "published_path": hour.path,
+                                "published_sha256": hour.sha256, "index_sha256": hour.index_sha256,
+                                "published_root": hour.readings_root})
+
+
+@guarded
+def verify_uploaded(settings: PageSettings, file_bytes: bytes, facility_id: int | None = None,
+                    period_start: int | None = None, *, name: str = "the uploaded file", only: int | None = None,
+                    tamper: tuple[int, int] | None = None) -> VerifyResult:
+    """Checks a day file a visitor uploads (e.g. one downloaded from the page earlier, or from
+    the operator) against the chain: the hour `period_start` (default: the file's first) of
+    `facility_id` (default: the file's), against the report in force for that hour. Also says
+    whether the file is byte for byte the one the operator publishes now (`file_matches_index`,
+    None when the page has no published index for it). Nothing of the file is stored."""
+    from greenbond.published import PublishedError
+
+    day = parse_day_file(file_bytes, name)
+    if facility_id is not None and int(facility_id) != day.facility_id:
+        raise PageError(f"{name[0].upper() + name[1:]} holds readings of facility {day.facility_id}, "
+                        f"not of facility {facility_id}.")
+    if not day.hours:
+        raise PageError(f"{name[0].upper() + name[1:]} lists no hours.")
+    hour = day.hours[0] if period_start is None else day.hour(int(period_start))
+    s = session(settings.rpc_url, settings.deployments_dir)
+    oracle = s.suite.oracle
+    if oracle is None:
+        raise PageError("This deployment has no ImpactOracle.")
+    if hour is None:
+        raise PageError(f"{name[0].upper() + name[1:]} has no readings for the hour starting "
+                        f"{local_time(int(period_start), s.tz)}.")
+    fid, start = day.facility_id, hour.period_start
+    log = next((l for l in effective_reports(s.reports.refresh())
+                if l.facility_id == fid and l.period_start == start), None)
+    if log is None:
+        raise PageError(f"Facility {fid} has no report on chain for the hour starting {local_time(start, s.tz)}.")
+    stored, fac = call_many(s.w3, [call(oracle, "report", fid, log.index), call(oracle, "facility", fid)])
+    if isinstance(stored, CallFailed):
+        raise PageError(f"Facility {fid} has no report #{log.index} on chain.")
+    hour.file = name
+    problems = []
+    if not hour.root_matches:
+        problems.append(_sentence(hour.problems()[-1]))
+    problems += _chain_problems(s, oracle, hour, name, None)
+    index_sha = ""
+    try:
+        _day, entry = published_readings(settings).locate(fid, start)
+        index_sha = str(entry.get("sha256") or "")
+    except PublishedError:
+        pass
+    if index_sha and index_sha != day.sha256:
+        problems.append(f"{name[0].upper() + name[1:]} is not byte for byte the file the operator publishes for "
+                        f"this day (sha256 {day.sha256}, published {index_sha}).")
+    return _verify_readings(s, fid, log.index, stored, fac, list(hour.readings), only=only, tamper=tamper,
+                            problems=problems, provenance={
+                                "source": "uploaded", "published_file": name, "published_sha256": day.sha256,
+                                "index_sha256": index_sha, "published_root": hour.readings_root})
+
+
+def published_bytes(settings: PageSettings, result: VerifyResult) -> bytes | None:
+    """The published day file a VerifyResult used, for the page's download button; None for an
+    upload or a file outside settings.published_dir."""
+    if result.source != "published" or not result.published_path:
+        return None
+    path = Path(result.published_path).resolve()
+    if not path.is_relative_to(Path(settings.published_dir).resolve()) or not path.is_file():
+        return None
+    return path.read_bytes()
+
+
+def _chain_problems(s: Session, oracle, hour, what: str, directory: str | None) -> list[str]:
+    """A file published for another chain or oracle than the page's (its roots mean nothing here)."""
+    want_id, want_oracle = s.w3.eth.chain_id, oracle.address.lower()
+    if hour.chain_id is None and hour.oracle is None:
+        return []
+    if hour.chain_id == want_id and (hour.oracle or "").lower() == want_oracle:
+        return []
+    where = f" (GREENBOND_PUBLISHED_DIR={directory})" if directory else ""
+    return [f"{what[0].upper() + what[1:]} was published for chain {hour.chain_id}, oracle {hour.oracle}, not for this "
+            f"chain {want_id}, oracle {oracle.address}{where}."]
+
+
+def _verify_readings(s: Session, facility_id: int, index: int, stored, fac, readings: list[Reading], *,
+                     only: int | None, tamper: tuple[int, int] | None, problems: list[str],
+                     provenance: dict) -> VerifyResult:
+    """The checks of verify_report on given readings: verifyReading of each (or `only`) with a
+    proof from their tree, the root of the readings, and the signers of the report."""
+    from greenbond.merkle import MerkleTree
+    from greenbond.oracle.signing import HourlyReport, report_digest
+
+    oracle = s.suite.oracle
     (period_start, actual, benchmark, count, qflags, energy_j, co2_mg, mversion, fyear, sversion,
      supersedes, superseded_by, root) = stored
     chain_root = "0x" + bytes(root).hex()
-    src = source or open_readings(settings.feeder_db)
-    try:
-        bound = src.get_meta("chain") if hasattr(src, "get_meta") else None
-        want = f"{s.w3.eth.chain_id}:{oracle.address.lower()}"
-        if bound and bound != want:
-            raise PageError(
-                f"The feeder database {settings.feeder_db} feeds another chain or oracle ({bound}), not this one "
-                f"({want}): point the page at this chain's feeder database."
-            )
-        readings = list(src.readings(facility_id, period_start))
-    finally:
-        if source is None and hasattr(src, "close"):
-            src.close()
     if not readings:
-        raise PageError(
-            f"The feeder database has no readings for facility {facility_id} in the hour starting "
-            f"{local_time(period_start, s.tz)}."
-        )
+        raise PageError(f"There are no readings for facility {facility_id} in the hour starting "
+                        f"{local_time(period_start, s.tz)}.")
     tree = MerkleTree.of_readings(readings)
     checked = list(range(len(readings))) if only is None else [only]
     if tamper is not None:
@@ -1530,7 +1723,7 @@ def verify_report(settings: PageSettings, facility_id: int, index: int, *, only:
                                  None if ans is None else (ans is True)))
     # signers: from the transaction that carried the report
     log = next((l for l in s.reports.refresh() if l.facility_id == facility_id and l.index == index), None)
-    problems = []
+    problems = list(problems)
     signers: list[SignerCheck] = []
     digest_hex, digest_ok, tx_hash, block = "", False, "", 0
     members, threshold = call_many(s.w3, [call(oracle, "signerSet", sversion)])[0]
@@ -1567,7 +1760,7 @@ def verify_report(settings: PageSettings, facility_id: int, index: int, *, only:
         co2_avoided_mg=co2_mg, methodology_version=mversion, factor_year=fyear, signer_set_version=sversion,
         superseded=bool(superseded_by), chain_root=chain_root, local_root=local_root, readings=rows,
         signers=signers, threshold=threshold, digest=digest_hex, digest_matches_chain=digest_ok,
-        tx_hash=tx_hash, block=block, problems=problems,
+        tx_hash=tx_hash, block=block, problems=problems, quality_flags=qflags, **provenance,
     )
 
 

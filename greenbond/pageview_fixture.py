@@ -9,8 +9,10 @@ coupon that fell due before the present (one investor off chain, one pushed, the
 and brings the clock to the present. `report_hours` simulates meter readings
 (greenbond.meters.simulator), computes the hourly figures (greenbond.impact.hourly), signs them
 with the dev signer keys and submits them in batches; the figures, raw readings and signed
-reports also go to a feeder database (greenbond.feeder.store.FeederStore), which the Verify page
-reads.
+reports also go to a feeder database (greenbond.feeder.store.FeederStore), are marked confirmed
+there from the ReportAccepted events of the transactions, and are published as the operator
+publishes them (greenbond.published.publish into `chain.published_dir`, <dir>/published), which
+is what the Verify page reads.
 
 Nothing here is used by the page itself; it exists so the page can be tested on a real chain.
 """
@@ -324,11 +326,20 @@ class DemoLikeChain:
                     store.add_hour(fig, version, rep, sigs, cur)
             self.reports.setdefault(fig.facility_id, []).append(fig)
         gas_cap = self.w3.eth.get_block("latest")["gasLimit"] - 100_000
+        accepted: dict[int, dict[int, tuple[int, int]]] = {}   # facility -> period start -> (block, index)
         for k in range(0, len(pending), batch):
             chunk = pending[k:k + batch]
             gas = min(gas_cap, 1_000_000 + 120_000 * len(chunk))    # about 60,000 a report with one signature
-            self.send(oracle.functions.submitReports([c[0] for c in chunk], [c[1] for c in chunk]), gas=gas)
+            receipt = self.send(oracle.functions.submitReports([c[0] for c in chunk], [c[1] for c in chunk]), gas=gas)
+            for ev in oracle.events.ReportAccepted().process_receipt(receipt):
+                a = ev["args"]
+                accepted.setdefault(a["facilityId"], {})[a["periodStart"]] = (receipt["blockNumber"], a["index"])
         if store is not None:
+            from greenbond.published import publish
+
+            for fid, found in accepted.items():
+                store.confirm_on_chain(fid, found)
+            publish(store, self.published_dir)
             store.close()
         return len(figures)
 
