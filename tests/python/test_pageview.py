@@ -143,3 +143,17 @@ def test_coverage_text_never_rounds_up_to_complete():
     assert pv.Coverage(10, 10, 1).percent_text == "100.0%" and pv.Coverage(10, 10, 1).missing_text == "no hour missing"
     assert pv.Coverage(0, 0, 0).percent_text == "no hour elapsed"
     assert pv.Coverage(1, 3, 0).percent_text == "33.3%"
+
+
+def test_document_outside_the_documents_folder_is_never_read(tmp_path, monkeypatch):
+    """A document URI on chain is the issuer's word: it may point at the issuer key or a database
+    inside the repository. The public page reads and serves only files under the documents folder."""
+    inside = pv.document_path("docs/documents/green-bond-framework.md")
+    assert inside is not None and pv.document_bytes("docs/documents/green-bond-framework.md").startswith(b"#")
+    for uri in ("README.md", ".demo/keys/issuer.key", "docs/documents/../../README.md", "/etc/passwd",
+                "docs/documents/missing.md", "https://example.com/framework.pdf"):
+        assert pv.document_path(uri) is None and pv.document_bytes(uri) is None, uri
+    monkeypatch.setenv("GREENBOND_DOCUMENTS_DIR", str(tmp_path))        # another folder: the repo's docs are out
+    assert pv.document_path("docs/documents/green-bond-framework.md") is None
+    row = pv._document_row(b"framework", ("README.md", b"\x00" * 32, 0))
+    assert row.check == "file missing" and row.file_hash == ""
