@@ -215,6 +215,11 @@ class DemoLikeChain:
             anvil.stop()
             raise
 
+    @property
+    def published_dir(self) -> Path:
+        """Where `report_hours` publishes the readings of the hours it reports (GREENBOND_PUBLISHED_DIR)."""
+        return self.readings_db.parent / "published"
+
     # -- plumbing
 
     def contract(self, name: str):
@@ -286,7 +291,9 @@ class DemoLikeChain:
         """Simulates readings for [start, end) (hours), submits each facility's hourly reports
         signed by the dev signers (`threshold` of them), stores the raw readings; returns the count.
         The hours in `skip`, (facility id, period start) pairs, are left out (neither sent nor
-        stored): missing hours, a gap on chain."""
+        stored): missing hours, a gap on chain. With `store_readings`, the stored reports are
+        then marked confirmed (block and report index from their ReportAccepted events) and the
+        store's confirmed hours published to `published_dir` (greenbond.published.publish)."""
         from greenbond.impact.facilities import load_facilities
         from greenbond.impact.hourly import HourlyAggregator, hourly_report
         from greenbond.impact.methodology import load_methodology
@@ -331,7 +338,7 @@ class DemoLikeChain:
             chunk = pending[k:k + batch]
             gas = min(gas_cap, 1_000_000 + 120_000 * len(chunk))    # about 60,000 a report with one signature
             receipt = self.send(oracle.functions.submitReports([c[0] for c in chunk], [c[1] for c in chunk]), gas=gas)
-            for ev in oracle.events.ReportAccepted().process_receipt(receipt):
+            for ev in (oracle.events.ReportAccepted().process_receipt(receipt) if store is not None else ()):
                 a = ev["args"]
                 accepted.setdefault(a["facilityId"], {})[a["periodStart"]] = (receipt["blockNumber"], a["index"])
         if store is not None:
