@@ -186,8 +186,8 @@ def register_view(settings: BackofficeSettings, user: Session, at_text: str, det
         _audit(settings, user, "open_personal_details", at=reg.at.text, block=reg.target_block,
                holders=len(reg.holders))
     table = pd.DataFrame([{
-        "wallet": r.wallet, "investor id": r.investor_id, "name": r.name, "postal address": r.postal_address,
-        "email": r.email, "tax category": r.tax_category, "units": r.units, "face amount": r.face_amount,
+        "name": r.name, "units": r.units, "face amount": r.face_amount, "postal address": r.postal_address,
+        "email": r.email, "tax category": r.tax_category, "wallet": r.wallet, "investor id": r.investor_id,
         "acquired": r.acquisition_text, "coupons paid": r.coupons_text(reg.currency, paid=True),
         "coupons unpaid": r.coupons_text(reg.currency, paid=False),
     } for r in reg.holders])

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from greenbond.backoffice.audit import AuditLog
 from greenbond.backoffice.auth import AuthStore
 from greenbond.backoffice.views import DEV_AGENT_KEY
-from greenbond.pageview_fixture import INVESTORS, DemoLikeChain
+from greenbond.pageview_fixture import INVESTORS, DemoLikeChain, personal_details
 
 BACKOFFICE = Path(__file__).resolve().parents[2] / "backoffice"
 PAGES = ["1_Register.py", "2_Offering_and_DvP.py", "3_Holders.py", "4_Documents.py", "5_Audit_log.py"]
@@ -112,13 +112,15 @@ def test_register_with_personal_details_after_login_is_audited(env):
     assert set(table["name"]) == {n for _, _, n, _ in INVESTORS}
     assert "Sakura Life Insurance Co. (fictitious)" in set(table["name"])
     assert set(table["tax category"]) == {"corporation"}
+    assert set(zip(table["postal address"], table["email"])) == {personal_details(i) for i, *_ in INVESTORS}
     metric = {m.label: m.value for m in at.metric}
     assert metric["Holders"] == "5"
     assert metric["Units"] == f"{demo.contract('GreenBond').functions.totalSupply().call():,}"
     opened = [e for e in audit.entries() if e.action == "open_personal_details"]
     assert len(opened) == 1 and opened[0].user == "issuer1" and opened[0].details["holders"] == 5
     log = audit.path.read_text()
-    assert not any(n in log for _, _, n, _ in INVESTORS) and "Tokyo" not in log
+    secrets = [n for _, _, n, _ in INVESTORS] + [s for i, *_ in INVESTORS for s in personal_details(i)]
+    assert not any(s in log for s in secrets)
 
 
 def test_register_without_details_is_not_an_opening(env):
