@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root
 import streamlit as st  # noqa: E402
 
 from backoffice import ui  # noqa: E402
+from greenbond.backoffice.audit import AuditError  # noqa: E402
 from greenbond.backoffice.auth import ROLES, AuthError  # noqa: E402
 from greenbond.backoffice.views import role_check  # noqa: E402
 
@@ -31,7 +32,7 @@ if user is None:
     if submitted:
         try:
             result = store.login(username, password)
-        except AuthError as exc:
+        except (AuthError, AuditError) as exc:
             result = None
             st.error(str(exc))
         if result is not None and result.ok:

@@ -14,6 +14,7 @@ import streamlit as st
 
 from greenbond import pageview as pv
 from greenbond.backoffice import views
+from greenbond.backoffice.audit import AuditError
 from greenbond.backoffice.auth import AuthError, Session
 
 TOKEN = "backoffice_token"
@@ -34,7 +35,7 @@ def current_user(settings: views.BackofficeSettings) -> Session | None:
         return None
     try:
         user = settings.store().session(token)
-    except AuthError as exc:
+    except (AuthError, AuditError) as exc:
         st.error(str(exc))
         footer()
         st.stop()
