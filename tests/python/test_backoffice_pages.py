@@ -80,21 +80,39 @@ def open_page(at: AppTest, name: str) -> AppTest:
     return run(at)
 
 
+@pytest.fixture()
+def key_reads(monkeypatch) -> list[str]:
+    """Every read of an issuer key file in this process (AppTest runs the scripts in-process)."""
+    import greenbond.holders as holders
+
+    reads: list[str] = []
+    real = holders._read_key_file
+
+    def spy(path, kinds):
+        reads.append(str(path))
+        return real(path, kinds)
+
+    monkeypatch.setattr(holders, "_read_key_file", spy)
+    return reads
+
+
 @pytest.mark.parametrize("name", PAGES)
-def test_pages_refuse_without_login(env, name):
+def test_pages_refuse_without_login(env, key_reads, name):
     at = run(AppTest.from_file(str(BACKOFFICE / "pages" / name), default_timeout=TIMEOUT))
     assert "log in on the Home page first" in texts(at)
     assert not at.dataframe and not at.metric
     assert not any(n in texts(at) for _, _, n, _ in INVESTORS)
     assert "open_personal_details" not in env[1].actions()
+    assert key_reads == []                                      # the issuer key is not even opened
 
 
-def test_wrong_password_refused(env):
+def test_wrong_password_refused(env, key_reads):
     at = login("agent1", "not the password at all")
     assert [e.value for e in at.error] == ["Wrong user name or password."]
     at = open_page(at, "1_Register.py")
     assert "log in on the Home page first" in texts(at) and not at.dataframe
     assert env[1].actions() == ["login_failed"]
+    assert key_reads == []
 
 
 def test_home_after_login_names_the_role_and_the_chain_confirms_it(env):
@@ -104,9 +122,12 @@ def test_home_after_login_names_the_role_and_the_chain_confirms_it(env):
     assert f"{env[0].accounts[0]} holds REGISTRAR_ROLE of HolderRegistry on chain." in body
 
 
-def test_register_with_personal_details_after_login_is_audited(env):
+def test_register_with_personal_details_after_login_is_audited(env, key_reads):
     demo, audit = env
-    at = open_page(login("issuer1"), "1_Register.py")
+    at = login("issuer1")
+    assert key_reads == []                                      # logging in does not open it either
+    at = open_page(at, "1_Register.py")
+    assert key_reads == [str(demo.issuer_key)]                  # the register does, after login
     assert not at.error, [e.value for e in at.error]
     table = at.dataframe[0].value
     assert set(table["name"]) == {n for _, _, n, _ in INVESTORS}
