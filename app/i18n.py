@@ -81,6 +81,13 @@ class Formats:
             return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M} {zone}"
         return f"{t.day} {t.strftime('%b')} {t.year} {t:%H:%M} {zone}"
 
+    def hour_range(self, start: int, tz: ZoneInfo) -> str:
+        """An hour as its start and end: "2 Dec 2026 16:00–17:00 JST"."""
+        end = dt.datetime.fromtimestamp(start + 3600, tz)
+        text = self.time(start, tz)
+        zone = text.rsplit(" ", 1)[1]
+        return f"{text.rsplit(' ', 1)[0]}–{end:%H:%M} {zone}"
+
     def hours(self, n: int) -> str:
         return f"{n:,}時間" if self.lang == "ja" else f"{n:,} h"
 
@@ -254,6 +261,67 @@ JA: dict[str, str] = {
     "not a repository file": "リポジトリ外のファイル",
     "day": "日",
     "month": "月",
+    # verify
+    "Verify a reading": "計測値の検証",
+    "Readings from": "計測値の入手元",
+    "the operator's published file": "運営者の公開ファイル",
+    "a file I upload": "手元のファイルをアップロード",
+    "Day file (JSON, as published: facility-N/YYYY-MM-DD.json)": "日次ファイル（公開形式の JSON：facility-N/YYYY-MM-DD.json）",
+    "Upload a published day file to check its first hour against the chain.":
+        "公開された日次ファイルをアップロードすると、その最初の時間帯をチェーンと照合します。",
+    "Facility": "施設",
+    "Hour": "時間帯",
+    "Check": "確認範囲",
+    "every reading of the hour": "その時間帯のすべての計測値",
+    "one reading": "1件の計測値",
+    "Reading #": "計測値 #",
+    "Tamper with a reading (change its value before checking)": "計測値を改ざんしてみる（照合前に値を変更）",
+    "Reading to change #": "変更する計測値 #",
+    "New value (Wh)": "新しい値（Wh）",
+    "Verified: every one of the {n} readings is under the Merkle root the oracle stores for this hour "
+    "(verifyReading returned true).":
+        "検証成功：{n}件すべての計測値が、オラクルがこの時間帯について保存しているマークルルートに含まれます"
+        "（verifyReading が true を返しました）。",
+    "Verified: the reading is under the Merkle root the oracle stores for this hour (verifyReading returned true).":
+        "検証成功：この計測値は、オラクルがこの時間帯について保存しているマークルルートに含まれます"
+        "（verifyReading が true を返しました）。",
+    "Check failed: reading {which} is not under the root on chain.":
+        "検証失敗：計測値 {which} はチェーン上のルートに含まれません。",
+    "The value was changed here, so the proof no longer leads to the stored root.":
+        "ここで値を変更したため、証明は保存されたルートに一致しなくなりました。",
+    "Signed by {n} members of signer set v{version} (threshold {threshold}).":
+        "署名者セット v{version} の {n} 名が署名しています（必要数 {threshold}）。",
+    "The signatures could not be matched to the signer set.": "署名を署名者セットと照合できませんでした。",
+    "The file checked": "照合したファイル",
+    "Published file `{file}` (sha256 `{sha}`).": "公開ファイル `{file}`（sha256 `{sha}`）。",
+    "Download this day file": "この日次ファイルをダウンロード",
+    "Uploaded file `{file}` (sha256 `{sha}`).": "アップロードされたファイル `{file}`（sha256 `{sha}`）。",
+    "The file is byte for byte the one the operator's index lists.": "このファイルは運営者の索引に載っているものとバイト単位で一致します。",
+    "The file differs from the one the operator's index lists.": "このファイルは運営者の索引に載っているものと異なります。",
+    "Root the file gives": "ファイルが示すルート",
+    "Root of these readings": "これらの計測値から計算したルート",
+    "Merkle root on chain": "チェーン上のマークルルート",
+    "the same": "一致",
+    "DIFFERENT": "不一致",
+    "Actual (Wh)": "実績（Wh）",
+    "Benchmark (Wh)": "ベンチマーク（Wh）",
+    "CO2 avoided (kg)": "CO2削減量（kg）",
+    "**Hour:** {hour} · **report** #{index} of facility {facility}{superseded} · methodology v{m}, factor year FY{fy}":
+        "**時間帯：** {hour} · 施設 {facility} の**報告** #{index}{superseded} · 算定方法 v{m}、係数年度 FY{fy}",
+    " (superseded by a correction)": "（訂正により置き換え済み）",
+    "Raw readings": "計測値（生データ）",
+    "meter": "メーター",
+    "interval start": "計測区間の開始",
+    "flags": "フラグ",
+    "changed here": "ここで変更",
+    "Signers": "署名者",
+    "signer (recovered)": "署名者（復元）",
+    "in signer set": "署名者セットに含まれる",
+    "EIP-712 digest": "EIP-712 ダイジェスト",
+    "equals the oracle reportDigest": "オラクルの reportDigest と一致",
+    "DIFFERS from the oracle reportDigest": "オラクルの reportDigest と不一致",
+    "Transaction": "トランザクション",
+    "block": "ブロック",
     # my holding
     "Wallet address": "ウォレットアドレス",
     "Enter a wallet address to see its holding (public data on chain only).":

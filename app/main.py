@@ -17,10 +17,10 @@ from app import ui  # noqa: E402
 HERE = Path(__file__).resolve().parent
 t = ui.current_language()
 PAGES = {
-    "overview": st.Page(HERE / "views" / "overview.py", title=t("Overview"), icon="🌱", default=True),
-    "bond": st.Page(HERE / "views" / "bond.py", title=t("Bond"), icon="📄", url_path="bond"),
-    "impact": st.Page(HERE / "views" / "impact.py", title=t("Impact"), icon="📈", url_path="impact"),
-    "verify": st.Page(HERE / "views" / "verify.py", title=t("Verify"), icon="🔎", url_path="verify"),
-    "holding": st.Page(HERE / "views" / "holding.py", title=t("My holding"), icon="👛", url_path="holding"),
+    "overview": st.Page(HERE / "views" / "overview.py", title=t("Overview"), icon=":material/eco:", default=True),
+    "bond": st.Page(HERE / "views" / "bond.py", title=t("Bond"), icon=":material/description:", url_path="bond"),
+    "impact": st.Page(HERE / "views" / "impact.py", title=t("Impact"), icon=":material/monitoring:", url_path="impact"),
+    "verify": st.Page(HERE / "views" / "verify.py", title=t("Verify"), icon=":material/fact_check:", url_path="verify"),
+    "holding": st.Page(HERE / "views" / "holding.py", title=t("My holding"), icon=":material/account_balance_wallet:", url_path="holding"),
 }
 st.navigation(list(PAGES.values())).run()

@@ -47,7 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"preloaded in {took:.2f} s", flush=True)
     from streamlit.web import cli
 
-    sys.argv = ["streamlit", "run", str(ROOT / "app" / "main.py"), *(sys.argv[1:] if argv is None else argv)]
+    # a public server: the visitor's toolbar has no "Deploy" or developer menu, and an unexpected
+    # error shows no traceback or message (the pages show their own sentences); options given on
+    # the command line come after these and win
+    public = ["--client.toolbarMode", "viewer", "--client.showErrorDetails", "none",
+              "--browser.gatherUsageStats", "false", "--server.enableXsrfProtection", "true"]
+    sys.argv = ["streamlit", "run", str(ROOT / "app" / "main.py"), *public, *(sys.argv[1:] if argv is None else argv)]
     return cli.main(prog_name="streamlit")
 
 

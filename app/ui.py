@@ -45,7 +45,7 @@ def setup(title: str) -> tuple[pv.PageSettings, Translator]:
     deployment and the data paths come from the server's configuration
     (greenbond.pageview.settings_from_env), never from a visitor: a public page offers no field
     that points the server at a URL or a file."""
-    st.set_page_config(page_title="Digital Green Bond", page_icon="🌱", layout="wide")
+    st.set_page_config(page_title="Digital Green Bond", page_icon=":material/eco:", layout="wide")
     t = language()
     st.session_state["_t"] = t
     with st.sidebar:
@@ -90,8 +90,8 @@ def footer() -> None:
         "(chain reads are cached for {ttl} s).", calls=d["calls"], requests=d["requests"], took=f"{took:.2f}", ttl=TTL))
 
 
-def _s(rpc_url, deployments_dir, feeder_db="") -> pv.PageSettings:
-    return pv.PageSettings(rpc_url=rpc_url, deployments_dir=deployments_dir, feeder_db=feeder_db)
+def _s(rpc_url, deployments_dir) -> pv.PageSettings:
+    return pv.PageSettings(rpc_url=rpc_url, deployments_dir=deployments_dir)
 
 
 @st.cache_data(ttl=TTL, show_spinner="Reading the bond from the chain ...")
@@ -121,10 +121,26 @@ def report_hours(rpc_url: str, deployments_dir: str, facility_id: int):
     return pv.report_hours(_s(rpc_url, deployments_dir), facility_id)
 
 
+def _settings(rpc_url: str, deployments_dir: str, published_dir: str) -> pv.PageSettings:
+    return pv.PageSettings(rpc_url=rpc_url, deployments_dir=deployments_dir, published_dir=published_dir)
+
+
 @st.cache_data(ttl=TTL, show_spinner="Checking the readings on chain ...")
-def verify_report(rpc_url: str, deployments_dir: str, feeder_db: str, facility_id: int, index: int,
+def verify_report(rpc_url: str, deployments_dir: str, published_dir: str, facility_id: int, index: int,
                   only: int | None, tamper: tuple[int, int] | None):
-    return pv.verify_report(_s(rpc_url, deployments_dir, feeder_db), facility_id, index, only=only, tamper=tamper)
+    return pv.verify_report(_settings(rpc_url, deployments_dir, published_dir), facility_id, index, only=only,
+                            tamper=tamper)
+
+
+@st.cache_data(ttl=TTL, show_spinner="Checking the uploaded file against the chain ...")
+def verify_uploaded(rpc_url: str, deployments_dir: str, published_dir: str, data: bytes, name: str,
+                    only: int | None, tamper: tuple[int, int] | None):
+    return pv.verify_uploaded(_settings(rpc_url, deployments_dir, published_dir), data, name=name, only=only,
+                              tamper=tamper)
+
+
+def published_bytes(settings: pv.PageSettings, result) -> bytes | None:
+    return pv.published_bytes(settings, result)
 
 
 @st.cache_data(ttl=TTL, show_spinner="Reading the holding from the chain ...")

@@ -75,6 +75,8 @@ class _Discard(io.TextIOBase):
 
 PAGE_PORT = 8501
 BACKOFFICE_PORT = 8502
+PUBLISHED_DIR = DEMO_DIR / "published"   # the page's default GREENBOND_PUBLISHED_DIR
+PUBLISH_EVERY_S = 300
 
 
 def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str | None = None,
@@ -112,12 +114,15 @@ def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str 
         feeder = None
         if with_feeder:
             feeder = _backfill_impact(rpc_url)
+            _publish_readings(since=None)
         if not serve:
             return 0
         if feeder is not None:
             feeder_thread = threading.Thread(target=feeder.run_forever, args=(stop,), name="feeder", daemon=True)
             feeder_thread.start()
-            _say("\nThe feeder keeps reporting each hour as it closes (log: .demo/feeder.log).")
+            threading.Thread(target=_keep_publishing, args=(stop,), name="publish", daemon=True).start()
+            _say("\nThe feeder keeps reporting each hour as it closes (log: .demo/feeder.log); its readings are "
+                 f"published for Verify in {_display(PUBLISHED_DIR)} every {PUBLISH_EVERY_S // 60} minutes.")
         processes.append(_start_page(rpc_url))
         backoffice, user, password = _start_backoffice(rpc_url)
         processes.append(backoffice)
@@ -222,8 +227,9 @@ def _backfill_impact(rpc_url: str):
 
 
 def _start_page(rpc_url: str) -> subprocess.Popen:
-    env = dict(os.environ, GREENBOND_RPC_URL=rpc_url, GREENBOND_FEEDER_DB=str(DEMO_DIR / "feeder.sqlite"),
-               PYTHONPATH=str(REPO_ROOT))
+    # the public app reads the chain and the published readings; it is given no key and no database
+    env = {k: v for k, v in os.environ.items() if k not in ("GREENBOND_ISSUER_KEY", "GREENBOND_AGENT_KEY")}
+    env.update(GREENBOND_RPC_URL=rpc_url, GREENBOND_PUBLISHED_DIR=str(PUBLISHED_DIR), PYTHONPATH=str(REPO_ROOT))
     # app/serve.py imports the page's heavy modules before the first visitor arrives
     cmd = [
         sys.executable, "-m", "app.serve",
@@ -232,6 +238,31 @@ def _start_page(rpc_url: str) -> subprocess.Popen:
     ]
     log = open(DEMO_DIR / "page.log", "ab")
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, start_new_session=True)
+
+
+def _publish_readings(since) -> None:
+    """The operator's publication of the readings behind each confirmed hour (greenbond.published):
+    what the investor page's Verify reads, never the feeder's database itself."""
+    from greenbond.feeder.store import FeederStore
+    from greenbond.published import publish
+
+    store = FeederStore(DEMO_DIR / "feeder.sqlite", readonly=True)
+    try:
+        summary = publish(store, PUBLISHED_DIR, since=since)
+    finally:
+        store.close()
+    if since is None:
+        _say(f"  readings published for Verify: {summary.text}")
+
+
+def _keep_publishing(stop: threading.Event) -> None:
+    """Re-publishes the last two local days every few minutes, while the feeder reports new hours."""
+    while not stop.wait(PUBLISH_EVERY_S):
+        yesterday = dt.datetime.now(dt.timezone.utc).astimezone(ZoneInfo("Asia/Tokyo")).date() - dt.timedelta(days=1)
+        try:
+            _publish_readings(since=yesterday)
+        except Exception as exc:  # noqa: BLE001 -- the demo keeps serving; the next round retries
+            print(f"publishing the readings failed: {exc}", file=sys.stderr)
 
 
 def _start_backoffice(rpc_url: str) -> tuple[subprocess.Popen, str, str]:

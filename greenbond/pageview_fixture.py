@@ -433,7 +433,7 @@ def launch_chromium(playwright):
 def wait_for_render(page, timeout_ms: int = 60_000, charts: int = 0) -> None:
     """Waits until the page script has finished (its footer caption is shown, Streamlit is no
     longer running) and at least `charts` Vega charts have drawn."""
-    page.get_by_text("JSON-RPC calls in").wait_for(timeout=timeout_ms)
+    page.get_by_text("JSON-RPC").first.wait_for(timeout=timeout_ms)   # the footer, in either language
     page.wait_for_function(
         """(n) => !document.querySelector('[data-testid="stStatusWidget"] button, [data-testid="stStatusWidgetRunningIcon"]')
                && document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks').length >= n""",

@@ -19,22 +19,23 @@ st.markdown(
     f"**{t('Issuer')}:** {b.issuer} &nbsp;·&nbsp; **{t('ISIN')}:** `{b.isin}`"
     + (f" *({t('placeholder: the real ISIN is not in our sources')})*" if b.isin_placeholder else "")
 )
-# three metrics a row: the longest values ("10,000,000,000円", "2028年12月14日") fit at 1280 px
-c = st.columns(3)
+# two metrics a row: the longest values ("JPY 10,000,000,000", "2028年12月14日") keep their width at 1280 px
+c = st.columns(2)
 c[0].metric(t("Amount issued"), f.money(b.issue_volume, b.currency))
 c[1].metric(t("Denomination"), f.money(b.denomination, b.currency))
-c[2].metric(t("Coupon rate"), f.percent_ppm(b.coupon_rate_ppm),
+c = st.columns(2)
+c[0].metric(t("Coupon rate"), f.percent_ppm(b.coupon_rate_ppm),
             help=t("{rate} a year, paid {n} times a year", rate=f.percent_ppm(b.coupon_rate_ppm), n=b.coupon_frequency)
             + f" · {t('Day count')}: {b.day_count}")
-c = st.columns(3)
+c[1].metric(t("Status"), t.state(b.status))
+c = st.columns(2)
 c[0].metric(t("Issue date"), f.date(b.issue_date))
 c[1].metric(t("Maturity date"), f.date(b.maturity_date))
-c[2].metric(t("Status"), t.state(b.status))
-c = st.columns(3)
+c = st.columns(2)
 c[0].metric(t("Outstanding units"), f.num(b.outstanding_units), help=t("of {n} units", n=f.num(b.max_units)))
 if b.next_coupon:
     c[1].metric(t("Next coupon"), f.date(b.next_coupon), t("in {days} days", days=b.days_to_next_coupon),
-                delta_color="off")
+                delta_color="off", delta_arrow="off")
 else:
     c[1].metric(t("Next coupon"), t("no further coupon"))
 

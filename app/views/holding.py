@@ -29,20 +29,22 @@ cur = h.currency
 
 st.markdown(f"**{t('Wallet')}** `{h.address}`"
             + (f" · {t('registered investor')}" if h.registered else f" · {t('not registered')}"))
-c = st.columns(3)
+# two metrics a row: an institution's face value ("JPY 4,250,000,000") keeps its width at 1280 px
+c = st.columns(2)
 c[0].metric(t("Units"), f.num(h.units), help=t("of {n} units outstanding", n=f.num(o.outstanding_units)))
 c[1].metric(t("Face value"), f.money(h.face_value, cur))
-c[2].metric(t("Eligible to hold"), t("yes") if h.eligible else t("no"))
-c = st.columns(3)
+c = st.columns(2)
 c[0].metric(t("Coupons received"), f.money(h.received_on_chain + h.paid_off_chain, cur),
             help=t("{on} on chain, {off} paid off chain", on=f.money(h.received_on_chain, cur),
                    off=f.money(h.paid_off_chain, cur)))
 c[1].metric(t("Claimable now"), f.money(h.claimable, cur))
+c = st.columns(2)
 if o.next_coupon_date:
-    c[2].metric(t("Next coupon"), f.money(o.next_coupon_amount, cur), f.date(o.next_coupon_date), delta_color="off",
+    c[0].metric(t("Next coupon"), f.money(o.next_coupon_amount, cur), f.date(o.next_coupon_date), delta_color="off", delta_arrow="off",
                 help=t("If the units are still held at the record date ({record}).", record=f.date(o.next_record_date)))
 else:
-    c[2].metric(t("Next coupon"), t("no further coupon"))
+    c[0].metric(t("Next coupon"), t("no further coupon"))
+c[1].metric(t("Eligible to hold"), t("yes") if h.eligible else t("no"))
 st.caption(t("Redemption: {amount} at par on {date}.", amount=f.money(h.redemption_amount, cur),
              date=f.date(h.redemption_date)))
 if h.claimable:

@@ -74,6 +74,7 @@ def test_formats_of_each_language():
     tz = ZoneInfo("Asia/Tokyo")
     ts = int(dt.datetime(2026, 12, 1, 5, 0, tzinfo=dt.timezone.utc).timestamp())
     assert ja.time(ts, tz) == "2026年12月1日 14:00 JST" and en.time(ts, tz) == "1 Dec 2026 14:00 JST"
+    assert ja.hour_range(ts, tz) == "2026年12月1日 14:00–15:00 JST" and en.hour_range(ts, tz) == "1 Dec 2026 14:00–15:00 JST"
     assert ja.duration(3 * 3600 + 5 * 60) == "3時間05分" and en.duration(3 * 3600 + 5 * 60) == "3 h 05 min"
 
 

@@ -49,7 +49,8 @@ def demo(tmp_path_factory):
 def env(demo, monkeypatch):
     monkeypatch.setenv("GREENBOND_RPC_URL", demo.anvil.url)
     monkeypatch.setenv("GREENBOND_DEPLOYMENTS", str(demo.deployments_dir))
-    monkeypatch.setenv("GREENBOND_FEEDER_DB", str(demo.readings_db))
+    monkeypatch.setenv("GREENBOND_PUBLISHED_DIR", str(demo.published_dir))
+    monkeypatch.setenv("GREENBOND_FEEDER_DB", str(demo.readings_db.parent / "not-read.sqlite"))  # Verify never reads it
     return demo
 
 
@@ -77,6 +78,12 @@ def tonnes(mg: int, decimals: int) -> str:
     units = mg * 10**decimals // 10**9
     whole, frac = divmod(units, 10**decimals)
     return f"{whole:,}" + (f".{frac:0{decimals}d}" if decimals else "") + " t-CO2"
+
+
+def radio(at: AppTest, label: str):
+    found = [r for r in at.radio if r.label == label]
+    assert found, f"no radio {label!r}: {[r.label for r in at.radio]}"
+    return found[0]
 
 
 def texts(elements) -> str:
@@ -370,8 +377,14 @@ def test_a_missing_hour_shows_as_a_gap(env):
 
 def test_impact_csv_has_every_report(env):
     v = pv.impact_view(pv.settings_from_env())
-    lines = v.csv.strip().splitlines()
-    assert len(lines) == 1 + 2 * HOURS - 1 and lines[0].startswith("facility_id,facility,report_index")
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(v.csv)))
+    assert sum(r["coverage"] == "reported" for r in rows) == 2 * HOURS - 1
+    # one row per closed hour since each facility's reporting start: a gap is a row, never a blank
+    assert len(rows) == sum(f.coverage.hours_elapsed for f in v.facilities)
+    assert sum(r["coverage"] == "missing" for r in rows) == sum(f.coverage.missing_hours for f in v.facilities)
     assert v.report_count == 2 * HOURS - 1
     assert sum(v.daily["energy_mj"]) == pytest.approx(sum(f.energy_reduction_j for f in v.facilities) / 1e6)
 
@@ -398,6 +411,9 @@ def test_verify_page_checks_a_real_hour(env):
     assert set(signers["signer (recovered)"]) <= {k.address for k in dev_signer_keys()}
     assert list(signers["in signer set"]) == ["yes", "yes"]
     assert "Transaction:" in texts(at.markdown)
+    md = texts(at.markdown)
+    assert "Published file `facility-1/" in md and "the same" in md and "DIFFERENT" not in md
+    assert "The file is byte for byte the one the operator's index lists." in texts(at.caption)
 
 
 def test_verify_page_fails_for_a_tampered_value(env):
@@ -407,14 +423,14 @@ def test_verify_page_fails_for_a_tampered_value(env):
     assert not at.exception
     assert "Check failed: reading #1" in texts(at.error)
     readings = at.dataframe[0].value
-    assert readings["verifyReading"].iloc[0] == "FALSE" and readings["Wh"].iloc[0] == 123
+    assert readings["verifyReading"].iloc[0] == "FALSE" and readings["Wh"].iloc[0] == "123"
     assert "DIFFERENT" in texts(at.markdown)
 
 
 def test_verify_one_reading_of_the_solar_plant(env):
     at = page("verify.py")
     at.selectbox[0].set_value(2).run()
-    at.radio[0].set_value("one reading").run()
+    radio(at, "Check").set_value("one").run()
     at.number_input[0].set_value(2).run()
     assert "Verified: the reading" in texts(at.success)
     assert list(at.dataframe[0].value["verifyReading"]) == ["", "true"]
@@ -489,10 +505,10 @@ def test_no_deployment_is_a_sentence(env, monkeypatch, tmp_path):
     assert "no deployment on this chain" in texts(at.error).lower()
 
 
-def test_missing_feeder_db_is_a_sentence(env, monkeypatch, tmp_path):
-    monkeypatch.setenv("GREENBOND_FEEDER_DB", str(tmp_path / "nothing.sqlite"))
+def test_no_published_readings_is_a_sentence(env, monkeypatch, tmp_path):
+    monkeypatch.setenv("GREENBOND_PUBLISHED_DIR", str(tmp_path))
     at = page("verify.py")
-    assert "There is no feeder database at" in texts(at.error)
+    assert "published" in texts(at.error) and "Traceback" not in texts(at.error)
 
 
 def test_rpc_calls_are_counted_and_batched(env):
