@@ -154,8 +154,8 @@ JA: dict[str, str] = {
     "Energy reduction since issuance": "エネルギー削減量（発行以来）",
     "CO2 avoided since issuance": "CO2削減量（発行以来）",
     "Coverage": "カバー率",
-    "Latest reported hour": "最新の報告時間帯",
-    "ended {age} ago": "{age}前に終了",
+    "Latest reported hour ended": "最新の報告時間帯の終了",
+    "{age} ago": "{age}前",
     "no report yet": "報告なし",
     "The bond's share of the facilities it finances (allocated proceeds / financed cost), from the hourly "
     "reports on chain; coverage is hours reported / hours elapsed since reporting started.":

@@ -14,6 +14,7 @@ import io
 import signal
 import subprocess
 import threading
+import time
 import datetime as dt
 import os
 import sys
@@ -121,6 +122,7 @@ def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str 
             feeder_thread = threading.Thread(target=feeder.run_forever, args=(stop,), name="feeder", daemon=True)
             feeder_thread.start()
             threading.Thread(target=_keep_publishing, args=(stop,), name="publish", daemon=True).start()
+            threading.Thread(target=_keep_clock, args=(rpc_url, stop), name="clock", daemon=True).start()
             _say("\nThe feeder keeps reporting each hour as it closes (log: .demo/feeder.log); its readings are "
                  f"published for Verify in {_display(PUBLISHED_DIR)} every {PUBLISH_EVERY_S // 60} minutes.")
         processes.append(_start_page(rpc_url))
@@ -253,6 +255,20 @@ def _publish_readings(since) -> None:
         store.close()
     if since is None:
         _say(f"  readings published for Verify: {summary.text}")
+
+
+def _keep_clock(rpc_url: str, stop: threading.Event, every_s: int = 60) -> None:
+    """A local chain's clock moves only when a block is mined, and the feeder reports an hour once
+    the chain's clock has passed it: with no other transaction the demo would wait forever for the
+    next hour to close (its page then rightly shows the data as stale). So an empty block is mined
+    whenever the latest one is older than a minute, which carries the chain's clock with the wall clock."""
+    while not stop.wait(every_s):
+        try:
+            latest = int(rpc(rpc_url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+            if time.time() - latest > every_s:
+                rpc(rpc_url, "evm_mine")
+        except LocalChainError:
+            continue   # the node is restarting: the next round tries again
 
 
 def _keep_publishing(stop: threading.Event) -> None:

@@ -49,10 +49,11 @@ c[0].metric(t("Coverage"), cov.percent_text,
             help=f"{f.hours(cov.hours_reported)} / {f.hours(cov.hours_elapsed)}")
 latest = max((x for x in v.freshness if x.age_s is not None), key=lambda x: x.last_period_end, default=None)
 if latest is not None:
-    c[1].metric(t("Latest reported hour"), f.hour_range(latest.last_period_end - 3600, ZoneInfo(v.timezone)),
-                t("ended {age} ago", age=f.duration(latest.age_s)), delta_color="off", delta_arrow="off")
+    # the age is the value (short in both languages); the hour itself, with its date and zone, the delta
+    c[1].metric(t("Latest reported hour ended"), t("{age} ago", age=f.duration(latest.age_s)),
+                f.hour_range(latest.last_period_end - 3600, ZoneInfo(v.timezone)), delta_color="off", delta_arrow="off")
 else:
-    c[1].metric(t("Latest reported hour"), t("no report yet"))
+    c[1].metric(t("Latest reported hour ended"), t("no report yet"))
 st.caption(t("The bond's share of the facilities it finances (allocated proceeds / financed cost), from the hourly "
              "reports on chain; coverage is hours reported / hours elapsed since reporting started."))
 if v.not_financed:

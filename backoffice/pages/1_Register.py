@@ -32,7 +32,9 @@ c = st.columns(3)
 c[0].metric("Holders", f"{reg.holders:,}")
 c[1].metric("Units", f"{reg.total_units:,}")
 c[2].metric(f"Face amount ({reg.currency})", f"{reg.total_face:,}")
-st.dataframe(reg.table, hide_index=True, width="stretch")
+st.dataframe(reg.table, hide_index=True, width="stretch", column_config={   # grouped digits; the CSV keeps raw integers
+    "units": st.column_config.NumberColumn(format="localized"),
+    "face amount": st.column_config.NumberColumn(format="localized")})
 st.download_button("Download the register (CSV)", reg.csv, file_name=f"register-{at}.csv", mime="text/csv",
                    on_click=views.record_export, args=(settings, user, reg))
 with st.expander("Checks against the chain"):

@@ -191,7 +191,8 @@ def test_landing_page_answers_the_three_questions(env):
     reported, elapsed, _est = oracle.functions.bondCoverage(d.contracts["GreenBond"]).call()
     tenths = reported * 1000 // elapsed
     assert metric(at, "Coverage") == f"{tenths // 10}.{tenths % 10}%"
-    assert metric(at, "Latest reported hour") and "ago" in [m for m in at.metric if m.label == "Latest reported hour"][0].delta
+    latest = [m for m in at.metric if m.label == "Latest reported hour ended"][0]
+    assert latest.value.endswith(" min ago") and latest.delta.endswith(" JST") and "–" in latest.delta
     assert "hours are missing" in texts(at.warning)              # the hole and the hours before the 72
     assert "Not in these figures: Demo rooftop solar plant" in texts(at.caption)
     links = [e.proto.label for e in at.get("page_link")]
