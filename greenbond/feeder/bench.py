@@ -43,6 +43,17 @@ from greenbond.impact.methodology import load_methodology
 from greenbond.meters.model import jst
 from greenbond.meters.simulator import simulate
 from greenbond.oracle.setup import dev_signer_keys
+def peak_rss_mb():
+    # VmHWM is this process's own peak (a new address space since exec); ru_maxrss is not: Linux
+    # keeps it across exec, so a child started by a big parent (pytest after hundreds of tests)
+    # reported the parent's peak, not its own
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 days = int(sys.argv[1])
 oracle = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 facilities, methodology = load_facilities(), load_methodology()
@@ -59,7 +70,7 @@ with tempfile.TemporaryDirectory() as tmp:
         f.stat().st_size for f in Path(tmp).glob("bench.sqlite-*"))
     store.close()
 print(json.dumps({"days": days, "hours": r.hours_new, "readings": r.readings, "seconds": round(seconds, 2),
-                  "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                  "max_rss_mb": peak_rss_mb(),
                   "db_bytes": size}))
 """
 

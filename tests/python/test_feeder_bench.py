@@ -18,3 +18,17 @@ def test_impact_bench_small(tmp_path):
     assert g96["naive_store_readings_gas"] > 10 * g96["single_report_tx_gas"]
     assert data["memory"]["long"]["hours"] == 4 * 24 * 2 and data["memory"]["under_goal"]
     assert data["throughput"]["readings_per_minute"] > 0
+
+
+def test_memory_run_measures_the_child_not_its_parent():
+    """Linux keeps ru_maxrss across exec: a child started by a big process (pytest late in a full
+    run) reported the parent's peak (a full make test-python: 'under_goal' false for a 4-day run of 73 MB)."""
+    import numpy as np
+
+    from greenbond.feeder.bench import memory_run
+
+    ballast = np.ones(50_000_000)   # 400 MB resident in this process
+    try:
+        assert memory_run(1)["max_rss_mb"] < 250
+    finally:
+        del ballast
