@@ -4,6 +4,7 @@ sentences, and the count of JSON-RPC calls a render made. No chain logic lives h
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -62,12 +63,27 @@ def _t() -> Translator:
     return st.session_state.get("_t") or Translator("en")
 
 
+def public_sentence(message: str, settings: pv.PageSettings | None = None) -> str:
+    """An error sentence as a visitor may see it: the server's own settings (its node's URL, its
+    folders) are the operator's business, so they are replaced by "(server setting)"."""
+    settings = settings or pv.settings_from_env()
+    secrets = {settings.rpc_url, settings.published_dir, settings.deployments_dir, settings.feeder_db,
+               str(pv.REPO_ROOT)}
+    for value in list(secrets):
+        if value and not value.startswith("http"):
+            secrets.add(str(Path(value).resolve()))
+    for value in sorted((v for v in secrets if v), key=len, reverse=True):   # the longest first: a folder inside the repo
+        message = message.replace(value, "(server setting)")
+    return message
+
+
 def fail(exc: BaseException) -> None:
-    """Shows an error as a sentence and stops the page."""
+    """Shows an error as a sentence (without the server's settings) and stops the page."""
     if isinstance(exc, pv.PageError):
-        st.error(str(exc))
+        st.error(public_sentence(str(exc)))
     else:
-        st.error(_t()("The page could not read the chain: {error}", error=f"{type(exc).__name__}: {exc}"))
+        st.error(_t()("The page could not read the chain: {error}",
+                      error=public_sentence(f"{type(exc).__name__}: {exc}")))
     footer()
     st.stop()
 

@@ -391,16 +391,22 @@ def start_page(env: dict, log_path: Path, port: int | None = None, timeout: floa
     """Serves app/main.py with Streamlit (headless) on a free port; returns once /_stcore/health
     answers. With `preload` the server is started through app.serve, which imports the pages'
     modules before serving (the server's own cold start); without, plain `streamlit run`."""
-    import urllib.request
-
     port = port or free_port()
-    url = f"http://127.0.0.1:{port}"
-    full_env = dict(os.environ, **env)
-    full_env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
     launcher = ["app.serve"] if preload else ["streamlit", "run", str(REPO_ROOT / "app" / "main.py")]
     cmd = [sys.executable, "-m", *launcher,
            "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    return start_streamlit(cmd, f"http://127.0.0.1:{port}", env, log_path, timeout, "streamlit")
+
+
+def start_streamlit(cmd: list[str], url: str, env: dict, log_path: Path, timeout: float = 60,
+                    what: str = "streamlit") -> PageServer:
+    """Runs a Streamlit server command (the investor page, the back office) in its own session
+    with the repository on PYTHONPATH; returns once `url`/_stcore/health answers."""
+    import urllib.request
+
+    full_env = dict(os.environ, **env)
+    full_env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
     log = open(log_path, "ab")
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
@@ -408,7 +414,7 @@ def start_page(env: dict, log_path: Path, port: int | None = None, timeout: floa
 
     def healthy() -> bool:
         if proc.poll() is not None:
-            raise FixtureError(f"streamlit exited with code {proc.returncode}; see {log_path}")
+            raise FixtureError(f"{what} exited with code {proc.returncode}; see {log_path}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as resp:
                 return resp.status == 200
@@ -416,9 +422,9 @@ def start_page(env: dict, log_path: Path, port: int | None = None, timeout: floa
             return False
 
     try:
-        wait_for(healthy, timeout, f"streamlit at {url}")
+        wait_for(healthy, timeout, f"{what} at {url}")
     except BaseException:
-        proc.kill()
+        PageServer(url, proc, log_path).stop()
         raise
     return PageServer(url, proc, log_path, time.perf_counter() - t0)
 

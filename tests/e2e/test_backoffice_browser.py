@@ -16,9 +16,7 @@ FAILS; set GREENBOND_SKIP_BROWSER=1 to skip it instead.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,8 +24,8 @@ from argon2 import PasswordHasher, Type
 
 from greenbond.backoffice.audit import AuditLog
 from greenbond.backoffice.auth import MAX_FAILURES, AuthStore
-from greenbond.pageview_fixture import (CHROMIUM, INVESTORS, DemoLikeChain, FixtureError, free_port, launch_chromium,
-                                        personal_details, wait_for, wait_for_render)
+from greenbond.pageview_fixture import (CHROMIUM, INVESTORS, DemoLikeChain, free_port, launch_chromium,
+                                        personal_details, start_streamlit, wait_for, wait_for_render)
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "reports" / "screenshots" / "e2e"
@@ -50,30 +48,11 @@ def _need_browser():
 
 
 def start_backoffice(env: dict, accounts: Path, log_path: Path):
-    """`python -m greenbond.backoffice serve --port <free>`; returns (url, process) once healthy."""
+    """`python -m greenbond.backoffice serve --port <free>`, once healthy."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    full_env = dict(os.environ, **env, PYTHONPATH=str(REPO))
-    log = open(log_path, "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "greenbond.backoffice", "serve", "--port", str(port),
-                             "--accounts", str(accounts)], cwd=REPO, env=full_env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-
-    def healthy() -> bool:
-        if proc.poll() is not None:
-            raise FixtureError(f"the back office exited with code {proc.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as resp:
-                return resp.status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(healthy, 60, f"the back office at {url}")
-    except BaseException:
-        proc.kill()
-        raise
-    return url, proc
+    return start_streamlit([sys.executable, "-m", "greenbond.backoffice", "serve", "--port", str(port),
+                            "--accounts", str(accounts)], f"http://127.0.0.1:{port}", env, log_path,
+                           what="the back office")
 
 
 @pytest.fixture(scope="module")
@@ -81,20 +60,19 @@ def site(tmp_path_factory):
     _need_browser()
     from playwright.sync_api import sync_playwright
 
-    from greenbond.localchain import stop_process_group
-
     base = tmp_path_factory.mktemp("backoffice-e2e")
     chain = DemoLikeChain.build(base / "chain")
-    proc = None
+    server = None
     try:
         accounts = base / "backoffice" / "accounts.json"
         store = AuthStore(accounts, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID))
         store.add("agent1", PASSWORD, "agent", chain.accounts[0])
         store.add("victim", PASSWORD, "agent", chain.accounts[0])
-        url, proc = start_backoffice({
+        server = start_backoffice({
             "GREENBOND_RPC_URL": chain.anvil.url, "GREENBOND_DEPLOYMENTS": str(chain.deployments_dir),
             "GREENBOND_ISSUER_KEY": str(chain.issuer_key),
         }, accounts, base / "backoffice.log")
+        url = server.url
         with sync_playwright() as p:
             browser = launch_chromium(p)
             context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
@@ -103,10 +81,8 @@ def site(tmp_path_factory):
             yield chain, url, page, AuditLog(accounts.with_name("audit.jsonl"))
             browser.close()
     finally:
-        if proc is not None:
-            import signal
-
-            stop_process_group(proc, signal.SIGTERM)
+        if server is not None:
+            server.stop()
         chain.stop()
 
 
