@@ -15,7 +15,6 @@ FAILS; set GREENBOND_SKIP_BROWSER=1 to skip it instead.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from argon2 import PasswordHasher, Type
 
 from greenbond.backoffice.audit import AuditLog
 from greenbond.backoffice.auth import MAX_FAILURES, AuthStore
-from greenbond.pageview_fixture import (CHROMIUM, INVESTORS, DemoLikeChain, free_port, launch_chromium,
+from greenbond.pageview_fixture import (INVESTORS, DemoLikeChain, free_port, launch_chromium,
                                         personal_details, start_streamlit, wait_for, wait_for_render)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,18 +32,6 @@ TIMEOUT_MS = 60_000
 PASSWORD = "a long and secret passphrase"
 NAMES = [n for _, _, n, _ in INVESTORS]
 DETAILS = NAMES + [s for i, *_ in INVESTORS for s in personal_details(i)]     # names, postal addresses, e-mails
-
-
-def _need_browser():
-    if os.environ.get("GREENBOND_SKIP_BROWSER") == "1":
-        pytest.skip("GREENBOND_SKIP_BROWSER=1: the browser test is skipped")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) "
-                    "or set GREENBOND_SKIP_BROWSER=1 to skip this test", pytrace=False)
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.fail("the playwright package is missing: pip install -r requirements.txt", pytrace=False)
 
 
 def start_backoffice(env: dict, accounts: Path, log_path: Path):
@@ -56,8 +43,7 @@ def start_backoffice(env: dict, accounts: Path, log_path: Path):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    _need_browser()
+def site(tmp_path_factory, need_browser):
     from playwright.sync_api import sync_playwright
 
     base = tmp_path_factory.mktemp("backoffice-e2e")

@@ -19,13 +19,12 @@ FAILS (CI installs it); set GREENBOND_SKIP_BROWSER=1 to skip it instead.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from greenbond.pageview_fixture import CHROMIUM, DemoLikeChain, launch_chromium, start_page, wait_for_render
+from greenbond.pageview_fixture import DemoLikeChain, launch_chromium, start_page, wait_for_render
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "reports" / "screenshots" / "e2e"
@@ -35,21 +34,8 @@ TIMEOUT_MS = 60_000
 MISSING_BACK = 30     # the building's hour present - 30 h is left out: a gap outside the last 24 hours
 
 
-def _need_browser():
-    if os.environ.get("GREENBOND_SKIP_BROWSER") == "1":
-        pytest.skip("GREENBOND_SKIP_BROWSER=1: the browser test is skipped")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does) "
-                    "or set GREENBOND_SKIP_BROWSER=1 to skip this test", pytrace=False)
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.fail("the playwright package is missing: pip install -r requirements.txt", pytrace=False)
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    _need_browser()
+def site(tmp_path_factory, need_browser):
     from playwright.sync_api import sync_playwright
 
     base = tmp_path_factory.mktemp("e2e")
