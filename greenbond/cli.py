@@ -1,4 +1,5 @@
-"""`python -m greenbond <subcommand>`: the one command-line entry point of the off-chain side.
+"""`greenbond <subcommand>` (or `python -m greenbond`): the one command-line entry point of the
+off-chain side (pyproject.toml installs the `greenbond` command).
 
 Each subcommand lives in its own module, which provides `add_arguments(parser)`,
 `command(args) -> int` and `USER_ERRORS` (the exception types that are a user's mistake or a
@@ -22,11 +23,23 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "offering": ("greenbond.offering_cli", "the primary offering: open, subscribe, allot, settle, cancel, status"),
     "dvp": ("greenbond.dvp_cli", "delivery versus payment of bond units: offer, accept, cancel, expire, approve, list"),
 }
+# name -> (module with main(argv) -> int, one-line help): commands with their own parser, run as they are
+PASSTHROUGH: dict[str, tuple[str, str]] = {
+    "demo": ("greenbond.demo", "the bond's whole life on a local chain, the feeder, the investor page and the back office"),
+    "backoffice": ("greenbond.backoffice.accounts", "the issuer back office: accounts (add, list, unlock, remove) and serve"),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m greenbond", description="The digital green bond's off-chain tools.")
+    from greenbond import __version__
+
+    parser = argparse.ArgumentParser(prog="greenbond", description="The digital green bond's off-chain tools.")
+    parser.add_argument("--version", action="version", version=f"greenbond {__version__}")
     sub = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+    for name, (module_name, help_text) in PASSTHROUGH.items():
+        p = sub.add_parser(name, help=help_text, add_help=False, description=help_text)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(_passthrough=module_name)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
         doc = (module.__doc__ or help_text).strip()
@@ -40,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in PASSTHROUGH:   # its own parser sees every argument, --help included
+        return int(importlib.import_module(PASSTHROUGH[argv[0]][0]).main(argv[1:]) or 0)
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on a usage error
     module = args._module

@@ -112,7 +112,7 @@ def ensure_demo_account(accounts_path: str | Path | None = None, *, chain_id: in
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m greenbond.backoffice",
+    parser = argparse.ArgumentParser(prog="greenbond backoffice",
                                      description="The issuer back office: accounts and server.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     accounts_help = f"the accounts file (default ${ACCOUNTS_ENV} or {DEFAULT_ACCOUNTS.relative_to(REPO_ROOT)})"

@@ -1,0 +1,49 @@
+"""The installed `greenbond` command (pyproject.toml, installed editable by `make setup`): one
+entry point listing every subcommand, a version, and the commands with their own parser
+(demo, backoffice) reached with every argument, --help included."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from greenbond import __version__
+from greenbond.cli import PASSTHROUGH, SUBCOMMANDS
+
+EXE = shutil.which("greenbond", path=str(Path(sys.executable).parent))
+
+
+@pytest.fixture(scope="module")
+def greenbond():
+    assert EXE, "the greenbond command is not installed in this venv: run `make setup` (pip install -e .)"
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120, cwd="/")
+    return run
+
+
+def test_version(greenbond):
+    out = greenbond("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"greenbond {__version__}"
+
+
+def test_help_lists_every_command(greenbond):
+    out = greenbond("--help")
+    assert out.returncode == 0
+    for name in [*SUBCOMMANDS, *PASSTHROUGH]:
+        assert f"    {name}" in out.stdout, name
+
+
+@pytest.mark.parametrize("name, words", [("backoffice", "usage: greenbond backoffice"), ("demo", "--no-serve")])
+def test_commands_with_their_own_parser_get_every_argument(greenbond, name, words):
+    out = greenbond(name, "--help")
+    assert out.returncode == 0 and words in out.stdout
+
+
+def test_unknown_command_is_a_usage_error(greenbond):
+    out = greenbond("deploy-everything")
+    assert out.returncode == 2 and "invalid choice" in out.stderr and "Traceback" not in out.stderr
