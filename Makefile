@@ -29,13 +29,14 @@ help:
 
 setup: $(VENV)/.installed node_modules/.installed
 
-# requirements.txt pins every dependency; then the package itself, editable and without resolving
-# anything (pyproject.toml), which puts the `greenbond` command in .venv/bin
+# requirements.txt pins every dependency; then the package itself, editable, without its (empty)
+# dependencies (pyproject.toml): the `greenbond` command in .venv/bin. The build backend comes from
+# the registry into pip's isolated build environment (a fresh venv has no `wheel` for setuptools 65).
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
