@@ -496,6 +496,15 @@ def output_paths(out: str | Path | None, label: str) -> tuple[Path, Path]:
     return base.with_name(base.name + ".csv"), base.with_name(base.name + ".html")
 
 
+def _check_writable(directory: Path) -> None:
+    """The register's folder can be written (or created): said before minutes of chain reads."""
+    probe = Path(directory).resolve()
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise RegisterError(f"cannot write the register to {directory}: {probe} is not a writable folder")
+
+
 def write_register(reg: Register, out: str | Path | None = None) -> tuple[Path, Path]:
     csv_path, html_path = output_paths(out, reg.label)
     write_atomic(csv_path, render_csv(reg))
@@ -905,6 +914,7 @@ def run_register(
                 f"Personal details not included: no issuer private key at {path} "
                 "(give one with --issuer-key or GREENBOND_ISSUER_KEY)."
             )
+    _check_writable(output_paths(out, "check")[0].parent)   # before the chain is read, not after
     try:
         w3 = connect(rpc_url)
         reg = build_register(
@@ -914,7 +924,10 @@ def run_register(
         )
     except ChainError as exc:
         raise RegisterError(str(exc)) from None
-    csv_path, html_path = write_register(reg, out)
+    try:
+        csv_path, html_path = write_register(reg, out)
+    except OSError as exc:
+        raise RegisterError(f"cannot write the register to {exc.filename or out}: {exc.strerror or exc}") from None
     if key is None:
         warn(key_note)
     return reg, csv_path, html_path

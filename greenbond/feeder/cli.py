@@ -63,6 +63,27 @@ def _encoding(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc))
 
 
+def _positive_int(text: str) -> int:
+    """A count that must be at least 1 (a batch of 0 reports would loop forever)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must not be negative")
+    return value
+
+
 def _pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default="simulator", help="simulator (default) | csv:PATH | mqtt://host:port")
     p.add_argument("--encoding", type=_encoding, default="auto",
@@ -74,9 +95,9 @@ def _pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
     p.add_argument("--facilities", default=None, help="facility file (default config/facilities/default.toml)")
     p.add_argument("--methodology", default=None, help="methodology file (default config/methodology/v1.toml)")
-    p.add_argument("--batch-size", type=int, default=24, help="at most this many hourly reports per transaction (default 24)")
-    p.add_argument("--gas-price", type=int, default=0, help="legacy gas price in wei (default 0: consortium/dev chains)")
-    p.add_argument("--max-gas", type=int, default=None, help="gas bound per transaction (default 90%% of the block gas limit)")
+    p.add_argument("--batch-size", type=_positive_int, default=24, help="at most this many hourly reports per transaction (default 24)")
+    p.add_argument("--gas-price", type=_non_negative_int, default=0, help="legacy gas price in wei (default 0: consortium/dev chains)")
+    p.add_argument("--max-gas", type=_positive_int, default=None, help="gas bound per transaction (default 90%% of the block gas limit)")
     p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:PORT")
     p.add_argument("--receipt-timeout", type=float, default=None,
                    help="seconds to wait for a receipt before looking at the pool again (default 60)")
@@ -129,7 +150,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", choices=sorted(REASONS), default=None, help="only this reason")
     p.add_argument("--facility", type=int, default=None, help="only this facility")
     p.add_argument("--open", action="store_true", help="only entries not yet acknowledged")
-    p.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
+    p.add_argument("--limit", type=_positive_int, default=50, help="at most this many rows (default 50)")
     p.add_argument("--ack", nargs="*", type=int, default=None, metavar="ID",
                    help="acknowledge these ids (or, with --reason and no ids, every entry of that reason)")
     p.add_argument("--json", action="store_true", help="print JSON")

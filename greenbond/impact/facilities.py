@@ -117,8 +117,17 @@ def parse_facilities(data: dict) -> list[FacilitySpec]:
 
 
 def load_facilities(path: str | Path = DEFAULT_FACILITIES) -> list[FacilitySpec]:
-    with Path(path).open("rb") as handle:
-        return parse_facilities(tomllib.load(handle))
+    """Reads and validates a facility TOML file; a missing, unreadable or malformed file is a
+    FacilityConfigError naming it (one line for the command, never a traceback)."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise FacilityConfigError(f"cannot read the facility file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FacilityConfigError(f"{path}: {exc}") from None
+    return parse_facilities(data)
 
 
 def all_meter_specs(facilities: list[FacilitySpec]) -> dict[str, MeterSpec]:

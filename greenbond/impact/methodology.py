@@ -143,6 +143,8 @@ def load_methodology(path: str | Path = DEFAULT_METHODOLOGY) -> Methodology:
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
+    except OSError as exc:
+        raise MethodologyError(f"cannot read the methodology file {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise MethodologyError(f"{path}: {exc}") from None
     return parse_methodology(data, str(path))

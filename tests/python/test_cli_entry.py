@@ -47,3 +47,26 @@ def test_commands_with_their_own_parser_get_every_argument(greenbond, name, word
 def test_unknown_command_is_a_usage_error(greenbond):
     out = greenbond("deploy-everything")
     assert out.returncode == 2 and "invalid choice" in out.stderr and "Traceback" not in out.stderr
+
+
+# ---------------------------------------------------------------- user mistakes are one line (issue 14's list)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["feeder", "run", "--batch-size", "0"], "argument --batch-size: 0 must be at least 1"),
+    (["feeder", "run", "--batch-size", "x"], "argument --batch-size: 'x' is not a whole number"),
+    (["feeder", "run", "--gas-price", "-1"], "argument --gas-price: -1 must not be negative"),
+    (["feeder", "run", "--facilities", "/nonexistent/facilities.toml", "--rpc", "http://127.0.0.1:9"],
+     "error: cannot read the facility file /nonexistent/facilities.toml: No such file or directory"),
+    (["feeder", "run", "--methodology", "/nonexistent/v1.toml", "--rpc", "http://127.0.0.1:9"],
+     "error: cannot read the methodology file /nonexistent/v1.toml: No such file or directory"),
+    (["register", "--out", "/etc/hostname/sub/", "--rpc", "http://127.0.0.1:9"],
+     "error: cannot write the register to /etc/hostname/sub: /etc/hostname is not a writable folder"),
+])
+def test_user_mistakes_are_one_line(greenbond, args, words):
+    out = greenbond(*args)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode in (1, 2) and lines and words in lines[-1], out.stderr[-1500:]
+    assert "Traceback" not in out.stderr
+    if out.returncode == 1:          # a mistake found by the command: one line; 2: argparse's usage, then one line
+        assert len(lines) == 1, lines
