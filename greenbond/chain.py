@@ -21,6 +21,14 @@ from greenbond.deployments import DEPLOYMENTS_DIR, Deployment, DeploymentError, 
 
 BUILD_DIR = REPO_ROOT / "build" / "contracts"
 DEFAULT_RPC_URL = "http://127.0.0.1:8546"  # the demo chain
+RPC_URL_ENV = "GREENBOND_RPC_URL"
+
+
+def default_rpc_url() -> str:
+    """The node every command and app uses unless told otherwise: GREENBOND_RPC_URL, else the demo chain."""
+    import os
+
+    return os.environ.get(RPC_URL_ENV) or DEFAULT_RPC_URL
 DEFAULT_LOG_CHUNK = 5_000
 
 

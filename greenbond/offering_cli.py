@@ -20,7 +20,7 @@ import json
 import re
 from pathlib import Path
 
-from greenbond.chain import DEFAULT_RPC_URL, ChainError, connect
+from greenbond.chain import ChainError, connect, default_rpc_url
 from greenbond.deployments import DEPLOYMENTS_DIR, DeploymentError
 from greenbond import offering as off
 
@@ -28,7 +28,8 @@ USER_ERRORS = (off.OfferingError, ChainError, DeploymentError)
 
 
 def common(p: argparse.ArgumentParser, account: bool = True) -> None:
-    p.add_argument("--rpc", default=DEFAULT_RPC_URL, help=f"the node's JSON-RPC URL (default {DEFAULT_RPC_URL})")
+    p.add_argument("--rpc", default=default_rpc_url(),
+                   help="the node's JSON-RPC URL (default GREENBOND_RPC_URL, else the demo chain %(default)s)")
     p.add_argument("--deployments-dir", type=Path, default=DEPLOYMENTS_DIR, help="where deployments/<chainId>.json lives")
     if account:
         p.add_argument("--account", default=None, help="dev chains: the node's account index or address that sends (default 0)")

@@ -954,13 +954,14 @@ def _chunk_arg(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from greenbond.chain import DEFAULT_LOG_CHUNK, DEFAULT_RPC_URL
+    from greenbond.chain import DEFAULT_LOG_CHUNK, default_rpc_url
 
     parser.add_argument(
         "--at", type=_at_arg, default=AtSpec("latest"), metavar="WHEN",
         help="YYYY-MM-DD (00:00 of that date in the bond's time zone), a block number, or 'latest' (default)",
     )
-    parser.add_argument("--rpc", default=DEFAULT_RPC_URL, help=f"JSON-RPC URL of the node (default {DEFAULT_RPC_URL}, the demo chain)")
+    parser.add_argument("--rpc", default=default_rpc_url(),
+                        help="JSON-RPC URL of the node (default GREENBOND_RPC_URL, else the demo chain %(default)s)")
     parser.add_argument("--config", type=Path, default=DEFAULT_BOND_CONFIG, help="bond terms (TOML); gives the time zone")
     parser.add_argument(
         "--issuer-key", type=Path, default=None,

@@ -27,7 +27,7 @@ import signal
 import sys
 import threading
 
-from greenbond.chain import DEFAULT_RPC_URL
+from greenbond.chain import default_rpc_url
 from greenbond.meters.csv_source import encoding_name
 from greenbond.meters.model import JST, REASONS, from_unix, parse_instant
 
@@ -49,7 +49,8 @@ def _instant(text: str) -> dt.datetime:
 def _common(p: argparse.ArgumentParser, chain: bool = True) -> None:
     p.add_argument("--db", default=DEFAULT_DB, help=f"the feeder's SQLite database (default {DEFAULT_DB})")
     if chain:
-        p.add_argument("--rpc", default=DEFAULT_RPC_URL, help=f"JSON-RPC URL of the node (default {DEFAULT_RPC_URL}, the demo chain)")
+        p.add_argument("--rpc", default=default_rpc_url(),
+                       help="JSON-RPC URL of the node (default GREENBOND_RPC_URL, else the demo chain %(default)s)")
         p.add_argument("--deployments", default=None, help="folder of deployments/<chainId>.json (default: the repo's)")
         p.add_argument("--log-file", default=None, help="also append the JSON log lines to this file")
         p.add_argument("--connect-timeout", type=float, default=None,

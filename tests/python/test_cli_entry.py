@@ -4,6 +4,7 @@ entry point listing every subcommand, a version, and the commands with their own
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -21,8 +22,9 @@ EXE = shutil.which("greenbond", path=str(Path(sys.executable).parent))
 def greenbond():
     assert EXE, "the greenbond command is not installed in this venv: run `make setup` (pip install -e .)"
 
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120, cwd="/")
+    def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        full_env = {k: v for k, v in os.environ.items() if k != "GREENBOND_RPC_URL"} | (env or {})
+        return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120, cwd="/", env=full_env)
     return run
 
 
@@ -70,3 +72,12 @@ def test_user_mistakes_are_one_line(greenbond, args, words):
     assert "Traceback" not in out.stderr
     if out.returncode == 1:          # a mistake found by the command: one line; 2: argparse's usage, then one line
         assert len(lines) == 1, lines
+
+
+@pytest.mark.parametrize("args", [["register", "--out", "/tmp/"], ["offering", "status"], ["dvp", "list"]])
+def test_every_command_honours_GREENBOND_RPC_URL(greenbond, args):
+    """As the apps do: the node named by the environment, not the demo chain's default. (The
+    feeder takes the same default; its commands wait for a node that is down, issue 17.)"""
+    url = "http://127.0.0.1:9"       # nothing listens on the discard port
+    out = greenbond(*args, env={"GREENBOND_RPC_URL": url})
+    assert out.returncode == 1 and "127.0.0.1:9" in out.stderr and "8546" not in out.stderr, out.stderr[-800:]
