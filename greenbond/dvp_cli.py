@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--to", required=True, help="the buyer's address, or 'any'")
     p.add_argument("--units", type=int, required=True)
     p.add_argument("--price", type=int, required=True, help="total price in the settlement token's smallest unit")
-    p.add_argument("--expiry", default="+1d", help="unix seconds, +N[s|m|h|d] (default +1d) or ISO time")
+    p.add_argument("--expiry", default="+1d", help="unix seconds, +N[s|m|h|d] (default +1d) or ISO time (the bond's time zone unless it gives an offset)")
     for name, text in (("accept", "accept a trade: pay and receive the units"), ("cancel", "cancel a trade (seller; or buyer once paid)"),
                        ("expire", "release an expired trade (anyone)"), ("approve", "approve a pending trade (agent)"),
                        ("reject", "reject a pending trade (agent)")):

@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from greenbond.chain import ChainError, connect, default_rpc_url
 from greenbond.deployments import DEPLOYMENTS_DIR, DeploymentError
@@ -35,8 +36,17 @@ def common(p: argparse.ArgumentParser, account: bool = True) -> None:
         p.add_argument("--account", default=None, help="dev chains: the node's account index or address that sends (default 0)")
 
 
-def parse_time(text: str, now: int) -> int:
-    """unix seconds, +N[s|m|h|d] from the chain's clock, or an ISO date/time (UTC unless it says)."""
+def bond_timezone() -> ZoneInfo:
+    """The bond's time zone (the default bond config's: Asia/Tokyo for the demo bond): what a time
+    without an offset means in every command, as in the feeder's files."""
+    from greenbond.config import DEFAULT_BOND_CONFIG, load_terms
+
+    return ZoneInfo(load_terms(DEFAULT_BOND_CONFIG).timezone)
+
+
+def parse_time(text: str, now: int, tz: ZoneInfo | None = None) -> int:
+    """unix seconds, +N[s|m|h|d] from the chain's clock, or an ISO date/time; one without an
+    offset is in the bond's time zone (`tz`, default `bond_timezone()`), as everywhere else."""
     text = text.strip()
     if text.isdigit():
         return int(text)
@@ -48,7 +58,7 @@ def parse_time(text: str, now: int) -> int:
     except ValueError:
         raise off.OfferingError(f"{text!r} is not a time: give unix seconds, +N[s|m|h|d] or an ISO date such as 2023-12-01T09:00+09:00") from None
     if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
+        t = t.replace(tzinfo=tz or bond_timezone())
     return int(t.timestamp())
 
 
@@ -56,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     p = sub.add_parser("open", help="deploy an offering of the deployed bond (issuer)", description="Deploy an offering of the deployed bond and grant it the bond's MINTER_ROLE (issuer).")
     common(p)
-    p.add_argument("--open", required=True, help="window opens: unix seconds, +N[s|m|h|d] or ISO time")
+    p.add_argument("--open", required=True, help="window opens: unix seconds, +N[s|m|h|d] or ISO time (the bond's time zone unless it gives an offset)")
     p.add_argument("--close", required=True, help="window closes (same forms)")
     p.add_argument("--settle", default=None, help="settlement date (default: the bond's issue date)")
     p.add_argument("--deadline", default=None,

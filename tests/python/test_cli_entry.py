@@ -81,3 +81,18 @@ def test_every_command_honours_GREENBOND_RPC_URL(greenbond, args):
     url = "http://127.0.0.1:9"       # nothing listens on the discard port
     out = greenbond(*args, env={"GREENBOND_RPC_URL": url})
     assert out.returncode == 1 and "127.0.0.1:9" in out.stderr and "8546" not in out.stderr, out.stderr[-800:]
+
+
+def test_a_time_without_an_offset_is_in_the_bonds_time_zone_everywhere():
+    """offering/dvp read "2023-12-14T09:00" as the feeder does: the bond's zone (Asia/Tokyo), not UTC."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from greenbond.offering_cli import bond_timezone, parse_time
+
+    assert bond_timezone() == ZoneInfo("Asia/Tokyo")
+    jst_nine = int(dt.datetime(2023, 12, 14, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo")).timestamp())
+    assert parse_time("2023-12-14T09:00", now=0) == jst_nine
+    assert parse_time("2023-12-14T00:00Z", now=0) == jst_nine          # an offset given is kept
+    assert parse_time("2023-12-14T09:00+09:00", now=0) == jst_nine
+    assert parse_time("+2h", now=100) == 7_300 and parse_time("1702512000", now=0) == 1_702_512_000
