@@ -19,11 +19,12 @@ NETWORK ?= development
 .PHONY: help setup compile slither fuzz test test-python test-contracts test-ganache demo bench load clean
 
 help:
-	@echo "make demo    deploy the bond on a local Anvil that keeps its state in .demo/, and show it"
+	@echo "make demo    deploy the bond on a local Anvil that keeps its state in .demo/; serve the investor page"
+	@echo "             (:8501) and the issuer back office (127.0.0.1:8502, a demo login is printed)"
 	@echo "make test    compile, then run the Python tests and the contract tests on Anvil and Ganache"
 	@echo "make bench   measure gas, throughput and page speed; write reports/bench*.json and a summary"
 	@echo "make load    load test: 1,000 holders, 10,000 transfers, a coupon to all, a year of reports; reports/load.json"
-	@echo "make setup   only install (venv + npm packages); every target does this on first use"
+	@echo "make setup   only install (venv + npm packages + the greenbond command); every target does this on first use"
 	@echo "make slither static analysis (own venv .venv-slither); fails on any unsuppressed High/Medium finding"
 	@echo "make fuzz    the stateful property tests with 10x the CI examples (GREENBOND_FUZZ_FACTOR)"
 
