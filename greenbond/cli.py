@@ -30,6 +30,23 @@ PASSTHROUGH: dict[str, tuple[str, str]] = {
 }
 
 
+def int_at_least(minimum: int, unit: str = ""):
+    """An argparse type for a whole number >= `minimum` (a count of 0 can loop forever, a negative
+    price means nothing): the mistake is argparse's one-line usage error, never a traceback."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number{unit and f' ({unit})'}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} must not be negative" if minimum == 0 else
+                                             f"{value} must be at least {minimum}{unit and f' ({unit})'}")
+        return value
+
+    parse.__name__ = f"int>={minimum}"   # argparse names the type in some messages
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     from greenbond import __version__
 

@@ -943,18 +943,9 @@ def _at_arg(text: str) -> AtSpec:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _chunk_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of blocks") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1 block")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from greenbond.chain import DEFAULT_LOG_CHUNK, default_rpc_url
+    from greenbond.cli import int_at_least
 
     parser.add_argument(
         "--at", type=_at_arg, default=AtSpec("latest"), metavar="WHEN",
@@ -973,7 +964,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", default=None,
         help="output directory, or file stem for <stem>.csv and <stem>.html (default reports/register/register-<label>)",
     )
-    parser.add_argument("--chunk", type=_chunk_arg, default=DEFAULT_LOG_CHUNK, help=f"blocks per log query (default {DEFAULT_LOG_CHUNK})")
+    parser.add_argument("--chunk", type=int_at_least(1, "blocks per log query"), default=DEFAULT_LOG_CHUNK, help=f"blocks per log query (default {DEFAULT_LOG_CHUNK})")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 

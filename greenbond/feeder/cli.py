@@ -28,6 +28,7 @@ import sys
 import threading
 
 from greenbond.chain import default_rpc_url
+from greenbond.cli import int_at_least
 from greenbond.meters.csv_source import encoding_name
 from greenbond.meters.model import JST, REASONS, from_unix, parse_instant
 
@@ -64,25 +65,8 @@ def _encoding(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc))
 
 
-def _positive_int(text: str) -> int:
-    """A count that must be at least 1 (a batch of 0 reports would loop forever)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must not be negative")
-    return value
+_positive_int = int_at_least(1)
+_non_negative_int = int_at_least(0)
 
 
 def _pipeline_args(p: argparse.ArgumentParser) -> None:
