@@ -67,8 +67,7 @@ def public_sentence(message: str, settings: pv.PageSettings | None = None) -> st
     """An error sentence as a visitor may see it: the server's own settings (its node's URL, its
     folders) are the operator's business, so they are replaced by "(server setting)"."""
     settings = settings or pv.settings_from_env()
-    secrets = {settings.rpc_url, settings.published_dir, settings.deployments_dir, settings.feeder_db,
-               str(pv.REPO_ROOT)}
+    secrets = {settings.rpc_url, settings.published_dir, settings.deployments_dir, str(pv.REPO_ROOT)}
     for value in list(secrets):
         if value and not value.startswith("http"):
             secrets.add(str(Path(value).resolve()))

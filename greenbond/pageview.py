@@ -54,7 +54,6 @@ from greenbond.config import DAY_COUNTS, DEFAULT_BOND_CONFIG, REPO_ROOT, BondTer
 from greenbond.deployments import DEPLOYMENTS_DIR
 from greenbond.meters.model import Reading
 
-DEFAULT_FEEDER_DB = REPO_ROOT / ".demo" / "feeder.sqlite"
 DEFAULT_PUBLISHED_DIR = REPO_ROOT / ".demo" / "published"   # `python -m greenbond feeder publish --out`
 HOUR = 3600
 DAY = 86_400
@@ -82,19 +81,19 @@ class PageError(RuntimeError):
 
 @dataclass(frozen=True)
 class PageSettings:
+    """What the public page reads, from the server's environment. No feeder database: the page
+    verifies against the operator's published readings, never its private store."""
+
     rpc_url: str = DEFAULT_RPC_URL
-    feeder_db: str = str(DEFAULT_FEEDER_DB)
     deployments_dir: str = str(DEPLOYMENTS_DIR)
     published_dir: str = str(DEFAULT_PUBLISHED_DIR)   # the operator's published readings (Verify reads only these)
 
 
 def settings_from_env(env: dict | None = None) -> PageSettings:
-    """GREENBOND_RPC_URL, GREENBOND_FEEDER_DB, GREENBOND_DEPLOYMENTS and GREENBOND_PUBLISHED_DIR,
-    or the defaults."""
+    """GREENBOND_RPC_URL, GREENBOND_DEPLOYMENTS and GREENBOND_PUBLISHED_DIR, or the defaults."""
     env = os.environ if env is None else env
     return PageSettings(
         rpc_url=env.get("GREENBOND_RPC_URL") or DEFAULT_RPC_URL,
-        feeder_db=env.get("GREENBOND_FEEDER_DB") or str(DEFAULT_FEEDER_DB),
         deployments_dir=env.get("GREENBOND_DEPLOYMENTS") or str(DEPLOYMENTS_DIR),
         published_dir=env.get("GREENBOND_PUBLISHED_DIR") or str(DEFAULT_PUBLISHED_DIR),
     )

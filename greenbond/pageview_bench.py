@@ -129,8 +129,7 @@ def run_page_bench(out: str | Path = REPORT_PATH, days: int = DAYS, holders: int
             counts = [oracle.functions.reportCount(f).call() for f in range(1, FACILITIES + 1)]
             holder_count = chain.contract("HolderRegistry").functions.holderCount().call()
             block = chain.w3.eth.block_number
-            env = {"GREENBOND_RPC_URL": chain.anvil.url, "GREENBOND_DEPLOYMENTS": str(chain.deployments_dir),
-                   "GREENBOND_FEEDER_DB": str(tmp / "none.sqlite")}
+            env = {"GREENBOND_RPC_URL": chain.anvil.url, "GREENBOND_DEPLOYMENTS": str(chain.deployments_dir)}
             server = start_page(env, tmp / "streamlit.log")
             start_s = server.start_seconds
             m = re.search(r"preloaded in ([0-9.]+) s", (tmp / "streamlit.log").read_text())

@@ -47,7 +47,6 @@ def site(tmp_path_factory, need_browser):
         server = start_page({
             "GREENBOND_RPC_URL": chain.anvil.url, "GREENBOND_DEPLOYMENTS": str(chain.deployments_dir),
             "GREENBOND_PUBLISHED_DIR": str(chain.published_dir),
-            "GREENBOND_FEEDER_DB": str(chain.readings_db.parent / "not-read.sqlite"),
         }, base / "streamlit.log")
         with sync_playwright() as p:
             browser = launch_chromium(p)

@@ -50,7 +50,6 @@ def env(demo, monkeypatch):
     monkeypatch.setenv("GREENBOND_RPC_URL", demo.anvil.url)
     monkeypatch.setenv("GREENBOND_DEPLOYMENTS", str(demo.deployments_dir))
     monkeypatch.setenv("GREENBOND_PUBLISHED_DIR", str(demo.published_dir))
-    monkeypatch.setenv("GREENBOND_FEEDER_DB", str(demo.readings_db.parent / "not-read.sqlite"))  # Verify never reads it
     return demo
 
 

@@ -77,8 +77,7 @@ class PageChain:
             self.chain.stop()
             raise
         self.url = self.chain.url
-        self.settings = pv.PageSettings(rpc_url=self.url, deployments_dir=str(self.chain.deployments),
-                                        feeder_db=str(directory / "feeder.sqlite"))
+        self.settings = pv.PageSettings(rpc_url=self.url, deployments_dir=str(self.chain.deployments))
 
     # -- reports
 
@@ -409,7 +408,6 @@ def test_impact_page_survives_the_node_restarting(pc, monkeypatch):
 
     monkeypatch.setenv("GREENBOND_RPC_URL", pc.url)
     monkeypatch.setenv("GREENBOND_DEPLOYMENTS", pc.settings.deployments_dir)
-    monkeypatch.setenv("GREENBOND_FEEDER_DB", pc.settings.feeder_db)
 
     def run(at):
         st.cache_data.clear()

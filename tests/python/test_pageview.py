@@ -52,8 +52,10 @@ def test_rollups_by_local_day_and_month():
 
 
 def test_settings_from_env():
-    s = pv.settings_from_env({"GREENBOND_RPC_URL": "http://x:1", "GREENBOND_FEEDER_DB": "/f.sqlite"})
-    assert (s.rpc_url, s.feeder_db) == ("http://x:1", "/f.sqlite")
+    s = pv.settings_from_env({"GREENBOND_RPC_URL": "http://x:1", "GREENBOND_PUBLISHED_DIR": "/pub",
+                              "GREENBOND_FEEDER_DB": "/f.sqlite"})
+    assert (s.rpc_url, s.published_dir) == ("http://x:1", "/pub")
+    assert "/f.sqlite" not in repr(s)        # the public page has no way to name the feeder's private database
     assert pv.settings_from_env({}).rpc_url == "http://127.0.0.1:8546"
 
 

@@ -38,7 +38,6 @@ def chain(tmp_path_factory):
 def settings(chain, tmp_path):
     pv.forget_sessions()
     return pv.PageSettings(rpc_url=chain.anvil.url, deployments_dir=str(chain.deployments_dir),
-                           feeder_db=str(tmp_path / "there-is-no-feeder-database.sqlite"),
                            published_dir=str(chain.published_dir))
 
 
