@@ -18,6 +18,7 @@ import sys
 
 # name -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "deploy": ("greenbond.deploy_cli", "deploy (or reuse) the bond suite on any node over web3; records deployments/<chainId>.json"),
     "register": ("greenbond.register", "the bond register at a date, a block or now, checked against the chain (CSV + HTML)"),
     "feeder": ("greenbond.feeder.cli", "the oracle feeder: meter readings to k-of-n signed hourly reports on the ImpactOracle"),
     "offering": ("greenbond.offering_cli", "the primary offering: open, subscribe, allot, settle, cancel, status"),

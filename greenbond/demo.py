@@ -328,6 +328,7 @@ def _run_on_chain(terms, config_path: Path) -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)  # Brownie's own rpc.* deprecations
     warnings.filterwarnings("ignore", module="brownie")  # and its block-height notes
 
+    from greenbond.chain.tx import Signer
     from greenbond.deploy import deploy_suite, describe_bond
 
     proj = project.get_loaded_projects()[0] if project.get_loaded_projects() else project.load(REPO_ROOT, name="GreenBondProject")
@@ -338,10 +339,19 @@ def _run_on_chain(terms, config_path: Path) -> None:
     _say(f"Connected to chain {web3.eth.chain_id}, block {web3.eth.block_number}; issuer (account 0) {issuer.address}")
 
     _say("\nDeploying (reusing what this chain already holds):")
-    suite = deploy_suite(
-        proj, web3, issuer, terms,
+    deployed = deploy_suite(
+        web3, Signer(issuer.address), terms,
         network_name="anvil", development=True,
         bond_config=os.path.relpath(config_path, REPO_ROOT), log=_say,
+    )
+    # the lifecycle below drives the contracts through Brownie's handles on the same addresses
+    suite = BrownieSuite(
+        deployment=deployed.deployment,
+        bond=proj.GreenBond.at(deployed.bond.address),
+        registry=proj.HolderRegistry.at(deployed.registry.address),
+        schedule=proj.CouponSchedule.at(deployed.schedule.address),
+        settlement=proj.SettlementToken.at(deployed.settlement.address),
+        oracle=proj.ImpactOracle.at(deployed.oracle.address),
     )
     bond, registry = suite.bond, suite.registry
 
@@ -386,7 +396,7 @@ def _run_on_chain(terms, config_path: Path) -> None:
         )
 
     _say("\nThe bond, as the chain reports it:")
-    for line in describe_bond(bond, terms):
+    for line in describe_bond(deployed.bond, terms):
         _say(line)
     _say("\nAddresses:")
     from greenbond.deployments import load_deployment
@@ -401,19 +411,23 @@ def _issue_through_offering(proj, suite, terms, accounts, web3) -> None:
     """The primary offering on the day before the issue date: the window opens at 04:00 and
     closes at 20:00 JST, the investors subscribe with cash (dev settlement token), the issuer
     allots and, on the issue date, settles: units minted against cash, atomically per investor."""
+    from greenbond.chain import load_abi
+    from greenbond.chain.tx import Signer
     from greenbond.offering import default_terms, deploy_dvp, deploy_offering, run_offering
 
     bond, issuer = suite.bond, accounts[0]
+    bond_w3 = web3.eth.contract(address=bond.address, abi=load_abi("GreenBond"))
+    signer = Signer(issuer.address)
     issue_ts = terms.timestamp(terms.issue_date)
     if bond.totalSupply() > 0 and "Offering" not in suite.deployment.contracts:
         _say(f"\nThe issue was allotted before this demo ran offerings ({bond.totalSupply():,} units outstanding)")
-        deploy_dvp(proj, web3, issuer, bond, log=_say)
+        deploy_dvp(web3, bond_w3, signer, log=_say)
         return
     offer_terms = default_terms(bond, issuer.address, open_time=issue_ts - 20 * HOUR, close_time=issue_ts - 4 * HOUR,
                                 settlement_date=issue_ts, units_offered=terms.units)
     _say("\nPrimary offering (contracts/Offering.sol) and secondary trading (contracts/BondDvP.sol):")
-    deploy_offering(proj, web3, issuer, bond, offer_terms, log=_say)
-    deploy_dvp(proj, web3, issuer, bond, log=_say)
+    deploy_offering(web3, bond_w3, offer_terms, signer, log=_say)
+    deploy_dvp(web3, bond_w3, signer, log=_say)
     summary = run_offering(web3, None, [(accounts[i.account_index].address, i.units) for i in DEMO_INVESTORS],
                            log=lambda m: None)
     _say(
@@ -445,6 +459,18 @@ def _open_secondary_offer(suite, terms, accounts, web3) -> None:
     expiry = web3.eth.get_block("latest")["timestamp"] + 30 * DAY
     trade_id = open_dvp_offer(web3, open_suite(web3), seller, "any", units, price, expiry)
     _say(f"\nDvP: investor 2 offers {units} units to any eligible buyer for {terms.currency} {price:,} (trade {trade_id}, 30 days)")
+
+
+@dataclass
+class BrownieSuite:
+    """Brownie handles on the deployed suite, for the lifecycle the demo drives."""
+
+    deployment: object
+    bond: object
+    registry: object
+    schedule: object
+    settlement: object
+    oracle: object
 
 
 # Secondary trades the demo makes before a coupon's record date: (coupon index, seller, buyer, units).

@@ -1,4 +1,6 @@
-"""Deploys the bond suite with Brownie: settlement token (dev chains only), registry, bond.
+"""Deploys the bond suite over plain web3 from the build artifacts: settlement token (dev chains
+only), registry, bond, coupon schedule, impact oracle; `greenbond deploy --rpc URL` and
+`scripts/deploy.py` (Brownie) both call `deploy_suite`.
 
 Everything is validated before the first transaction: the config (greenbond.config), the
 settlement token on a live network (it must be a contract), the documents' files. Each
@@ -10,13 +12,17 @@ dev chain gets a fresh deployment, never a duplicate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from pathlib import Path
+from typing import Callable
 
 from eth_utils import keccak
+from web3 import Web3
 
+from greenbond.chain import BUILD_DIR, Suite, load_abi
+from greenbond.chain.tx import Signer, deploy_contract, load_build, transact
 from greenbond.config import BondTerms, REPO_ROOT
 from greenbond.deployments import (
+    DEPLOYMENTS_DIR,
     ContractRecord,
     Deployment,
     DeploymentError,
@@ -34,18 +40,6 @@ ORACLE_HEARTBEAT = 2 * 3600  # an hour closes, the feeder reports it: stale afte
 Log = Callable[[str], None]
 
 
-@dataclass
-class Suite:
-    """Handles on the deployed contracts (Brownie ProjectContract objects)."""
-
-    deployment: Deployment
-    settlement: Any
-    registry: Any
-    bond: Any
-    schedule: Any
-    oracle: Any
-
-
 def document_name(name: str) -> bytes:
     """ERC-1643 document names are bytes32: ASCII, right-padded with zeros."""
     raw = name.encode("ascii")
@@ -60,22 +54,23 @@ def document_hash(path) -> bytes:
 
 
 def deploy_suite(
-    project,
-    web3,
-    deployer,
+    w3: Web3,
+    signer: Signer,
     terms: BondTerms,
     *,
     network_name: str,
     development: bool,
     bond_config: str = "",
     log: Log = print,
-    directory=None,
+    directory: Path | None = None,
     transmitter: str | None = None,
+    build_dir: Path = BUILD_DIR,
 ) -> Suite:
-    """Deploys (or reuses) the suite on the connected chain and records it."""
-    chain_id = web3.eth.chain_id
-    kwargs = {} if directory is None else {"directory": directory}
-    deployment = load_deployment(chain_id, **kwargs) or Deployment(chain_id=chain_id, network=network_name)
+    """Deploys (or reuses) the suite on the connected chain from `signer` (who holds every role
+    afterwards), records it, and returns web3 handles on it."""
+    directory = Path(directory or DEPLOYMENTS_DIR)
+    chain_id = w3.eth.chain_id
+    deployment = load_deployment(chain_id, directory) or Deployment(chain_id=chain_id, network=network_name)
     deployment.network = network_name
     deployment.bond_config = bond_config
 
@@ -88,7 +83,7 @@ def deploy_suite(
                 "bond config: currency_address: required on a live network "
                 "(the settlement token's address; no stand-in is deployed there)"
             )
-        if not web3.eth.get_code(terms.currency_address):
+        if not w3.eth.get_code(terms.currency_address):
             raise DeploymentError(
                 f"bond config: currency_address: no contract at {terms.currency_address} on chain {chain_id}"
             )
@@ -100,97 +95,96 @@ def deploy_suite(
 
     # until the end, a deployment file written after a new contract says "not complete"
     deployment.complete = False
+    me = signer.address
 
-    def ensure(name: str, container, args: list):
-        return ensure_deployed(web3, deployment, name, container, args, deployer, log=log, directory=directory)
+    def ensure(name: str, args: list):
+        return ensure_deployed(w3, deployment, name, name, args, signer, log=log, directory=directory,
+                               build_dir=build_dir)
+
+    def send(fn) -> dict:
+        return transact(w3, fn, signer)
 
     if development:
-        settlement = ensure("SettlementToken", project.SettlementToken, [SETTLEMENT_NAME, SETTLEMENT_SYMBOL, deployer.address])
+        settlement = ensure("SettlementToken", [SETTLEMENT_NAME, SETTLEMENT_SYMBOL, me])
         currency_address = settlement.address
     else:
-        settlement = None  # an existing deposit token or stablecoin; the bond's currency()
+        # an existing deposit token or stablecoin: the bond's currency()
+        settlement = w3.eth.contract(address=Web3.to_checksum_address(currency_address), abi=load_abi("SettlementToken"))
         deployment.contracts.pop("SettlementToken", None)
-    registry = ensure("HolderRegistry", project.HolderRegistry, [deployer.address])
-    bond = ensure(
-        "GreenBond",
-        project.GreenBond,
-        [terms.contract_terms(currency_address), registry.address, deployer.address],
-    )
-
+    registry = ensure("HolderRegistry", [me])
+    bond = ensure("GreenBond", [terms.contract_terms(currency_address), registry.address, me])
     schedule = ensure(
         "CouponSchedule",
-        project.CouponSchedule,
-        [bond.address, deployer.address, deployer.address, terms.utc_offset_seconds, terms.call_notice_days * 86_400],
+        [bond.address, me, me, terms.utc_offset_seconds, terms.call_notice_days * 86_400],
     )
-    redemption_role = bond.REDEMPTION_ROLE()
-    if not bond.hasRole(redemption_role, schedule.address):
+    redemption_role = bond.functions.REDEMPTION_ROLE().call()
+    if not bond.functions.hasRole(redemption_role, schedule.address).call():
         # the schedule burns redeemed free units and sets a call date; it gets no other power
-        bond.grantRole(redemption_role, schedule.address, {"from": deployer})
-        log(f"  granted REDEMPTION_ROLE on the bond to the CouponSchedule (it burns redeemed units)")
+        send(bond.functions.grantRole(redemption_role, schedule.address))
+        log("  granted REDEMPTION_ROLE on the bond to the CouponSchedule (it burns redeemed units)")
 
-    oracle = ensure("ImpactOracle", project.ImpactOracle, [deployer.address, ORACLE_HEARTBEAT, bond.address])
+    oracle = ensure("ImpactOracle", [me, ORACLE_HEARTBEAT, bond.address])
     if development:
         from greenbond.oracle import setup as oracle_setup
 
-        configure_oracle = oracle_setup.configure_oracle
-        configure_oracle(
-            oracle, deployer,
+        oracle_setup.configure_oracle(
+            w3, oracle, signer,
             facilities=oracle_setup.load_facilities(),
             methodology_path=oracle_setup.DEFAULT_METHODOLOGY,
             signers=[k.address for k in oracle_setup.dev_signer_keys()],
             threshold=oracle_setup.DEV_THRESHOLD,
-            transmitter=transmitter or deployer.address,
+            transmitter=transmitter or me,
             log=log,
         )
-    if bond.impactOracle() != oracle.address:
-        bond.setImpactOracle(oracle.address, {"from": deployer})
+    if bond.functions.impactOracle().call() != oracle.address:
+        send(bond.functions.setImpactOracle(oracle.address))
         log(f"  the bond reports impact from the ImpactOracle at {oracle.address}")
 
     for doc, name32, digest in documents:
         try:
-            uri, onchain_hash, _ = bond.getDocument(name32)
-        except Exception:  # GreenBondUnknownDocument
+            uri, onchain_hash, _ = bond.functions.getDocument(name32).call()
+        except Exception:  # noqa: BLE001 - GreenBondUnknownDocument
             uri, onchain_hash = None, None
         if uri == doc.uri and bytes(onchain_hash) == digest:
             continue
-        bond.setDocument(name32, doc.uri, digest, {"from": deployer})
+        send(bond.functions.setDocument(name32, doc.uri, digest))
         log(f"  document {doc.name} -> {doc.uri} (keccak256 0x{digest.hex()[:16]}...)")
 
     deployment.complete = True
-    save_deployment(deployment, **kwargs)
-    return Suite(
-        deployment=deployment, settlement=settlement, registry=registry, bond=bond, schedule=schedule, oracle=oracle
-    )
+    save_deployment(deployment, directory)
+    return Suite(w3=w3, deployment=deployment, settlement=settlement, registry=registry, bond=bond,
+                 schedule=schedule, oracle=oracle)
 
 
-def ensure_deployed(web3, deployment: Deployment, name: str, container, args: list, deployer, *, log: Log = print,
-                    directory=None):
+def ensure_deployed(w3: Web3, deployment: Deployment, name: str, contract_name: str, args: list, signer: Signer, *,
+                    log: Log = print, directory: Path | None = None, build_dir: Path = BUILD_DIR):
     """The reuse rule, for every contract the tooling deploys: the contract recorded as `name` is
     reused when its build (bytecode hash) and constructor arguments are the same as now and the
     chain still holds it (its code at the address, its deploy transaction in its block);
-    otherwise `container` is deployed with `args` and recorded (the file written atomically)."""
-    build = hex_hash(container.bytecode)
+    otherwise `contract_name` is deployed from the build with `args` and recorded (the file
+    written atomically). Returns a web3 contract."""
+    build = load_build(contract_name, build_dir)
+    build_hash = hex_hash(build["bytecode"])
     rec = deployment.contracts.get(name)
-    if reusable(web3, rec, build, args):
+    if reusable(w3, rec, build_hash, args):
         log(f"  {name:<16} reused    {rec.address} (block {rec.block})")
-        return container.at(rec.address)
-    contract = container.deploy(*args, {"from": deployer})
-    tx = contract.tx
+        return w3.eth.contract(address=Web3.to_checksum_address(rec.address), abi=build["abi"])
+    contract, receipt = deploy_contract(w3, contract_name, args, signer, build_dir=build_dir)
     deployment.contracts[name] = ContractRecord(
         address=contract.address,
-        block=tx.block_number,
-        tx_hash=tx.txid,
-        codehash=hex_hash(bytes(web3.eth.get_code(contract.address))),
-        build_hash=build,
+        block=receipt["blockNumber"],
+        tx_hash="0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x"),
+        codehash=hex_hash(bytes(w3.eth.get_code(contract.address))),
+        build_hash=build_hash,
         args_hash=args_hash(args),
     )
-    save_deployment(deployment, **({} if directory is None else {"directory": directory}))
-    log(f"  {name:<16} deployed  {contract.address} (block {tx.block_number}, gas {tx.gas_used:,})")
+    save_deployment(deployment, Path(directory or DEPLOYMENTS_DIR))
+    log(f"  {name:<16} deployed  {contract.address} (block {receipt['blockNumber']}, gas {receipt['gasUsed']:,})")
     return contract
 
 
 def describe_bond(bond, terms: BondTerms) -> list[str]:
-    """Human-readable lines of the bond's terms as the chain reports them."""
+    """Human-readable lines of the bond's terms as the chain reports them (`bond`: a web3 contract)."""
     import datetime as dt
     from zoneinfo import ZoneInfo
 
@@ -199,22 +193,25 @@ def describe_bond(bond, terms: BondTerms) -> list[str]:
     def day(ts: int) -> str:
         return dt.datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d")
 
-    rate = bond.couponRate()
-    dates = bond.couponDates()
+    def get(name: str):
+        return getattr(bond.functions, name)().call()
+
+    rate = get("couponRate")
+    dates = get("couponDates")
     return [
-        f"  Name              {bond.name()} ({bond.symbol()})",
-        f"  ISIN              {bond.isin()}  (placeholder: the real ISIN is not in our sources)",
+        f"  Name              {get('name')} ({get('symbol')})",
+        f"  ISIN              {get('isin')}  (placeholder: the real ISIN is not in our sources)",
         f"  Issuer            {terms.issuer}",
-        f"  Issue volume      {terms.currency} {bond.issueVolume():,} = {bond.maxSupply():,} units of {terms.currency} {bond.denomination():,}",
-        f"  Coupon            {rate / 10_000:.3f}% a year ({rate} ppm), fixed, {bond.couponFrequency()} payments a year, {terms.day_count}",
-        f"  Issue / maturity  {day(bond.issueDate())} / {day(bond.maturityDate())} ({terms.timezone})",
+        f"  Issue volume      {terms.currency} {get('issueVolume'):,} = {get('maxSupply'):,} units of {terms.currency} {get('denomination'):,}",
+        f"  Coupon            {rate / 10_000:.3f}% a year ({rate} ppm), fixed, {get('couponFrequency')} payments a year, {terms.day_count}",
+        f"  Issue / maturity  {day(get('issueDate'))} / {day(get('maturityDate'))} ({terms.timezone})",
         f"  Coupon dates      {', '.join(day(d) for d in dates)}",
         f"  Redemption        at par",
         f"  Use of proceeds   {terms.use_of_proceeds}",
-        f"  Outstanding       {bond.totalSupply():,} units",
-        f"  Settlement token  {bond.currency()}",
-        f"  Registry          {bond.registry()}",
+        f"  Outstanding       {get('totalSupply'):,} units",
+        f"  Settlement token  {get('currency')}",
+        f"  Registry          {get('registry')}",
     ]
 
 
-__all__ = ["Suite", "deploy_suite", "describe_bond", "document_hash", "document_name", "REPO_ROOT"]
+__all__ = ["Suite", "deploy_suite", "describe_bond", "document_hash", "document_name", "ensure_deployed", "REPO_ROOT"]

@@ -57,7 +57,7 @@ def command(args) -> int:
     signer = off.signer_for(w3, args.account)
     if args.command == "offer":
         if h.dvp is None:
-            h.dvp = off.open_dvp_web3(w3, h.bond, off.signer_for(w3, None), directory=args.deployments_dir)
+            h.dvp = off.deploy_dvp(w3, h.bond, off.signer_for(w3, None), directory=args.deployments_dir)
         if args.units <= 0 or args.price < 0:
             raise off.OfferingError("--units must be positive and --price not negative")
         expiry = parse_time(args.expiry, off.chain_now(w3))

@@ -3,25 +3,21 @@ from Python: deployment, the issuer's and investors' actions, and what the demo 
 
 Two kinds of caller:
 
-* the deploy and the demo, inside Brownie: `deploy_offering(project, web3, deployer, bond, terms)`
-  and `deploy_dvp(project, web3, deployer, bond)` deploy (or reuse) the contracts, grant the
-  bond's MINTER_ROLE to the Offering (it mints at settlement) and LOCKER_ROLE to the DvP (it locks
-  and delivers units), and record them in deployments/<chainId>.json (reused only when the
-  build, the constructor arguments and the code on chain all match, as greenbond.deploy does);
+* deployment: `deploy_offering(w3, bond, terms, signer)` and `deploy_dvp(w3, bond, signer)` deploy
+  (or reuse) the contracts, grant the bond's MINTER_ROLE to the Offering (it mints at settlement)
+  and LOCKER_ROLE to the DvP (it locks and delivers units), and record them in
+  deployments/<chainId>.json with greenbond.deploy's reuse rule;
 * the CLI (`python -m greenbond offering|dvp ...`, greenbond/offering_cli.py and dvp_cli.py) and
   the demo's flow functions, over plain web3.py: `run_offering`, `open_dvp_offer`,
-  `accept_dvp_offer`, `offering_status`, `list_trades`. Transactions are legacy with gas price 0
-  (berlin, as ibet for Fin); on dev chains (chain id 31337 or 1337) they are sent from the node's
-  unlocked accounts (eth_sendTransaction), elsewhere signed with a key from the environment
-  (GREENBOND_DEPLOYER_KEY, or GREENBOND_KEYSTORE + GREENBOND_KEYSTORE_PASSWORD, as
-  greenbond/accounts.py). Every failure is an OfferingError whose message is a sentence.
+  `accept_dvp_offer`, `offering_status`, `list_trades`.
+Transactions go through the chain layer (greenbond.chain.tx: legacy, dry run first; the sender
+from greenbond.chain.keys: the node's unlocked accounts on dev chains, a key from the environment
+elsewhere). Every failure is an OfferingError whose message is a sentence.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -29,20 +25,12 @@ from typing import Any, Callable, Iterable, Sequence
 from web3 import Web3
 from web3.logs import DISCARD  # receipts also hold the bond's own events
 
-from greenbond.chain import BUILD_DIR, load_abi
-from greenbond.deployments import (
-    DEPLOYMENTS_DIR,
-    ContractRecord,
-    Deployment,
-    DeploymentError,
-    args_hash,
-    hex_hash,
-    load_deployment,
-    reusable,
-    save_deployment,
-)
-
-DEV_CHAIN_IDS = frozenset({31337, 1337})
+from greenbond.chain import load_abi
+from greenbond.chain.keys import dev_account, signer_for
+from greenbond.chain.reverts import decode_revert as decode_error
+from greenbond.chain.tx import Signer, TransactionFailed, is_dev_chain
+from greenbond.chain.tx import transact as chain_transact
+from greenbond.deployments import DEPLOYMENTS_DIR, Deployment, DeploymentError, load_deployment
 ZERO_ADDRESS = "0x" + "00" * 20
 MAX_UINT = 2**256 - 1
 STATES = ("Pending", "Open", "Closed", "Allotted", "Settled", "Cancelled", "Lapsed")
@@ -59,9 +47,6 @@ MAX_OFFER_DURATION = 30 * 86_400
 TRADE_STATUS = ("None", "Open", "PendingApproval", "Settled", "Cancelled", "Expired")
 MINTER_ROLE = Web3.keccak(text="MINTER_ROLE")
 LOCKER_ROLE = Web3.keccak(text="LOCKER_ROLE")
-KEY_ENV = "GREENBOND_DEPLOYER_KEY"
-KEYSTORE_ENV = "GREENBOND_KEYSTORE"
-KEYSTORE_PASSWORD_ENV = "GREENBOND_KEYSTORE_PASSWORD"
 
 Log = Callable[[str], None]
 
@@ -152,113 +137,7 @@ def _load(web3, directory) -> Deployment:
     return dep
 
 
-def deploy_offering(project, web3, deployer, bond, terms: OfferingTerms, *, log: Log = print,
-                    directory: Path | None = None, name: str = "Offering"):
-    """Deploys (or reuses) an Offering of `bond` (Brownie contract) with `terms`; `deployer`
-    (a Brownie account holding the bond's DEFAULT_ADMIN_ROLE) becomes its admin and allotter.
-    Grants the bond's MINTER_ROLE (and nothing else) to the Offering and records it as `name`.
-    Returns the contract."""
-    terms.validate()
-    directory = Path(directory or DEPLOYMENTS_DIR)
-    dep = _load(web3, directory)
-    args = [bond.address, list(terms.as_tuple()), deployer.address]
-    contract = _ensure_brownie(web3, dep, directory, name, project.Offering, args, deployer, log)
-    if not bond.hasRole(MINTER_ROLE, contract.address):
-        bond.grantRole(MINTER_ROLE, contract.address, {"from": deployer})
-        log(f"  granted MINTER_ROLE on the bond to the {name} (it mints the allotted units)")
-    return contract
-
-
-def deploy_dvp(project, web3, deployer, bond, *, log: Log = print, directory: Path | None = None, name: str = "BondDvP",
-               max_offer_duration: int = MAX_OFFER_DURATION):
-    """Deploys (or reuses) the BondDvP of `bond` and grants it the bond's LOCKER_ROLE."""
-    directory = Path(directory or DEPLOYMENTS_DIR)
-    dep = _load(web3, directory)
-    args = [bond.address, int(max_offer_duration)]
-    contract = _ensure_brownie(web3, dep, directory, name, project.BondDvP, args, deployer, log)
-    if not bond.hasRole(LOCKER_ROLE, contract.address):
-        bond.grantRole(LOCKER_ROLE, contract.address, {"from": deployer})
-        log(f"  granted LOCKER_ROLE on the bond to the {name} (it locks and delivers traded units)")
-    return contract
-
-
-def _ensure_brownie(web3, dep, directory, name, container, args, deployer, log):
-    from greenbond.deploy import ensure_deployed  # Brownie's side of the tooling, loaded when deploying
-
-    return ensure_deployed(web3, dep, name, container, args, deployer, log=log, directory=directory)
-
-
 # --------------------------------------------------------------------------- web3 plumbing
-
-
-def is_dev_chain(w3: Web3) -> bool:
-    return w3.eth.chain_id in DEV_CHAIN_IDS
-
-
-@dataclass
-class Signer:
-    """Who sends: a node-unlocked address (dev chains) or a local key (live chains)."""
-
-    address: str
-    key: Any = None  # eth_account LocalAccount or None
-
-
-def dev_account(w3: Web3, which: str | int) -> Signer:
-    """Account `which` of the node (an index into eth_accounts, or one of its addresses)."""
-    if not is_dev_chain(w3):
-        raise OfferingError("--account picks one of the node's unlocked accounts, which only dev chains have; "
-                            f"on this chain set {KEY_ENV} (or {KEYSTORE_ENV}) instead")
-    accounts = w3.eth.accounts
-    text = str(which)
-    if text.isdigit():
-        i = int(text)
-        if i >= len(accounts):
-            raise OfferingError(f"the node has {len(accounts)} accounts; there is no account {i}")
-        return Signer(Web3.to_checksum_address(accounts[i]))
-    if Web3.is_address(text) and Web3.to_checksum_address(text) in [Web3.to_checksum_address(a) for a in accounts]:
-        return Signer(Web3.to_checksum_address(text))
-    raise OfferingError(f"{text} is neither an account index nor an unlocked account of the node")
-
-
-def signer_for(w3: Web3, account: str | int | None, env: dict | None = None) -> Signer:
-    """The sender of a command: --account on dev chains (default account 0, the issuer), a key
-    from the environment on live chains."""
-    env = os.environ if env is None else env
-    if is_dev_chain(w3):
-        return dev_account(w3, 0 if account is None else account)
-    if account is not None:
-        dev_account(w3, account)  # raises the sentence
-    from eth_account import Account
-
-    if env.get(KEY_ENV):
-        try:
-            acct = Account.from_key(env[KEY_ENV])
-        except Exception:  # noqa: BLE001
-            raise OfferingError(f"{KEY_ENV} is not a valid private key") from None
-        return Signer(acct.address, acct)
-    if env.get(KEYSTORE_ENV):
-        path = Path(env[KEYSTORE_ENV])
-        try:
-            blob = json.loads(path.read_text(encoding="utf-8"))
-            key = Account.decrypt(blob, env.get(KEYSTORE_PASSWORD_ENV, ""))
-        except (OSError, ValueError) as exc:
-            raise OfferingError(f"the keystore {path} cannot be opened ({type(exc).__name__}); check the file and {KEYSTORE_PASSWORD_ENV}") from None
-        acct = Account.from_key(key)
-        return Signer(acct.address, acct)
-    raise OfferingError(f"no key to sign with on chain {w3.eth.chain_id}: set {KEY_ENV} to a private key, "
-                        f"or {KEYSTORE_ENV} to an encrypted keystore (password in {KEYSTORE_PASSWORD_ENV})")
-
-
-def _selectors() -> dict:
-    from greenbond.feeder.transmit import error_selectors
-
-    abi = []
-    for name in ("Offering", "BondDvP", "GreenBond", "SettlementToken"):
-        try:
-            abi += load_abi(name)
-        except Exception:  # noqa: BLE001
-            pass
-    return error_selectors(abi)
 
 
 # Custom errors -> sentences. `{0}` etc. are the decoded arguments.
@@ -301,41 +180,9 @@ def _time(ts) -> str:
     return dt.datetime.fromtimestamp(int(ts), dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def decode_error(exc: Exception) -> str:
-    """'Name(arg, ...)' of a custom error in a web3 revert, whatever shape the node gave it in."""
-    import re
-
-    from eth_abi import decode as abi_decode
-
-    selectors = _selectors()
-    candidates = []
-    data = getattr(exc, "data", None)
-    for item in [data] + list(getattr(exc, "args", ())):
-        if isinstance(item, dict):
-            item = item.get("data")
-        if isinstance(item, str):
-            candidates.append(item)
-    candidates += re.findall(r"0x[0-9a-fA-F]{8,}", str(exc))
-    for cand in candidates:
-        m = re.match(r"0x([0-9a-fA-F]{8,})", cand.strip())
-        if not m or len(m.group(1)) % 2:
-            continue
-        raw = bytes.fromhex(m.group(1))
-        if raw[:4] not in selectors:
-            continue
-        name, types = selectors[raw[:4]]
-        try:
-            values = abi_decode(types, raw[4:])
-        except Exception:  # noqa: BLE001 - the name is enough
-            return name
-        shown = [v.rstrip(b"\0").decode("ascii", "replace") if isinstance(v, bytes) else v for v in values]
-        return f"{name}({', '.join(str(v) for v in shown)})"
-    return " ".join(str(exc).split())[:300]
-
-
-def explain(exc: Exception) -> str:
-    """A revert as a sentence."""
-    text = decode_error(exc)
+def explain(exc: Exception | str) -> str:
+    """A revert (an exception, or its decoded 'Name(args)') as a sentence."""
+    text = exc if isinstance(exc, str) else getattr(exc, "error", None) or decode_error(exc)
     name, _, rest = text.partition("(")
     if name in ERROR_SENTENCES and rest.endswith(")"):
         args = [a.strip() for a in rest[:-1].split(",")] if rest[:-1] else []
@@ -358,94 +205,54 @@ def explain(exc: Exception) -> str:
 
 
 def transact(w3: Web3, fn, signer: Signer, *, gas: int | None = None) -> dict:
-    """Sends `fn` (a web3 ContractFunction) from `signer` as a legacy gas-price-0 transaction after
-    a dry run that turns a revert into a sentence; returns the receipt."""
-    params = {"from": signer.address, "gasPrice": 0}
+    """greenbond.chain.tx.transact with the offering's and DvP's reverts as sentences."""
     try:
-        if hasattr(fn, "call"):
-            fn.call(params)
-        estimate = gas or int(fn.estimate_gas(params) * 1.25) + 20_000
-    except Exception as exc:  # noqa: BLE001 - a revert or a node refusal
-        raise OfferingError(explain(exc)) from None
-    params["gas"] = estimate
-    if signer.key is None:
-        tx_hash = fn.transact(params)
-    else:
-        params["nonce"] = w3.eth.get_transaction_count(signer.address, "pending")
-        params["chainId"] = w3.eth.chain_id
-        tx = fn.build_transaction(params)
-        signed = signer.key.sign_transaction(tx)
-        tx_hash = w3.eth.send_raw_transaction(getattr(signed, "raw_transaction", None) or signed.rawTransaction)
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
-    if receipt["status"] != 1:
-        raise OfferingError(f"transaction {tx_hash.hex()} failed on chain (out of gas or refused)")
-    return receipt
+        return chain_transact(w3, fn, signer, gas=gas)
+    except TransactionFailed as exc:
+        raise OfferingError(explain(exc.error)) from None
 
 
-def deploy_web3(w3: Web3, name: str, args: list, signer: Signer, build_dir: Path = BUILD_DIR):
-    """Deploys contract `name` from the build with web3; returns (contract, receipt)."""
-    path = Path(build_dir) / f"{name}.json"
-    if not path.exists():
-        raise OfferingError(f"no build of {name}: run `make compile` first")
-    build = json.loads(path.read_text(encoding="utf-8"))
-    factory = w3.eth.contract(abi=build["abi"], bytecode=build["bytecode"])
-    receipt = transact(w3, factory.constructor(*args), signer)
-    return w3.eth.contract(address=receipt["contractAddress"], abi=build["abi"]), receipt
+def deploy_offering(w3: Web3, bond, terms: OfferingTerms, signer: Signer, *, directory: Path | None = None,
+                    name: str = "Offering", log: Log = print):
+    """Deploys (or reuses, by greenbond.deploy's rule) an Offering of `bond` (a web3 contract) with
+    `terms`; `signer` (the bond's admin) becomes its admin and allotter. Grants the bond's
+    MINTER_ROLE (and nothing else) to the Offering and records it as `name`. Returns the contract."""
+    from greenbond.deploy import ensure_deployed
 
-
-def _record_web3(w3, dep: Deployment, directory: Path, name: str, contract, receipt, args) -> None:
-    build = json.loads((BUILD_DIR / f"{'Offering' if name.startswith('Offering') else 'BondDvP'}.json").read_text())
-    dep.contracts[name] = ContractRecord(
-        address=contract.address, block=receipt["blockNumber"], tx_hash="0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x"),
-        codehash=hex_hash(bytes(w3.eth.get_code(contract.address))), build_hash=hex_hash(build["bytecode"]),
-        args_hash=args_hash(args),
-    )
-    save_deployment(dep, directory)
-
-
-def _build_hash(name: str) -> str:
-    return hex_hash(json.loads((BUILD_DIR / f"{name}.json").read_text(encoding="utf-8"))["bytecode"])
-
-
-def open_offering_web3(w3: Web3, bond, terms: OfferingTerms, signer: Signer, *, directory: Path | None = None,
-                       name: str = "Offering", log: Log = print):
-    """web3 twin of deploy_offering (the CLI's `offering open`): deploys or reuses, grants MINTER_ROLE, records."""
     terms.validate()
     directory = Path(directory or DEPLOYMENTS_DIR)
     dep = _load(w3, directory)
     args = [bond.address, list(terms.as_tuple()), signer.address]
-    rec = dep.contracts.get(name)
-    if reusable(w3, rec, _build_hash("Offering"), args):
-        log(f"{name} reused at {rec.address}")
-        contract = w3.eth.contract(address=Web3.to_checksum_address(rec.address), abi=load_abi("Offering"))
-    else:
-        if not bond.functions.hasRole(b"\0" * 32, signer.address).call():
-            raise OfferingError(f"{signer.address} is not the bond's admin: only the issuer can open an offering (it grants the Offering MINTER_ROLE)")
-        contract, receipt = deploy_web3(w3, "Offering", [bond.address, terms.as_tuple(), signer.address], signer)
-        _record_web3(w3, dep, directory, name, contract, receipt, args)
-        log(f"{name} deployed at {contract.address} (block {receipt['blockNumber']}, gas {receipt['gasUsed']:,})")
+    if not bond.functions.hasRole(b"\0" * 32, signer.address).call():
+        raise OfferingError(f"{signer.address} is not the bond's admin: only the issuer can open an offering "
+                            "(it grants the Offering MINTER_ROLE)")
+    contract = _ensure(ensure_deployed, w3, dep, name, "Offering", args, signer, log, directory)
     if not bond.functions.hasRole(MINTER_ROLE, contract.address).call():
         transact(w3, bond.functions.grantRole(MINTER_ROLE, contract.address), signer)
-        log(f"granted the {name} MINTER_ROLE on the bond (it mints the allotted units)")
+        log(f"  granted MINTER_ROLE on the bond to the {name} (it mints the allotted units)")
     return contract
 
 
-def open_dvp_web3(w3: Web3, bond, signer: Signer, *, directory: Path | None = None, name: str = "BondDvP", log: Log = print):
-    """web3 twin of deploy_dvp."""
+def deploy_dvp(w3: Web3, bond, signer: Signer, *, directory: Path | None = None, name: str = "BondDvP",
+               log: Log = print, max_offer_duration: int = MAX_OFFER_DURATION):
+    """Deploys (or reuses) the BondDvP of `bond` and grants it the bond's LOCKER_ROLE."""
+    from greenbond.deploy import ensure_deployed
+
     directory = Path(directory or DEPLOYMENTS_DIR)
     dep = _load(w3, directory)
-    args = [bond.address, MAX_OFFER_DURATION]
-    rec = dep.contracts.get(name)
-    if reusable(w3, rec, _build_hash("BondDvP"), args):
-        contract = w3.eth.contract(address=Web3.to_checksum_address(rec.address), abi=load_abi("BondDvP"))
-    else:
-        contract, receipt = deploy_web3(w3, "BondDvP", args, signer)
-        _record_web3(w3, dep, directory, name, contract, receipt, args)
-        log(f"{name} deployed at {contract.address} (block {receipt['blockNumber']})")
+    args = [bond.address, int(max_offer_duration)]
+    contract = _ensure(ensure_deployed, w3, dep, name, "BondDvP", args, signer, log, directory)
     if not bond.functions.hasRole(LOCKER_ROLE, contract.address).call():
         transact(w3, bond.functions.grantRole(LOCKER_ROLE, contract.address), signer)
-        log(f"granted the {name} LOCKER_ROLE on the bond (it locks and delivers traded units)")
+        log(f"  granted LOCKER_ROLE on the bond to the {name} (it locks and delivers traded units)")
     return contract
+
+
+def _ensure(ensure_deployed, w3, dep, name, contract_name, args, signer, log, directory):
+    try:
+        return ensure_deployed(w3, dep, name, contract_name, args, signer, log=log, directory=directory)
+    except TransactionFailed as exc:
+        raise OfferingError(explain(exc.error)) from None
 
 
 # --------------------------------------------------------------------------- handles
@@ -748,7 +555,7 @@ def list_trades(web3: Web3, dvp, *, only_live: bool = False) -> list[dict]:
 
 __all__ = [
     "OfferingError", "OfferingTerms", "OfferingSummary", "Signer", "default_terms", "deploy_offering", "deploy_dvp",
-    "open_offering_web3", "open_dvp_web3", "run_offering", "open_dvp_offer", "accept_dvp_offer", "list_trades",
+    "run_offering", "open_dvp_offer", "accept_dvp_offer", "list_trades",
     "offering_status", "subscribe", "allot", "settle", "cancel_offering", "advance_to", "handles", "signer_for",
     "dev_account", "transact", "explain",
 ]

@@ -126,7 +126,7 @@ def command(args) -> int:
         if terms.settlement_date < terms.close_time:
             raise off.OfferingError(f"the settlement date ({off._time(terms.settlement_date)}) is before the window closes "
                                     f"({off._time(terms.close_time)}); give --settle")
-        c = off.open_offering_web3(w3, h.bond, terms, signer, directory=args.deployments_dir, name=args.name)
+        c = off.deploy_offering(w3, h.bond, terms, signer, directory=args.deployments_dir, name=args.name)
         print(f"offering {c.address}: {terms.units_offered:,} units at {terms.price_per_unit:,} from "
               f"{off._time(terms.open_time)} to {off._time(terms.close_time)}, settling {off._time(terms.settlement_date)}, "
               f"refundable if unsettled from {off._time(terms.deadline)}")

@@ -31,13 +31,13 @@ from greenbond import pageview as pv
 from greenbond.backoffice.audit import AuditError, AuditLog, default_audit_path, summarize
 from greenbond.backoffice.auth import ROLES, AuthStore, Session, default_accounts_path
 from greenbond.chain import DEFAULT_RPC_URL
+from greenbond.chain.keys import KEYSTORE_PASSWORD_ENV
+from greenbond.chain.tx import DEV_CHAIN_IDS
 from greenbond.deployments import DEPLOYMENTS_DIR
 from greenbond.holders import ISSUER_KEY_ENV
 from greenbond.pageview import PageError, guarded
 
 AGENT_KEY_ENV = "GREENBOND_AGENT_KEY"
-KEYSTORE_PASSWORD_ENV = "GREENBOND_KEYSTORE_PASSWORD"
-DEV_CHAIN_IDS = frozenset({31337, 1337})
 # Anvil's well-known first account, the registrar of a local demo chain: used only on chains 31337/1337
 DEV_AGENT_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 JAPAN = 392
@@ -240,7 +240,7 @@ def agent_signer(settings: BackofficeSettings, chain_id: int, user: Session):
     key must be the key of the session's address: an account never signs for another."""
     from eth_account import Account
 
-    from greenbond.offering import Signer
+    from greenbond.chain.tx import Signer
 
     if settings.agent_key:
         path = Path(settings.agent_key)
@@ -299,7 +299,7 @@ def register_holder(settings: BackofficeSettings, user: Session, form: HolderFor
     the issuer key file); only the hash and the sealed blob go on chain."""
     from greenbond.holders import (HolderDetails, HolderDetailsError, IssuerKeyError, default_issuer_key_path,
                                    investor_id, load_investor_id_salt, load_issuer_public_key, seal)
-    from greenbond.offering import OfferingError, transact
+    from greenbond.chain.tx import TransactionFailed, transact
 
     wallet = pv.parse_address(form.wallet)   # a sentence for a malformed address
     require_role(settings, user, "agent")
@@ -331,7 +331,7 @@ def register_holder(settings: BackofficeSettings, user: Session, form: HolderFor
     fn = registry.functions.registerHolder(wallet, iid, int(form.country), expires, blob)
     try:
         receipt = transact(s.w3, fn, signer)
-    except OfferingError as exc:
+    except TransactionFailed as exc:
         _audit(settings, user, "register_holder_failed", wallet=wallet, reason=str(exc)[:200])
         raise PageError(_sentence(str(exc))) from None
     tx = "0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x")

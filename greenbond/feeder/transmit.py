@@ -54,7 +54,6 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
-from eth_abi import decode as abi_decode
 from eth_account import Account
 from eth_utils import keccak
 from web3.exceptions import (
@@ -67,6 +66,7 @@ from web3.exceptions import (
 )
 from web3.logs import DISCARD
 
+from greenbond.chain.reverts import decode_revert, error_selectors
 from greenbond.feeder.corrections import announce
 from greenbond.feeder.signer import ReportSigner
 from greenbond.feeder.store import FeederStore, OutboxEntry, report_from_json, signatures_from_json
@@ -110,40 +110,6 @@ def rpc_guard(fn: Callable, *args, **kwargs):
         return fn(*args, **kwargs)
     except (OSError, ProviderConnectionError, TimeoutError) as exc:
         raise RpcUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from None
-
-
-def error_selectors(abi: list) -> dict[bytes, tuple[str, list[str]]]:
-    out = {}
-    for item in abi:
-        if item.get("type") == "error":
-            types = [i["type"] for i in item.get("inputs", [])]
-            out[keccak(text=f"{item['name']}({','.join(types)})")[:4]] = (item["name"], types)
-    return out
-
-
-def decode_revert(exc: Exception, selectors: dict) -> str:
-    """'OracleHourAlreadyReported(2, 1702566000)' from a web3 revert exception."""
-    data = getattr(exc, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    if not isinstance(data, str) or not data.startswith("0x"):
-        text = " ".join(str(a) for a in exc.args)
-        start = text.find("0x")
-        data = text[start:].split()[0].strip("'\",)") if start >= 0 else None
-    if data:
-        try:
-            raw = bytes.fromhex(data[2:])
-        except ValueError:
-            raw = b""
-        if len(raw) >= 4 and raw[:4] in selectors:
-            name, types = selectors[raw[:4]]
-            try:
-                values = abi_decode(types, raw[4:])
-            except Exception:  # noqa: BLE001 - undecodable arguments: the name is enough
-                return name
-            shown = [v.rstrip(b"\0").decode("ascii", "replace") if isinstance(v, bytes) else v for v in values]
-            return f"{name}({', '.join(str(v) for v in shown)})"
-    return " ".join(str(exc).split())[:300]
 
 
 @dataclass

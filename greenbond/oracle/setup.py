@@ -17,6 +17,7 @@ DEFAULT_METHODOLOGY = REPO_ROOT / "config" / "methodology" / "v1.toml"
 KINDS = {"building": 0, "solar": 1}
 DEV_SIGNER_COUNT = 3
 DEV_THRESHOLD = 2
+METHODOLOGY_SOURCE_HASH = 5  # IImpactOracle.Methodology: ..., sourceURI, sourceHash
 
 
 def methodology_args(path: Path = DEFAULT_METHODOLOGY) -> tuple:
@@ -43,40 +44,46 @@ def dev_signer_keys(n: int = DEV_SIGNER_COUNT) -> list:
     return [Account.from_key(keccak(f"greenbond-dev-oracle-signer-{i}".encode())) for i in range(n)]
 
 
-def configure_oracle(oracle, deployer, *, facilities, methodology_path, signers, threshold, transmitter, log,
+def configure_oracle(w3, oracle, signer, *, facilities, methodology_path, signers, threshold, transmitter, log,
                      bond=None):
-    """Adds what the oracle lacks: facilities (by count, in order), the bond's allocation to each
-    facility that has one (from its reporting start, when the bond has none there yet), the
-    methodology (when the latest version's source hash differs), the signer set (when it differs)
-    and the transmitter. `bond` defaults to the oracle's feed bond."""
-    have = oracle.facilityCount()
+    """Adds what the oracle (a web3 contract) lacks, sent from `signer` (greenbond.chain.tx.Signer):
+    facilities (by count, in order), the bond's allocation to each facility that has one (from its
+    reporting start, when the bond has none there yet), the methodology (when the latest
+    version's source hash differs), the signer set (when it differs) and the transmitter. `bond`
+    defaults to the oracle's feed bond."""
+    from greenbond.chain.tx import transact
+
+    fns = oracle.functions
+
+    def send(fn) -> None:
+        transact(w3, fn, signer)
+
+    have = fns.facilityCount().call()
     for i, f in enumerate(facilities[have:], start=have + 1):
         doc = REPO_ROOT / f.metadata_uri
         digest = keccak(doc.read_bytes()) if doc.is_file() else b"\0" * 32
-        oracle.addFacility(
-            KINDS[f.kind], f.name, f.metadata_uri, digest, f.max_wh_per_hour,
-            int(f.reporting_start.timestamp()), {"from": deployer},
-        )
+        send(fns.addFacility(KINDS[f.kind], f.name, f.metadata_uri, digest, f.max_wh_per_hour,
+                             int(f.reporting_start.timestamp())))
         log(f"  facility {i}: {f.name} ({f.kind}, {len(f.meters)} meter(s))")
-    bond = bond or oracle.feedBond()
+    bond = bond or fns.feedBond().call()
     for f in facilities:
-        if f.allocated_proceeds and not oracle.allocations(f.facility_id, bond):
-            oracle.setAllocation(f.facility_id, bond, f.allocated_proceeds, f.financed_cost,
-                                 int(f.reporting_start.timestamp()), {"from": deployer})
+        if f.allocated_proceeds and not fns.allocations(f.facility_id, bond).call():
+            send(fns.setAllocation(f.facility_id, bond, f.allocated_proceeds, f.financed_cost,
+                                   int(f.reporting_start.timestamp())))
             log(f"  facility {f.facility_id}: allocated {f.allocated_proceeds:,} of {f.financed_cost:,}"
                 f" (the bond's share of its impact)")
     args = methodology_args(methodology_path)
-    count = oracle.methodologyCount()
-    if count == 0 or bytes(oracle.methodology(count)["sourceHash"]) != args[4]:
-        oracle.addMethodology(*args, {"from": deployer})
+    count = fns.methodologyCount().call()
+    if count == 0 or bytes(fns.methodology(count).call()[METHODOLOGY_SOURCE_HASH]) != args[4]:
+        send(fns.addMethodology(*args))
         log(f"  methodology v{count + 1} from {args[3]} ({len(args[5])} grid factors)")
     wanted = sorted(s.lower() for s in signers)
-    version = oracle.signerSetVersion()
-    current, current_threshold = oracle.signerSet(version) if version else ([], 0)
+    version = fns.signerSetVersion().call()
+    current, current_threshold = fns.signerSet(version).call() if version else ([], 0)
     if sorted(a.lower() for a in current) != wanted or current_threshold != threshold:
-        oracle.setSigners(signers, threshold, {"from": deployer})
+        send(fns.setSigners(signers, threshold))
         log(f"  signer set v{version + 1}: {threshold} of {len(signers)}")
-    role = oracle.TRANSMITTER_ROLE()
-    if not oracle.hasRole(role, transmitter):
-        oracle.grantRole(role, transmitter, {"from": deployer})
+    role = fns.TRANSMITTER_ROLE().call()
+    if not fns.hasRole(role, transmitter).call():
+        send(fns.grantRole(role, transmitter))
         log(f"  transmitter {transmitter}")
