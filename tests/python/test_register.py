@@ -243,7 +243,7 @@ def test_html_escapes_everything_and_shows_totals():
     page = render_html(sample_register())
     assert page.startswith("<!DOCTYPE html>")
     assert "<script>" not in page
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Co." in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co." in page   # Jinja2 autoescape (MarkupSafe)
     assert "Green &lt;Bond&gt; &amp; Co" in page
     assert "<title>Bond register: Green &lt;Bond&gt; &amp; Co at 2024-06-13</title>" in page
     assert "BANK&lt;1&gt;" in page
