@@ -1,5 +1,5 @@
 """greenbond.register without a chain: --at parsing, rebuilding holdings from synthetic Transfer
-events, the cross-check's mismatch sentences, CSV/HTML rendering (escaping) and atomic writes;
+events, the cross-checks and their sentences, CSV/HTML rendering (escaping) and atomic writes;
 and the CLI's exit codes for usage and user errors."""
 
 import csv
@@ -31,6 +31,15 @@ from greenbond.register import (
     render_html,
     write_atomic,
     write_register,
+)
+from greenbond.register.check import (
+    balances_agreement,
+    check_balances,
+    check_coupon_units,
+    check_paid_units,
+    check_record_date,
+    check_supply,
+    coupon_units_agreement,
 )
 
 TZ = "Asia/Tokyo"
@@ -158,6 +167,29 @@ def test_mismatches_name_every_disagreeing_holder():
     assert wrong == [f"holder {B}: rebuilt 2 units, the chain says 3", f"holder {C}: rebuilt 0 units, the chain says 4"]
 
 
+def test_checks_refuse_what_the_chain_does_not_confirm():
+    """greenbond.register.check: pure functions build_register feeds with its chain reads."""
+    check_balances({A: 1, B: 2}, {A: 1, B: 2}, 9)
+    with pytest.raises(RegisterError, match=f"disagrees with balanceOf at block 9: holder {B}: rebuilt 2 units, the chain says 3"):
+        check_balances({A: 1, B: 2}, {A: 1, B: 3}, 9)
+    check_supply({A: 1, B: 2}, 3, 3, 9)
+    with pytest.raises(RegisterError, match=r"holds 3 units \(minted less burnt: 3\), but totalSupply at block 9 is 4"):
+        check_supply({A: 1, B: 2}, 3, 4, 9)
+    with pytest.raises(RegisterError, match="minted less burnt: 4"):
+        check_supply({A: 1, B: 2}, 4, 4, 9)
+    with pytest.raises(RegisterError, match=f"holder {A} was paid coupon #2 for 5 units but held 4"):
+        check_paid_units(A, 2, 5, 4)
+    assert "balanceOfAt(holder, 77)" in check_record_date({A: 1}, {A: 1}, dt.date(2024, 6, 13), 77)
+    with pytest.raises(RegisterError, match="disagrees with balanceOfAt at record date 2024-06-13"):
+        check_record_date({A: 1}, {A: 0}, dt.date(2024, 6, 13), 77)
+    with pytest.raises(RegisterError, match="record date of coupon #3 disagree"):
+        check_coupon_units(3, {A: 1}, {})
+    assert coupon_units_agreement([1], 4).startswith("Units at the record date of coupon #1 were rebuilt")
+    assert "dates of coupons #1, #2 " in coupon_units_agreement([1, 2], 8)
+    assert "(a historical call)" in balances_agreement(historical=True, target_block=5, checked_block=5, wallets=2, supply=3)
+    assert "rebuilt to block 8" in balances_agreement(historical=False, target_block=5, checked_block=8, wallets=2, supply=3)
+
+
 def test_payment_ref_as_text_or_hex():
     assert format_payment_ref(b"BANK-2024-06-14".ljust(32, b"\0")) == "BANK-2024-06-14"
     raw = bytes(range(32))
@@ -256,6 +288,28 @@ def test_html_escapes_everything_and_shows_totals():
     assert "2024-06-13 00:00:00 JST" in page
     assert "not registered at this point" in page
     assert "Personal details not included" not in page
+
+
+def test_a_script_in_a_holder_name_is_text_in_the_html():
+    """The HTML comes from a Jinja2 template with autoescape on: a hostile name (or note, address,
+    e-mail, payment reference) is shown as text, never run as a script or parsed as markup."""
+    rows = [
+        HolderRow(
+            wallet=A, investor_id="0x" + "11" * 32, units=5, face_amount=5_000_000, acquisitions=[(dt.date(2024, 1, 5), 5)],
+            coupons=[coupon(PAID_OFF_CHAIN, 5, ref="<script>alert(1)</script>")], name="<script>alert(1)</script>",
+            postal_address="<img src=x onerror=alert(1)>", email='"><script>alert(1)</script>', tax_category="individual",
+        ),
+        HolderRow(wallet=B, investor_id="", units=1, face_amount=1_000_000, acquisitions=[], coupons=[],
+                  note="<script>alert(1)</script>"),
+    ]
+    page = render_html(sample_register(rows=rows))
+    assert "<script" not in page and "<img" not in page
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in page
+    assert "<td><em>&lt;script&gt;alert(1)&lt;/script&gt;</em></td>" in page
+    assert '<td class="mono">&lt;script&gt;alert(1)&lt;/script&gt;</td>' in page          # the payment reference
+    assert "<pre>&lt;img src=x onerror=alert(1)&gt;</pre>" in page
+    assert "<td>&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</td>" in page
+    assert render_csv(sample_register(rows=rows)).count("<script>alert(1)</script>") == 3   # CSV keeps the text
 
 
 def test_html_without_key_says_so():
