@@ -91,14 +91,14 @@ demo: compile
 # Each part starts its own local chain; run nothing else on ports 8545/8555 meanwhile.
 bench: compile
 	brownie run scripts/bench.py
-	$(BIN)/python -m greenbond.feeder.bench
-	$(BIN)/python -m greenbond.pageview_bench
-	$(BIN)/python -m greenbond.schedule_bench
-	$(BIN)/python -m greenbond.benchreport
+	$(BIN)/python -m bench.feeder
+	$(BIN)/python -m bench.pageview
+	$(BIN)/python -m bench.schedule
+	$(BIN)/python -m bench.report
 
 # Starts its own Anvil on a free port; exits non-zero if anything was lost (reports/load.json says what).
 load: compile
-	$(BIN)/python -m greenbond.loadtest $(LOAD_ARGS)
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf build .demo .cache reports/*.tmp

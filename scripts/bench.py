@@ -3,12 +3,12 @@ against a plain ERC20 (reports/bench.json), then gas of offering settlement and 
 the physical floor (reports/bench_offering.json).
 
 Runs with `brownie run scripts/bench.py` on the development network; the logic lives in
-greenbond/bench.py and greenbond/offering_bench.py.
+bench/gas.py and bench/offering.py.
 """
 
-from greenbond.bench import run
-from greenbond.brownie_compat import tolerate_dropped_race
-from greenbond.offering_bench import run_offering_bench
+from bench.gas import run
+from bench.offering import run_offering_bench
+from tests.helpers.brownie_compat import tolerate_dropped_race
 
 
 def main():

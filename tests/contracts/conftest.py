@@ -30,8 +30,8 @@ def isolation(fn_isolation):
 def dropped_race():
     """Brownie 1.22's confirmation thread now and then calls a transaction Anvil has just mined
     "dropped" (`TransactionError: Tx dropped without known replacement`, seen under CPU load in
-    the long stateful tests): greenbond.brownie_compat asks the node for the receipt first."""
-    from greenbond.brownie_compat import tolerate_dropped_race
+    the long stateful tests): tests.helpers.brownie_compat asks the node for the receipt first."""
+    from tests.helpers.brownie_compat import tolerate_dropped_race
 
     tolerate_dropped_race()
 

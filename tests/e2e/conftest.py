@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from greenbond.pageview_fixture import CHROMIUM
+from tests.helpers.pageview_fixture import CHROMIUM
 
 
 @pytest.fixture(scope="session")

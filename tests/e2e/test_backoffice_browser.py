@@ -1,5 +1,5 @@
 """The issuer back office end to end in a real browser: `python -m greenbond.backoffice serve` on
-a free port against a demo-like chain (greenbond.pageview_fixture: a private Anvil, the suite
+a free port against a demo-like chain (tests.helpers.pageview_fixture: a private Anvil, the suite
 deployed, five investors registered with details sealed to a fresh issuer key), driven by
 Playwright in headless Debian Chromium (/usr/bin/chromium).
 
@@ -23,7 +23,7 @@ from argon2 import PasswordHasher, Type
 
 from greenbond.backoffice.audit import AuditLog
 from greenbond.backoffice.auth import MAX_FAILURES, AuthStore
-from greenbond.pageview_fixture import (INVESTORS, DemoLikeChain, free_port, launch_chromium,
+from tests.helpers.pageview_fixture import (INVESTORS, DemoLikeChain, free_port, launch_chromium,
                                         personal_details, start_streamlit, wait_for, wait_for_render)
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,5 +1,5 @@
 """The investor page end to end in a real browser: Streamlit serving app/ against a demo-like
-chain (greenbond.pageview_fixture: a private Anvil, the suite deployed with deploy_suite, five
+chain (tests.helpers.pageview_fixture: a private Anvil, the suite deployed with deploy_suite, five
 investors, coupons paid to the present, 48 hours of signed impact reports and their readings in a
 feeder database, one hour of the building left out), driven by Playwright in headless Debian
 Chromium (/usr/bin/chromium).
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from greenbond.pageview_fixture import DemoLikeChain, launch_chromium, start_page, wait_for_render
+from tests.helpers.pageview_fixture import DemoLikeChain, launch_chromium, start_page, wait_for_render
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "reports" / "screenshots" / "e2e"
@@ -249,7 +249,7 @@ def test_my_holding(site):
 
 def personal_strings(chain) -> list[str]:
     """Every registered holder's name, postal address and e-mail (and their distinctive parts)."""
-    from greenbond.pageview_fixture import INVESTORS, personal_details
+    from tests.helpers.pageview_fixture import INVESTORS, personal_details
 
     out = []
     for idx, _cust, name, _units in INVESTORS:

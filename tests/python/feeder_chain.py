@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from greenbond.config import REPO_ROOT
-from greenbond.feeder.devchain import DevChain, child_env, free_port
+from tests.helpers.devchain import DevChain, child_env, free_port
 
 HOUR = 3600
 DAY = 86_400
@@ -99,7 +99,7 @@ def module_chain(tmp_path_factory, name: str):
 
 
 class Chain(DevChain):
-    """An Anvil with the suite deployed (greenbond.feeder.devchain)."""
+    """An Anvil with the suite deployed (tests.helpers.devchain)."""
 
     def accepted(self) -> list:
         """Every ReportAccepted event: dicts with facilityId, index, periodStart, supersedes, block, tx."""

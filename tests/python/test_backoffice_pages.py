@@ -1,5 +1,5 @@
 """The issuer back office (backoffice/) with streamlit.testing.v1.AppTest against a demo-like
-chain (greenbond.pageview_fixture: a private Anvil on a free port, the suite deployed, five
+chain (tests.helpers.pageview_fixture: a private Anvil on a free port, the suite deployed, five
 investors registered with details sealed to a fresh issuer key, coupons paid to the present).
 
 Every page refuses to show anything without a login; a wrong password is refused; after login
@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from greenbond.backoffice.audit import AuditLog
 from greenbond.backoffice.auth import AuthStore
 from greenbond.backoffice.views import DEV_AGENT_KEY
-from greenbond.pageview_fixture import INVESTORS, DemoLikeChain, personal_details
+from tests.helpers.pageview_fixture import INVESTORS, DemoLikeChain, personal_details
 
 BACKOFFICE = Path(__file__).resolve().parents[2] / "backoffice"
 PAGES = ["1_Register.py", "2_Offering_and_DvP.py", "3_Holders.py", "4_Documents.py", "5_Audit_log.py"]

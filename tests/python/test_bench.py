@@ -1,4 +1,4 @@
-"""The benchmark's pure helpers (greenbond/bench.py), without a chain."""
+"""The benchmark's pure helpers (bench/gas.py), without a chain."""
 
 import json
 import os
@@ -6,8 +6,8 @@ import stat
 
 import pytest
 
-from greenbond import bench
-from greenbond.bench import (
+from bench import gas
+from bench.gas import (
     GOAL_RATIO,
     TREX_TRANSFER_GAS,
     Measurement,
@@ -95,9 +95,9 @@ META = {
 
 def test_build_report_fields_and_ratios():
     report = build_report(measurements(), META)
-    for key in bench.REQUIRED_KEYS:
+    for key in gas.REQUIRED_KEYS:
         assert key in report, key
-    assert report["schema_version"] == bench.SCHEMA_VERSION
+    assert report["schema_version"] == gas.SCHEMA_VERSION
     assert report["generated_at"] == META["generated_at"]
     assert [m["name"] for m in report["measurements"]] == ["transfer_existing", "mint_existing", "plain_transfer"]
     assert report["measurements"][1]["gas"]["median"] == 45_050
@@ -137,8 +137,8 @@ def test_compiler_info_reads_brownie_build():
 
 
 def test_every_scenario_has_a_description():
-    assert bench.COMPLIANT in bench.SCENARIOS and bench.PLAIN in bench.SCENARIOS
-    assert all(d.strip() for d in bench.SCENARIOS.values())
+    assert gas.COMPLIANT in gas.SCENARIOS and gas.PLAIN in gas.SCENARIOS
+    assert all(d.strip() for d in gas.SCENARIOS.values())
 
 
 # ------------------------------------------------------------------ table

@@ -1,4 +1,4 @@
-"""greenbond.brownie_compat.tolerate_dropped_race, without a chain: Brownie's confirmation step is
+"""tests.helpers.brownie_compat.tolerate_dropped_race, without a chain: Brownie's confirmation step is
 replaced by one that raises its "dropped" error, and the node's receipt lookup by a stub."""
 
 import types
@@ -12,7 +12,7 @@ import brownie.network.account as account_module  # noqa: E402
 import brownie.network.transaction as transaction_module  # noqa: E402
 from brownie.exceptions import TransactionError  # noqa: E402
 
-from greenbond import brownie_compat  # noqa: E402
+from tests.helpers import brownie_compat  # noqa: E402
 
 TXID = "0x" + "ab" * 32
 

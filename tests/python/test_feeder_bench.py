@@ -3,7 +3,7 @@ Needs Anvil; run inside a private network namespace (see test_feeder_chain.py)."
 
 import json
 
-from greenbond.feeder.bench import run_impact_bench
+from bench.feeder import run_impact_bench
 
 
 def test_impact_bench_small(tmp_path):
@@ -25,7 +25,7 @@ def test_memory_run_measures_the_child_not_its_parent():
     run) reported the parent's peak (a full make test-python: 'under_goal' false for a 4-day run of 73 MB)."""
     import numpy as np
 
-    from greenbond.feeder.bench import memory_run
+    from bench.feeder import memory_run
 
     ballast = np.ones(50_000_000)   # 400 MB resident in this process
     try:

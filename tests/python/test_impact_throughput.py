@@ -1,6 +1,6 @@
 """The throughput helper runs end to end and its memory does not grow with the period."""
 
-from greenbond.impact.throughput import measure_throughput
+from bench.impact_throughput import measure_throughput
 
 
 def test_throughput_helper_and_flat_memory():

@@ -1,4 +1,4 @@
-"""The load test (greenbond/loadtest.py): its pure helpers without a chain, and one small run end
+"""The load test (bench/load.py): its pure helpers without a chain, and one small run end
 to end on an Anvil of its own (20 holders, 100 transfers, 2 days of reports), as a separate
 process, so its exit status is what is checked.
 
@@ -19,9 +19,7 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from greenbond.config import load_terms
-from greenbond.impact.facilities import load_facilities
-from greenbond.loadtest import (
+from bench.load import (
     HOUR,
     REPORT_ACCEPTED,
     Hour,
@@ -40,7 +38,9 @@ from greenbond.loadtest import (
     totals_checks,
     trunc_div,
 )
-from greenbond.schedule_bench import apply_transfers, bench_bond_toml, holder_units, plan_transfers
+from bench.schedule import apply_transfers, bench_bond_toml, holder_units, plan_transfers
+from greenbond.config import load_terms
+from greenbond.impact.facilities import load_facilities
 
 ROOT = Path(__file__).resolve().parents[2]
 ANVIL = shutil.which("anvil") or (ROOT / "node_modules" / ".bin" / "anvil").exists()
@@ -265,7 +265,7 @@ def test_report_counts_checks_and_the_table_names_failures():
 
 
 def test_main_exits_1_when_a_check_fails(monkeypatch):
-    import greenbond.loadtest as lt
+    import bench.load as lt
 
     reports = iter([_report([check("a", "a", 1, 1)]), _report([check("a", "a", 1, 1), check("b", "b", 2, 3)])])
     monkeypatch.setattr(lt, "run_load_test", lambda *a, **k: next(reports))
@@ -286,9 +286,9 @@ def test_main_refuses_impossible_parameters(capsys):
 @pytest.mark.skipif(not ANVIL, reason="anvil is not installed (npm ci)")
 def test_small_load_test_end_to_end(tmp_path):
     out = tmp_path / "reports" / "load.json"
-    from greenbond.feeder.devchain import child_env
+    from tests.helpers.devchain import child_env
 
-    run = subprocess.run([sys.executable, "-m", "greenbond.loadtest", "--holders", "20", "--transfers", "100",
+    run = subprocess.run([sys.executable, "-m", "bench.load", "--holders", "20", "--transfers", "100",
                           "--days", "2", "--out", str(out)], cwd=ROOT, env=child_env(), capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

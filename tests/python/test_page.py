@@ -1,7 +1,7 @@
 """The investor page (app/) with streamlit.testing.v1.AppTest against a demo-like chain: a private
 Anvil on a free port, the suite deployed with greenbond.deploy.deploy_suite (Brownie, in a
 subprocess), five investors, coupons paid up to the present, and 72 hours of signed hourly impact
-reports with their raw readings in a readings store (greenbond.pageview_fixture), one hour of the
+reports with their raw readings in a readings store (tests.helpers.pageview_fixture), one hour of the
 building left out (a gap). Each page must render without an exception and show the numbers the
 contracts hold; error pages show sentences.
 
@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.i18n import Formats
 from greenbond import pageview as pv
-from greenbond.pageview_fixture import DemoLikeChain, free_port
+from tests.helpers.pageview_fixture import DemoLikeChain, free_port
 
 APP = Path(__file__).resolve().parents[2] / "app"
 HOURS = 72

@@ -6,8 +6,8 @@ bitmaps, coverage texts; the bench's footer parser."""
 import pytest
 from eth_abi import encode
 
+from bench.pageview import _rpc_from_footer
 from greenbond import pageview as pv
-from greenbond.pageview_bench import _rpc_from_footer
 
 
 def test_parse_address():

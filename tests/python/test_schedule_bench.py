@@ -1,11 +1,10 @@
-"""The coupon benchmark's pure helpers (greenbond/schedule_bench.py), without a chain."""
+"""The coupon benchmark's pure helpers (bench/schedule.py), without a chain."""
 
 import datetime as dt
 
 import pytest
 
-from greenbond.config import load_terms
-from greenbond.schedule_bench import (
+from bench.schedule import (
     FLAT_TOLERANCE,
     apply_transfers,
     batch_summary,
@@ -19,6 +18,7 @@ from greenbond.schedule_bench import (
     render_report,
     transfer_data,
 )
+from greenbond.config import load_terms
 
 
 def test_chunks_cut_in_order_with_a_short_tail():
@@ -179,7 +179,7 @@ def test_count_rpc_counts_what_leaves_not_what_the_cache_answers(monkeypatch):
     from web3 import Web3
     from web3._utils.http_session_manager import HTTPSessionManager
 
-    from greenbond.schedule_bench import count_rpc
+    from bench.schedule import count_rpc
 
     def node(self, endpoint_uri, data, **kwargs):
         req = json.loads(data)

@@ -1,5 +1,5 @@
 """Verify from published readings only (issue 13), and the hourly CSV's Wh, quality and coverage
-columns, on a demo-like chain (greenbond.pageview_fixture: a private Anvil on a free port, the
+columns, on a demo-like chain (tests.helpers.pageview_fixture: a private Anvil on a free port, the
 suite deployed, hourly reports submitted, confirmed in a feeder database and published to
 `chain.published_dir`). Every check here runs with the feeder database path pointing at nothing,
 so only the published files can be what Verify reads."""
@@ -16,7 +16,7 @@ import pytest
 
 from greenbond import pageview as pv
 from greenbond.merkle import MerkleTree
-from greenbond.pageview_fixture import DemoLikeChain
+from tests.helpers.pageview_fixture import DemoLikeChain
 
 HOURS = 30
 HOUR = 3600

@@ -56,13 +56,13 @@ from hypothesis import HealthCheck
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ImpactOracle"))
 from oracle_kit import Reverted, batch_read, tdiv  # noqa: E402
 
+from bench.schedule import bench_bond_toml  # noqa: E402
 from greenbond.config import load_terms  # noqa: E402
 from greenbond.deploy import deploy_suite  # noqa: E402
 from greenbond.impact.methodology import fiscal_year  # noqa: E402
 from greenbond.offering import OfferingTerms, deploy_dvp, deploy_offering  # noqa: E402
 from greenbond.oracle.setup import DEV_THRESHOLD, dev_signer_keys  # noqa: E402
 from greenbond.oracle.signing import HourlyReport, sign_report  # noqa: E402
-from greenbond.schedule_bench import bench_bond_toml  # noqa: E402
 
 FUZZ_FACTOR = max(1, int(os.environ.get("GREENBOND_FUZZ_FACTOR", "1")))
 

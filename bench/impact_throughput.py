@@ -95,7 +95,7 @@ def measure_throughput(n_readings: int = 1_000_000, traced_readings: int = 200_0
     return ThroughputResult(received, hours, seconds, received / seconds * 60, peak, traced_readings, rss, wh)
 
 
-if __name__ == "__main__":  # python -m greenbond.impact.throughput [N]
+if __name__ == "__main__":  # python -m bench.impact_throughput [N]
     import json
     import sys
 

@@ -1,7 +1,7 @@
-"""Load test: `python -m greenbond.loadtest [--holders N --transfers N --days N --out PATH]`
+"""Load test: `python -m bench.load [--holders N --transfers N --days N --out PATH]`
 (defaults 1,000 / 10,000 / 365 / reports/load.json), `make load`.
 
-On an Anvil of its own (berlin, free port, gas price 0; greenbond.schedule_bench.start_node),
+On an Anvil of its own (berlin, free port, gas price 0; bench.schedule.start_node),
 one after the other and each timed, with the gas of its blocks summed:
 
 1. deploy: the suite (greenbond.deploy.deploy_suite through Brownie, in this process), for the
@@ -56,10 +56,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from greenbond.bench import compiler_info, format_table, git_commit, summarize, utc_now
-from greenbond.config import REPO_ROOT, add_months
-from greenbond.files import write_json_atomic
-from greenbond.schedule_bench import (
+from bench.gas import compiler_info, format_table, git_commit, summarize, utc_now
+from bench.schedule import (
     BATCH,
     SEED,
     BenchError,
@@ -68,6 +66,8 @@ from greenbond.schedule_bench import (
     holder_units,
     plan_transfers,
 )
+from greenbond.config import REPO_ROOT, add_months
+from greenbond.files import write_json_atomic
 
 SCHEMA_VERSION = 1
 REPORT_PATH = REPO_ROOT / "reports" / "load.json"
@@ -506,7 +506,7 @@ def run_load_test(path: str | Path = REPORT_PATH, *, holders: int = HOLDERS, tra
 
     from greenbond.impact.facilities import load_facilities
     from greenbond.impact.methodology import load_methodology
-    from greenbond.schedule_bench import (ISSUE_UNITS, BondUnderTest, bench_holders, client_info,
+    from bench.schedule import (ISSUE_UNITS, BondUnderTest, bench_holders, client_info,
                                           deploy_suites, goto, private_chain, send_transfers, write_bench_bond)
 
     units = _validate(holders, transfers, days, feeder_batch, push_batch)
@@ -730,7 +730,7 @@ def _report_checks(node, oracle, facilities, methodology, hours, start, end, see
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m greenbond.loadtest", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--holders", type=int, default=HOLDERS, help=f"holders issued to (default {HOLDERS:,})")
     parser.add_argument("--transfers", type=int, default=TRANSFERS, help=f"one-unit transfers (default {TRANSFERS:,})")
     parser.add_argument("--days", type=int, default=DAYS, help=f"days of hourly reports per facility (default {DAYS})")

@@ -1,6 +1,6 @@
 """Work-arounds for Brownie 1.22 with Anvil, used by the benchmarks (which drive Brownie outside
-`brownie test`). Each patch is small, says what it works around, and changes nothing when the
-problem does not occur."""
+`brownie test`) and by the contract tests (tests/contracts/conftest.py). Each patch is small,
+says what it works around, and changes nothing when the problem does not occur."""
 
 from __future__ import annotations
 

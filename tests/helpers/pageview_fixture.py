@@ -2,7 +2,7 @@
 
 `DemoLikeChain.build(tmp_dir)` starts Anvil on a free port with its clock at the day before the
 default bond's issue date, deploys the suite with `greenbond.deploy.deploy_suite` (Brownie, in a
-subprocess: `python -m greenbond.pageview_fixture deploy`), and then, with web3 and Anvil's
+subprocess: `python -m tests.helpers.pageview_fixture deploy`), and then, with web3 and Anvil's
 unlocked accounts, does what `make demo` does: registers five investors (details sealed to a
 fresh issuer key), allots the issue on its issue date, trades before record dates, pays every
 coupon that fell due before the present (one investor off chain, one pushed, the others claim),
@@ -123,7 +123,7 @@ def deploy(rpc_url: str, deployments_dir: Path, bond_config: Path = DEFAULT_BOND
     """Deploys the suite with greenbond.deploy.deploy_suite through Brownie, in a subprocess."""
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run(
-        [sys.executable, "-m", "greenbond.pageview_fixture", "deploy", "--rpc", rpc_url,
+        [sys.executable, "-m", "tests.helpers.pageview_fixture", "deploy", "--rpc", rpc_url,
          "--deployments", str(deployments_dir), "--config", str(bond_config)],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
     )
@@ -352,7 +352,7 @@ class DemoLikeChain:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m greenbond.pageview_fixture")
+    parser = argparse.ArgumentParser(prog="python -m tests.helpers.pageview_fixture")
     sub = parser.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("deploy", help="deploy the suite with Brownie to a running node")
     d.add_argument("--rpc", required=True)

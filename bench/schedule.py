@@ -1,5 +1,5 @@
 """Coupon payment benchmark: `run_schedule_bench()` writes reports/bench_schedule.json (atomically)
-and prints a table; `python -m greenbond.schedule_bench` does the same.
+and prints a table; `python -m bench.schedule` does the same.
 
 It starts its own Anvil (on a free port, berlin rules, gas price 0, no historical states: see
 `start_node`) and deploys two suites with greenbond.deploy.deploy_suite (Brownie, in this process), each in
@@ -36,7 +36,7 @@ greenbond.cli.main in this process) is timed `REGISTER_RUNS` times, counting its
 
 The pure helpers (transfer plan, batching, comparisons, the report and the table, the TOML) are
 unit-tested without a chain in tests/python/test_schedule_bench.py; statistics, the atomic
-writer, the table layout and the build and git metadata come from greenbond.bench.
+writer, the table layout and the build and git metadata come from bench.gas.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from greenbond.bench import (
+from bench.gas import (
     atomic_write_json,
     compiler_info,
     format_table,
@@ -191,7 +191,7 @@ def bench_bond_toml(issue: dt.date, months: int = MONTHS, units: int = ISSUE_UNI
     months later, monthly coupons (the schedule follows from issue and maturity), no documents."""
     maturity = add_months(issue, months)
     return "\n".join([
-        "# Written by greenbond.schedule_bench: the default bond, payable now, with monthly coupons.",
+        "# Written by bench.schedule: the default bond, payable now, with monthly coupons.",
         "[bond]",
         'name = "Schedule Bench Green Bond"',
         'symbol = "SBGB"',
@@ -437,7 +437,7 @@ def start_node(workdir: Path, ready_timeout: float = 30.0):
     memory and 5,000 one-transfer blocks outgrew 20 GB), so bulk sends go several to a block."""
     import shutil
 
-    from greenbond.feeder.devchain import child_env, free_port
+    from tests.helpers.devchain import child_env, free_port
     from greenbond.localchain import LocalChainError, _launch
 
     exe = shutil.which("anvil", path=child_env()["PATH"])
@@ -695,7 +695,7 @@ def _time_register(url: str, config: Path, key: Path, deployments: Path, out_dir
 
 def client_info(w3) -> dict:
     """The node's client version and hardfork (for reports)."""
-    from greenbond.bench import _client_version, _hardfork
+    from bench.gas import _client_version, _hardfork
 
     return {"client_version": _client_version(w3), "hardfork": _hardfork(w3)}
 
@@ -818,7 +818,7 @@ def run_schedule_bench(path: str | Path = REPORT_PATH, *, holder_counts: Sequenc
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m greenbond.schedule_bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.schedule", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPORT_PATH, help="report path (default reports/bench_schedule.json)")
     parser.add_argument("--transfers", type=int, default=TRANSFERS, help="transfers before the register run (0: skip it)")
     parser.add_argument("--register-runs", type=int, default=REGISTER_RUNS, help="timed runs of the register command")

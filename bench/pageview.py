@@ -2,7 +2,7 @@
 headless Chromium, with one year of hourly reports for two facilities and 1,000 holders on a
 private Anvil, and the number of JSON-RPC calls that render makes.
 
-`run_page_bench()` builds the chain (greenbond.pageview_fixture: the suite deployed with
+`run_page_bench()` builds the chain (tests.helpers.pageview_fixture: the suite deployed with
 deploy_suite; 995 more holders registered and given units; the oracle switched to a 1-of-1 dev
 signer set so that 17,520 reports sign quickly; reports submitted in big batches), starts
 Streamlit on a free port (a cold server: nothing cached), opens /Impact in Chromium and measures
@@ -12,7 +12,7 @@ A second, warm load (reads cached) is measured too. The result is written atomic
 reports/bench_page.json.
 
 Run it inside a private network namespace when other chains may be running:
-    unshare -n sh -c 'ip link set lo up; python -m greenbond.pageview_bench'
+    unshare -n sh -c 'ip link set lo up; python -m bench.pageview'
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _add_holders(chain, total: int) -> int:
 
 def build_chain(directory: Path, days: int = DAYS, holders: int = HOLDERS, log=print):
     from greenbond.oracle.setup import dev_signer_keys
-    from greenbond.pageview_fixture import DemoLikeChain
+    from tests.helpers.pageview_fixture import DemoLikeChain
 
     t0 = time.perf_counter()
     chain = DemoLikeChain.build(directory, lifecycle=False, gas_limit=200_000_000)
@@ -89,7 +89,7 @@ def _rpc_from_footer(text: str) -> tuple[int, int]:
 def measure(server_url: str, charts: int = 4, labels: tuple[str, ...] = ("cold", "warm")) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from greenbond.pageview_fixture import launch_chromium, wait_for_render
+    from tests.helpers.pageview_fixture import launch_chromium, wait_for_render
 
     out = {}
     with sync_playwright() as p:
@@ -117,7 +117,7 @@ def atomic_write(path: Path, data: dict) -> Path:
 
 def run_page_bench(out: str | Path = REPORT_PATH, days: int = DAYS, holders: int = HOLDERS, log=print) -> dict:
     """Builds the chain, measures the Impact page, writes `out` atomically; returns the report."""
-    from greenbond.pageview_fixture import start_page
+    from tests.helpers.pageview_fixture import start_page
 
     with tempfile.TemporaryDirectory(prefix="page-bench-") as tmp:
         tmp = Path(tmp)
@@ -187,7 +187,7 @@ def run_page_bench(out: str | Path = REPORT_PATH, days: int = DAYS, holders: int
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m greenbond.pageview_bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.pageview", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPORT_PATH)
     parser.add_argument("--days", type=int, default=DAYS)
     parser.add_argument("--holders", type=int, default=HOLDERS)

@@ -10,7 +10,7 @@
 2. Peak memory (ru_maxrss) of a backfill of both default facilities through the whole pipeline
    (simulator -> VEE -> hourly figures -> SQLite store -> 2 signatures per hour -> outbox), no
    chain, in a fresh subprocess: one year, and one month to show it is flat in the period.
-3. Readings per minute of the meter pipeline (greenbond.impact.throughput.measure_throughput).
+3. Readings per minute of the meter pipeline (bench.impact_throughput.measure_throughput).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ print(json.dumps({"days": days, "hours": r.hours_new, "readings": r.readings, "s
 
 def memory_run(days: int) -> dict:
     """The pipeline over `days` days of both facilities in a fresh process; its peak RSS."""
-    from greenbond.feeder.devchain import child_env
+    from tests.helpers.devchain import child_env
 
     out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(days)], cwd=REPO_ROOT, env=child_env(),
                          capture_output=True, text=True, timeout=3600)
@@ -97,7 +97,7 @@ def _hour_readings(facility_id: int, meters_prefix: str, period_start: int, n: i
 def gas_bench(workdir: Path) -> dict:
     """Gas of submitReports (3 signatures) for 2- and 96-reading hours, single and 24 per tx, and
     of NaiveReadingStore.storeReadings for the same readings."""
-    from greenbond.feeder.devchain import DevChain
+    from tests.helpers.devchain import DevChain
     from greenbond.feeder.signer import ReportSigner
     from greenbond.merkle import MerkleTree
     from greenbond.oracle.setup import dev_signer_keys
@@ -170,7 +170,7 @@ def gas_bench(workdir: Path) -> dict:
 def run_impact_bench(path: Path = REPORT_PATH, *, memory_days: tuple[int, int] = (30, 365),
                      throughput_readings: int = 300_000) -> dict:
     """Runs the three measurements and writes them to `path` atomically; returns the figures."""
-    from greenbond.impact.throughput import measure_throughput
+    from bench.impact_throughput import measure_throughput
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -197,5 +197,5 @@ def run_impact_bench(path: Path = REPORT_PATH, *, memory_days: tuple[int, int] =
     return data
 
 
-if __name__ == "__main__":  # python -m greenbond.feeder.bench
+if __name__ == "__main__":  # python -m bench.feeder
     print(json.dumps(run_impact_bench(), indent=2))
