@@ -344,15 +344,7 @@ def _run_on_chain(terms, config_path: Path) -> None:
         network_name="anvil", development=True,
         bond_config=os.path.relpath(config_path, REPO_ROOT), log=_say,
     )
-    # the lifecycle below drives the contracts through Brownie's handles on the same addresses
-    suite = BrownieSuite(
-        deployment=deployed.deployment,
-        bond=proj.GreenBond.at(deployed.bond.address),
-        registry=proj.HolderRegistry.at(deployed.registry.address),
-        schedule=proj.CouponSchedule.at(deployed.schedule.address),
-        settlement=proj.SettlementToken.at(deployed.settlement.address),
-        oracle=proj.ImpactOracle.at(deployed.oracle.address),
-    )
+    suite = brownie_handles(deployed, proj)  # the lifecycle below drives the contracts through Brownie
     bond, registry = suite.bond, suite.registry
 
     key_path = default_issuer_key_path()
@@ -471,6 +463,18 @@ class BrownieSuite:
     schedule: object
     settlement: object
     oracle: object
+
+
+def brownie_handles(suite, proj) -> BrownieSuite:
+    """Brownie contract handles on the addresses of `suite` (greenbond.chain.Suite, web3)."""
+    return BrownieSuite(
+        deployment=suite.deployment,
+        bond=proj.GreenBond.at(suite.bond.address),
+        registry=proj.HolderRegistry.at(suite.registry.address),
+        schedule=proj.CouponSchedule.at(suite.schedule.address),
+        settlement=proj.SettlementToken.at(suite.settlement.address),
+        oracle=proj.ImpactOracle.at(suite.oracle.address),
+    )
 
 
 # Secondary trades the demo makes before a coupon's record date: (coupon index, seller, buyer, units).

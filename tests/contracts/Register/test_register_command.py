@@ -21,6 +21,8 @@ import pytest
 from brownie import accounts, chain, project, web3
 
 from greenbond.config import add_months, load_terms, regular_schedule
+from greenbond.chain.tx import Signer
+from greenbond.demo import brownie_handles
 from greenbond.deploy import deploy_suite
 from greenbond.holders import (
     HolderDetails,
@@ -39,6 +41,9 @@ from greenbond.register import (
     parse_at,
     run_register,
 )
+
+# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
+pytestmark = pytest.mark.compat
 
 DAY = 86_400
 HOUR = 3_600
@@ -59,11 +64,19 @@ def jst_date(ts):
     return dt.datetime.fromtimestamp(ts, JST).date()
 
 
+def node_time() -> int:
+    """The node's clock, with any change an earlier test left pending (an evm_increaseTime not yet
+    mined, which Brownie's chain.time() does not show) mined first: the scenario never depends on
+    the clock earlier tests left."""
+    chain.mine()
+    return web3.eth.get_block("latest")["timestamp"]
+
+
 def goto(ts):
     """Moves the chain's clock to unix time `ts` (never backwards) and mines a block there.
     (Brownie 1.22's chain.mine(timestamp=...) sends malformed params to Anvil, so the clock is
     moved with evm_increaseTime, which Brownie tracks across its snapshots.)"""
-    now = chain.time()
+    now = node_time()
     if now < ts:
         chain.sleep(ts - now)
         chain.mine()
@@ -92,7 +105,7 @@ def scenario(tmp_path_factory):
     s.out.mkdir()
     generate_issuer_key(s.key_path)
 
-    issue = jst_date(chain.time()) + dt.timedelta(days=1)  # the next JST midnight
+    issue = jst_date(node_time()) + dt.timedelta(days=1)  # the next JST midnight
     maturity = add_months(issue, 24)
     s.terms = replace(
         load_terms(), issue_date=issue, maturity_date=maturity,
@@ -100,9 +113,10 @@ def scenario(tmp_path_factory):
     )
     proj = project.get_loaded_projects()[0]
     issuer = accounts[0]
-    suite = deploy_suite(
-        proj, web3, issuer, s.terms, network_name="test", development=True, log=lambda _: None, directory=s.deployments,
-    )
+    suite = brownie_handles(deploy_suite(
+        web3, Signer(issuer.address), s.terms, network_name="test", development=True, log=lambda _: None,
+        directory=s.deployments,
+    ), proj)
     bond, registry, schedule, settlement = suite.bond, suite.registry, suite.schedule, suite.settlement
     s.w = {name: accounts[i + 1] for i, name in enumerate("ABCD")}
     s.name_of = {acct.address: name for name, acct in s.w.items()}
@@ -322,7 +336,7 @@ def test_register_falls_back_when_the_node_keeps_no_history(scenario, monkeypatc
 
 def test_register_refuses_what_cannot_be_known(scenario):
     s = scenario
-    future = jst_date(chain.time()) + dt.timedelta(days=400)
+    future = jst_date(node_time()) + dt.timedelta(days=400)
     with pytest.raises(RegisterError, match="has not reached"):
         produce(s, future.isoformat())
     with pytest.raises(RegisterError, match="does not exist yet"):
