@@ -10,6 +10,9 @@ import datetime as dt
 import pytest
 from brownie import chain
 
+# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
+pytestmark = pytest.mark.compat
+
 DAY = 86_400
 PER_UNIT = 2_990
 UNITS = 10_000

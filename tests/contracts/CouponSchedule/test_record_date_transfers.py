@@ -2,6 +2,9 @@
 
 import pytest
 
+# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
+pytestmark = pytest.mark.compat
+
 
 @pytest.fixture(autouse=True)
 def setup(schedule):

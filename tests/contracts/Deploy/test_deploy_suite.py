@@ -12,6 +12,9 @@ from greenbond.chain.tx import Signer
 from greenbond.deploy import deploy_suite, document_hash, document_name
 from greenbond.deployments import DeploymentError, load_deployment
 
+# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
+pytestmark = pytest.mark.compat
+
 
 def read(contract, name, *args):
     return getattr(contract.functions, name)(*args).call()

@@ -4,6 +4,9 @@ failure reverts the whole accept (the buyer keeps the cash, the seller the units
 import pytest
 from brownie import ZERO_ADDRESS
 
+# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
+pytestmark = pytest.mark.compat
+
 PRICE = 5_000_000
 
 

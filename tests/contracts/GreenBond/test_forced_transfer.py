@@ -3,6 +3,9 @@
 import pytest
 from brownie import ZERO_ADDRESS
 
+# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
+pytestmark = pytest.mark.compat
+
 
 @pytest.fixture(autouse=True)
 def setup(holders):

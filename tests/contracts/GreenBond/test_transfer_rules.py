@@ -3,6 +3,9 @@
 import pytest
 from brownie import ZERO_ADDRESS, chain
 
+# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
+pytestmark = pytest.mark.compat
+
 DAY = 86_400
 
 

@@ -1,6 +1,10 @@
 """registerHolder: validation, storage, events, enumeration."""
 
+import pytest
 from brownie import ZERO_ADDRESS, chain
+
+# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
+pytestmark = pytest.mark.compat
 
 DAY = 86_400
 INVESTOR = "0x" + f"{7:064x}"

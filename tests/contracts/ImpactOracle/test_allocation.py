@@ -15,6 +15,9 @@ import pytest
 
 from oracle_kit import BACK_HOURS, BOND, BUILDING, HOUR, OTHER_BOND, SOLAR, plain, tdiv
 
+# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
+pytestmark = pytest.mark.compat
+
 ANNEX = 3
 BONDS = (BOND, OTHER_BOND)
 

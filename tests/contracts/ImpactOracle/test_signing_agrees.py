@@ -6,6 +6,9 @@ from eth_account import Account
 
 from greenbond.oracle.signing import HourlyReport, report_digest, sign_report
 
+# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
+pytestmark = pytest.mark.compat
+
 KEYS = [Account.create(f"signer-{i}") for i in range(3)]
 
 

@@ -4,6 +4,9 @@ eligible is refunded in full; a paused bond stops the batch and nothing moves.""
 
 import pytest
 
+# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
+pytestmark = pytest.mark.compat
+
 PAR = 1_000_000
 
 
