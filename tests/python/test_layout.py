@@ -54,13 +54,13 @@ def test_the_product_imports_no_harness():
 
 def test_the_import_walk_sees_lazy_and_spelled_out_imports(tmp_path):
     """The check itself: harness imports inside a function and `from x import y` forms are found,
-    and a relative import resolves inside greenbond (never to the top-level bench package)."""
+    and a relative import resolves inside greenbond (never to the top-level tests package)."""
     source = tmp_path / "sample.py"
     source.write_text("def f():\n    import bench.gas\n    from tests.helpers import devchain\n"
-                      "from tests import helpers\nfrom .. import bench\n")
+                      "from tests import helpers\nfrom ..tests import sample\n")
     found = _imported(source, package="greenbond.feeder")
     assert {"bench.gas", "tests.helpers", "tests.helpers.devchain", "tests", "tests.helpers"} <= found
-    assert "greenbond.bench" in found and not _is_harness("greenbond.bench")
+    assert "greenbond.tests.sample" in found and not _is_harness("greenbond.tests.sample")
 
 
 def test_no_harness_file_in_the_product():
