@@ -741,7 +741,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"holders per distributeCoupon transaction (default {PUSH_BATCH})")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
-    from greenbond.localchain import LocalChainError
+    from greenbond.chain.localnode import LocalChainError
 
     try:
         report = run_load_test(args.out, holders=args.holders, transfers=args.transfers, days=args.days,

@@ -46,6 +46,7 @@ import contextlib
 import datetime as dt
 import io
 import json
+import os
 import random
 import sys
 import tempfile
@@ -431,23 +432,15 @@ class Node:
 
 
 def start_node(workdir: Path, ready_timeout: float = 30.0):
-    """Anvil on a free port (berlin, gas price 0 accepted, 30M gas blocks, Anvil's dev accounts):
-    like greenbond.localchain.start_anvil without its state file and periodic dumps. Anvil keeps
-    a state per block (a few MB each with a thousand holders; `--prune-history` kept them all in
-    memory and 5,000 one-transfer blocks outgrew 20 GB), so bulk sends go several to a block."""
-    import shutil
+    """Anvil on a free port (greenbond.chain.localnode.start_anvil without a state file: berlin,
+    gas price 0 accepted, 30M gas blocks, Anvil's dev accounts). Anvil keeps a state per block (a
+    few MB each with a thousand holders; `--prune-history` kept them all in memory and 5,000
+    one-transfer blocks outgrew 20 GB), so bulk sends go several to a block."""
+    from greenbond.chain.localnode import start_anvil
+    from tests.helpers.devchain import child_env
 
-    from tests.helpers.devchain import child_env, free_port
-    from greenbond.localchain import LocalChainError, _launch
-
-    exe = shutil.which("anvil", path=child_env()["PATH"])
-    if exe is None:
-        raise LocalChainError("anvil is not on PATH: run `make setup` (it comes from npm @foundry-rs/anvil)")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [exe, "--port", str(port), "--chain-id", "31337", "--hardfork", "berlin", "--gas-limit", "30000000",
-           "--gas-price", "0", "--accounts", "10", "--silent"]
-    return _launch("anvil", cmd, url, workdir / "anvil.log", ready_timeout)
+    os.environ["PATH"] = child_env()["PATH"]   # anvil from node_modules/.bin
+    return start_anvil(log_file=workdir / "anvil.log", ready_timeout=ready_timeout)
 
 
 @contextlib.contextmanager
@@ -476,38 +469,22 @@ def _wallet(i: int) -> str:
 
 
 def deploy_suites(url: str, terms, directories: Sequence[Path], log) -> tuple[str, dict]:
-    """Deploys one suite per directory with deploy_suite through Brownie (in this process);
-    returns the deployer's address (Anvil's first account: issuer and paying agent) and the
-    CouponSchedule's build artifact (the one deployed)."""
-    import warnings
+    """Deploys one suite per directory with greenbond.deploy.deploy_suite over web3; returns the
+    deployer's address (Anvil's first account: issuer and paying agent) and the CouponSchedule's
+    build artifact (the one deployed)."""
+    from web3 import Web3
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with contextlib.redirect_stdout(io.StringIO()):
-            import brownie
-            from brownie import accounts, network, project, web3
-            from brownie._config import CONFIG
+    from greenbond.chain.tx import Signer, load_build
+    from greenbond.deploy import deploy_suite
 
-            from greenbond.deploy import deploy_suite
-
-            if network.is_connected():
-                raise BenchError("a Brownie network is already connected in this process; run the bench on its own")
-            loaded = project.get_loaded_projects()
-            proj = loaded[0] if loaded else project.load(REPO_ROOT, name="GreenBondScheduleBench")
-            proj.load_config()
-            CONFIG.networks["development"]["host"] = url
-            network.connect("development")
-            try:
-                brownie.network.gas_price(0)
-                deployer = accounts[0]
-                for d in directories:
-                    t0 = time.perf_counter()
-                    deploy_suite(proj, web3, deployer, terms, network_name="schedule-bench", development=True,
-                                 log=lambda _m: None, directory=d)
-                    log(f"deployed a suite into {d.name} ({time.perf_counter() - t0:.1f} s)")
-                return deployer.address, dict(proj.CouponSchedule._build)
-            finally:
-                network.disconnect(kill_rpc=False)
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 600}))
+    deployer = Signer(w3.eth.accounts[0])
+    for d in directories:
+        t0 = time.perf_counter()
+        deploy_suite(w3, deployer, terms, network_name="schedule-bench", development=True, log=lambda _m: None,
+                     directory=d)
+        log(f"deployed a suite into {d.name} ({time.perf_counter() - t0:.1f} s)")
+    return deployer.address, load_build("CouponSchedule")
 
 
 class BondUnderTest:

@@ -35,7 +35,7 @@ from greenbond.holders import (
 )
 from greenbond.feeder.service import FeederError
 from greenbond.feeder.store import StoreError
-from greenbond.localchain import LocalChainError, rpc, start_anvil, start_ganache
+from greenbond.chain.localnode import LocalChainError, rpc, start_anvil, start_ganache
 
 DEMO_DIR = REPO_ROOT / ".demo"
 DEMO_PORT = 8546

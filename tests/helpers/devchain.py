@@ -1,48 +1,16 @@
 """A throw-away dev chain for the feeder's tests and benchmark: Anvil on a free port whose clock
-starts where we say, with the suite deployed by greenbond.deploy.deploy_suite through Brownie
-(in a subprocess, so Brownie's global state never leaks into the caller), into a deployments
-folder of our own (never the repository's)."""
+starts where we say, with the suite deployed by greenbond.deploy.deploy_suite over web3 (as
+`greenbond deploy` does), into a deployments folder of our own (never the repository's)."""
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
+from greenbond.chain.localnode import free_port, rpc, start_anvil
 from greenbond.config import REPO_ROOT
-from greenbond.localchain import rpc, start_anvil
 
-DEPLOY_SCRIPT = r"""
-import json, sys, warnings
-warnings.filterwarnings("ignore")
-from brownie import accounts, network, project, web3
-from brownie._config import CONFIG
-from greenbond.config import REPO_ROOT, load_terms
-from greenbond.deploy import deploy_suite
-port, directory = int(sys.argv[1]), sys.argv[2]
-proj = project.load(REPO_ROOT, name="FeederDevChainProject")
-CONFIG.networks["anvil"]["host"] = "http://127.0.0.1"
-CONFIG.networks["anvil"]["cmd_settings"]["port"] = port
-network.connect("anvil")
-network.gas_price(0)
-suite = deploy_suite(proj, web3, accounts[0], load_terms(), network_name="feeder-dev", development=True,
-                     log=lambda m: None, directory=directory)
-extra = {}
-if len(sys.argv) > 3 and sys.argv[3] == "naive":
-    extra["NaiveReadingStore"] = proj.NaiveReadingStore.deploy({"from": accounts[0]}).address
-print(json.dumps({"oracle": suite.oracle.address, "block": suite.deployment.contracts["ImpactOracle"].block, **extra}))
-network.disconnect(kill_rpc=False)
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+__all__ = ["DevChain", "child_env", "free_port"]
 
 def child_env() -> dict:
     """The Makefile's environment for a child process (offline compiler, node tools, venv)."""
@@ -69,16 +37,25 @@ class DevChain:
         self.deployments = self.workdir / "deployments"
         self.deployments.mkdir(exist_ok=True)
         try:
-            out = subprocess.run([sys.executable, "-c", DEPLOY_SCRIPT, str(self.port), str(self.deployments)]
-                                 + (["naive"] if naive else []),
-                                 cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=900)
-            if out.returncode != 0:
-                raise RuntimeError(f"deploy failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
-            self.info = json.loads(out.stdout.strip().splitlines()[-1])
+            self.info = self._deploy(naive)
         except BaseException:
             self.stop()
             raise
         self.oracle_address = self.info["oracle"]
+
+    def _deploy(self, naive: bool) -> dict:
+        from greenbond.chain.tx import Signer, deploy_contract
+        from greenbond.config import load_terms
+        from greenbond.deploy import deploy_suite
+
+        w3 = self.w3()
+        signer = Signer(w3.eth.accounts[0])
+        suite = deploy_suite(w3, signer, load_terms(), network_name="feeder-dev", development=True,
+                             log=lambda m: None, directory=self.deployments)
+        info = {"oracle": suite.oracle.address, "block": suite.deployment.contracts["ImpactOracle"].block}
+        if naive:
+            info["NaiveReadingStore"] = deploy_contract(w3, "NaiveReadingStore", [], signer)[0].address
+        return info
 
     def rpc(self, method: str, params=None):
         return rpc(self.url, method, params or [], timeout=10)

@@ -1,8 +1,8 @@
 """A demo-like chain for the investor page's tests and benchmark, on a private Anvil.
 
 `DemoLikeChain.build(tmp_dir)` starts Anvil on a free port with its clock at the day before the
-default bond's issue date, deploys the suite with `greenbond.deploy.deploy_suite` (Brownie, in a
-subprocess: `python -m tests.helpers.pageview_fixture deploy`), and then, with web3 and Anvil's
+default bond's issue date, deploys the suite with `greenbond.deploy.deploy_suite` (web3, as
+`greenbond deploy` does), and then, with web3 and Anvil's
 unlocked accounts, does what `make demo` does: registers five investors (details sealed to a
 fresh issuer key), allots the issue on its issue date, trades before record dates, pays every
 coupon that fell due before the present (one investor off chain, one pushed, the others claim),
@@ -19,11 +19,9 @@ Nothing here is used by the page itself; it exists so the page can be tested on 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
-import socket
 import signal
 import subprocess
 import sys
@@ -35,7 +33,7 @@ from typing import Iterable
 from web3 import Web3
 
 from greenbond.config import DEFAULT_BOND_CONFIG, REPO_ROOT, load_terms
-from greenbond.localchain import is_serving
+from greenbond.chain.localnode import AnvilProcess, free_port, is_serving, start_anvil
 
 HOUR = 3600
 DAY = 86_400
@@ -67,12 +65,6 @@ class FixtureError(RuntimeError):
     pass
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(condition, timeout: float, what: str, poll: float = 0.05):
     """Polls `condition` until it returns a true value (returned) or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
@@ -85,82 +77,17 @@ def wait_for(condition, timeout: float, what: str, poll: float = 0.05):
         time.sleep(poll)  # polling a condition, not synchronising on time
 
 
-@dataclass
-class Anvil:
-    url: str
-    process: subprocess.Popen
+def deploy(w3: Web3, deployments_dir: Path, bond_config: Path = DEFAULT_BOND_CONFIG) -> dict:
+    """Deploys the suite with greenbond.deploy.deploy_suite over web3, as `greenbond deploy` does;
+    returns {contract name: address}."""
+    from greenbond.chain.tx import Signer
+    from greenbond.deploy import deploy_suite
 
-    def stop(self) -> None:
-        from greenbond.localchain import stop_process_group
-
-        stop_process_group(self.process, signal.SIGTERM)
-
-
-def start_anvil(*, timestamp: int | None, chain_id: int = 31337, port: int | None = None,
-                gas_limit: int = 30_000_000, log_path: Path | None = None) -> Anvil:
-    port = port or free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = ["anvil", "--port", str(port), "--chain-id", str(chain_id), "--hardfork", "berlin",
-           "--gas-limit", str(gas_limit), "--gas-price", "0", "--accounts", "10", "--silent"]
-    if timestamp is not None:
-        cmd += ["--timestamp", str(timestamp)]
-    log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for(lambda: proc.poll() is not None or is_serving(url), 30, f"anvil at {url}")
-    except FixtureError:
-        proc.kill()
-        raise
-    if proc.poll() is not None:
-        raise FixtureError(f"anvil exited with code {proc.returncode}")
-    return Anvil(url, proc)
-
-
-# ---------------------------------------------------------------- the Brownie deploy (subprocess)
-
-
-def deploy(rpc_url: str, deployments_dir: Path, bond_config: Path = DEFAULT_BOND_CONFIG, timeout: float = 600) -> dict:
-    """Deploys the suite with greenbond.deploy.deploy_suite through Brownie, in a subprocess."""
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.helpers.pageview_fixture", "deploy", "--rpc", rpc_url,
-         "--deployments", str(deployments_dir), "--config", str(bond_config)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    suite = deploy_suite(
+        w3, Signer(w3.eth.accounts[0]), load_terms(bond_config), network_name="development", development=True,
+        bond_config=os.path.relpath(bond_config, REPO_ROOT), log=lambda _m: None, directory=deployments_dir,
     )
-    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        raise FixtureError(f"deploy failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1])
-
-
-def _deploy_main(rpc_url: str, deployments_dir: Path, config: Path) -> int:
-    import contextlib
-    import io
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    out = sys.stdout
-    with contextlib.redirect_stdout(io.StringIO()):
-        import brownie
-        from brownie import accounts, network, project, web3
-        from brownie._config import CONFIG
-
-        from greenbond.deploy import deploy_suite
-
-        proj = project.load(REPO_ROOT, name="GreenBondPageFixture")
-        proj.load_config()
-        CONFIG.networks["development"]["host"] = rpc_url
-        network.connect("development")
-        brownie.network.gas_price(0)
-        terms = load_terms(config)
-        suite = deploy_suite(
-            proj, web3, accounts[0], terms, network_name="development", development=True,
-            bond_config=os.path.relpath(config, REPO_ROOT), log=lambda _m: None, directory=deployments_dir,
-        )
-        result = {name: rec.address for name, rec in suite.deployment.contracts.items()}
-        network.disconnect(kill_rpc=False)
-    print(json.dumps(result), file=out, flush=True)
-    return 0
+    return {name: rec.address for name, rec in suite.deployment.contracts.items()}
 
 
 # ---------------------------------------------------------------- the chain
@@ -168,7 +95,7 @@ def _deploy_main(rpc_url: str, deployments_dir: Path, config: Path) -> int:
 
 @dataclass
 class DemoLikeChain:
-    anvil: Anvil
+    anvil: AnvilProcess
     w3: Web3
     deployments_dir: Path
     readings_db: Path
@@ -190,11 +117,12 @@ class DemoLikeChain:
         terms = load_terms(DEFAULT_BOND_CONFIG)
         present = present or (int(time.time()) // HOUR * HOUR)
         genesis = terms.timestamp(terms.issue_date) - DAY
-        anvil = start_anvil(timestamp=genesis, chain_id=chain_id, gas_limit=gas_limit, log_path=directory / "anvil.log")
+        anvil = start_anvil(genesis_timestamp=genesis, chain_id=chain_id, gas_limit=gas_limit,
+                            log_file=directory / "anvil.log")
         try:
             deployments_dir = directory / "deployments"
-            contracts = deploy(anvil.url, deployments_dir)
             w3 = Web3(Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 120}))
+            contracts = deploy(w3, deployments_dir)
             key_path = directory / "keys" / "issuer.key"
             generate_issuer_key(key_path)
             self = cls(anvil=anvil, w3=w3, deployments_dir=deployments_dir, readings_db=directory / "feeder.sqlite",
@@ -351,21 +279,6 @@ class DemoLikeChain:
         return len(figures)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.helpers.pageview_fixture")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    d = sub.add_parser("deploy", help="deploy the suite with Brownie to a running node")
-    d.add_argument("--rpc", required=True)
-    d.add_argument("--deployments", type=Path, required=True)
-    d.add_argument("--config", type=Path, default=DEFAULT_BOND_CONFIG)
-    args = parser.parse_args(argv)
-    return _deploy_main(args.rpc, args.deployments, args.config)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 # ---------------------------------------------------------------- the page server and the browser
 
 CHROMIUM = "/usr/bin/chromium"
@@ -381,7 +294,7 @@ class PageServer:
     start_seconds: float = 0.0     # from spawning the process to /_stcore/health answering
 
     def stop(self) -> None:
-        from greenbond.localchain import stop_process_group
+        from greenbond.chain.localnode import stop_process_group
 
         stop_process_group(self.process, signal.SIGTERM)
 

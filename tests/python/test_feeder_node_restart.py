@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from feeder_chain import FeederProcess, check_exactly_once, day, iso, module_chain
-from greenbond.localchain import start_anvil
+from greenbond.chain.localnode import start_anvil
 
 pytestmark = pytest.mark.skipif(shutil.which("anvil") is None and not (
     Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "anvil").exists(),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from greenbond.localchain import _group_alive, is_serving, rpc, start_anvil
+from greenbond.chain.localnode import _group_alive, is_serving, rpc, start_anvil
 
 pytestmark = pytest.mark.skipif(shutil.which("anvil") is None, reason="anvil is not installed (npm ci)")
 

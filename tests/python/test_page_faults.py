@@ -1,7 +1,7 @@
 """The investor page's data layer (greenbond/pageview.py) survives a chain reorganisation and the
 RPC node restarting, in one process, with its cached session.
 
-A private Anvil keeps its chain in a state file (greenbond.localchain.start_anvil, as `make demo`
+A private Anvil keeps its chain in a state file (greenbond.chain.localnode.start_anvil, as `make demo`
 does), with the suite deployed (tests/python/feeder_chain.py). The feeder computes and signs
 hourly reports for a few days into its store without sending them; each test submits the hours
 it chooses, in transactions it controls, so that it knows which reports a reorganisation takes
@@ -119,7 +119,7 @@ class PageChain:
 
     def start_node(self) -> None:
         """Anvil again on the same port, from its state file."""
-        from greenbond.localchain import start_anvil
+        from greenbond.chain.localnode import start_anvil
 
         self.chain.node = start_anvil(self.chain.workdir / "anvil-state.json", port=self.chain.port,
                                       genesis_timestamp=None, log_file=self.chain.workdir / "anvil.log")

@@ -58,6 +58,8 @@ from oracle_kit import Reverted, batch_read, tdiv  # noqa: E402
 
 from bench.schedule import bench_bond_toml  # noqa: E402
 from greenbond.config import load_terms  # noqa: E402
+from greenbond.chain.tx import Signer  # noqa: E402
+from greenbond.demo import brownie_handles  # noqa: E402
 from greenbond.deploy import deploy_suite  # noqa: E402
 from greenbond.impact.methodology import fiscal_year  # noqa: E402
 from greenbond.offering import OfferingTerms, deploy_dvp, deploy_offering  # noqa: E402
@@ -99,8 +101,8 @@ def system(accounts, tmp_path_factory):
     directory = tmp_path_factory.mktemp("deployments")
     proj = project.get_loaded_projects()[0]
     quiet = lambda _m: None  # noqa: E731
-    suite = deploy_suite(proj, web3, issuer, terms, network_name=network.show_active(), development=True, log=quiet,
-                         directory=directory)
+    suite = brownie_handles(deploy_suite(web3, Signer(issuer.address), terms, network_name=network.show_active(),
+                                         development=True, log=quiet, directory=directory), proj)
     bond, registry, schedule, token = suite.bond, suite.registry, suite.schedule, suite.settlement
     holders = [accounts[i] for i in (3, 4, 5, 6)]
     spares = [accounts[i] for i in (1, 2, 7, 8)]      # each holder's second wallet, same investor id
@@ -114,8 +116,11 @@ def system(accounts, tmp_path_factory):
     offer_terms = OfferingTerms(open_time=now + 60, close_time=now + 2 * HOUR, settlement_date=bond.issueDate(),
                                 price_per_unit=PAR, min_units=1, max_units=UNITS, units_offered=100,
                                 issuer=issuer.address, settlement_deadline=bond.issueDate() + DEADLINE_DAYS * DAY)
-    offering = deploy_offering(proj, web3, issuer, bond, offer_terms, log=quiet, directory=directory)
-    dvp = deploy_dvp(proj, web3, issuer, bond, log=quiet, directory=directory, max_offer_duration=MAX_OFFER)
+    bond_w3 = web3.eth.contract(address=bond.address, abi=bond.abi)
+    offering = proj.Offering.at(deploy_offering(web3, bond_w3, offer_terms, Signer(issuer.address), log=quiet,
+                                                directory=directory).address)
+    dvp = proj.BondDvP.at(deploy_dvp(web3, bond_w3, Signer(issuer.address), log=quiet, directory=directory,
+                                     max_offer_duration=MAX_OFFER).address)
     for w in holders + spares:
         token.mint(w, CASH, {"from": issuer})
         token.approve(dvp, 2**256 - 1, {"from": w})

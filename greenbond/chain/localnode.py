@@ -1,5 +1,7 @@
-"""A local Anvil whose chain persists in a file, for the demo: start it, wait until it answers,
-stop it (Anvil writes its state on SIGINT and every few seconds while running)."""
+"""Local dev nodes: Anvil (or Ganache) whose chain persists in a file, for the demo and the
+tests: start one on a port (`free_port` finds one), wait until it answers, stop its whole process
+group (Anvil writes its state on SIGINT and every few seconds while running); and the dev
+chain's clock (`mine_at`)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
@@ -31,6 +34,18 @@ def rpc(url: str, method: str, params: list | None = None, timeout: float = 2.0)
     if "error" in reply:
         raise LocalChainError(f"{method} failed: {reply['error']}")
     return reply["result"]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a node or an app of our own)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def mine_at(url: str, timestamp: int) -> None:
+    """Dev chains only: mines one block at `timestamp` (never before the latest block's)."""
+    rpc(url, "evm_mine", [int(timestamp)], timeout=10)
 
 
 def is_serving(url: str) -> bool:
@@ -99,57 +114,71 @@ def stop_process_group(process: subprocess.Popen, sig: int = signal.SIGINT, time
 
 
 def start_anvil(
-    state_file: Path,
+    state_file: Path | None = None,
     *,
-    port: int,
-    genesis_timestamp: int | None,
-    log_file: Path,
+    port: int | None = None,
+    genesis_timestamp: int | None = None,
+    log_file: Path | None = None,
     chain_id: int = 31337,
+    gas_limit: int = 30_000_000,
     ready_timeout: float = 30.0,
 ) -> AnvilProcess:
-    """Starts Anvil (berlin, no base fee, gas price 0 accepted) keeping its chain in `state_file`,
-    or attaches to a node already serving on `port`. The genesis timestamp only applies to a
-    new chain: a resumed chain continues from its saved blocks."""
+    """Starts Anvil (berlin, no base fee, gas price 0 accepted, 10 dev accounts) on `port` (a free
+    one when None), or attaches to a node already serving there. With `state_file` the chain
+    persists in it (the demo); without, it lives in memory (tests, benchmarks). The genesis
+    timestamp only applies to a new chain: a resumed chain continues from its saved blocks."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     if is_serving(url):
         return AnvilProcess(url=url, process=None)
     exe = shutil.which("anvil")
     if exe is None:
         raise LocalChainError("anvil is not on PATH: run `make setup` (it comes from npm @foundry-rs/anvil)")
-    state_file.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
         exe,
         "--port", str(port),
         "--chain-id", str(chain_id),
         "--hardfork", "berlin",
-        "--gas-limit", "30000000",
+        "--gas-limit", str(gas_limit),
         "--gas-price", "0",
         "--accounts", "10",
-        "--state", str(state_file),
+    ]
+    if state_file is not None:
+        state_file.parent.mkdir(parents=True, exist_ok=True)
         # Anvil writes the whole state each time: every 30 s bounds what a crash loses without
         # stalling a busy chain. Historical states are not kept across restarts (they made the
         # file grow by megabytes a minute); the register falls back to the latest block then.
-        "--state-interval", "30",
-    ]
-    if genesis_timestamp is not None and not state_file.exists():
+        cmd += ["--state", str(state_file), "--state-interval", "30"]
+    else:
+        cmd += ["--silent"]
+    if genesis_timestamp is not None and (state_file is None or not state_file.exists()):
         cmd += ["--timestamp", str(genesis_timestamp)]
     return _launch("anvil", cmd, url, log_file, ready_timeout)
 
 
-def _launch(name: str, cmd: list[str], url: str, log_file: Path, ready_timeout: float) -> AnvilProcess:
+def _launch(name: str, cmd: list[str], url: str, log_file: Path | None, ready_timeout: float) -> AnvilProcess:
     """Starts a node in its own session (so Ctrl-C in the terminal reaches only us, and we stop
     it cleanly) and waits until it answers on `url`."""
-    log = open(log_file, "ab")
+    log = open(log_file, "ab") if log_file else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + ready_timeout
+    if log_file:
+        log.close()   # the child holds its own descriptor
+    wait_until_serving(url, proc, name, ready_timeout, log_file)
+    return AnvilProcess(url=url, process=proc)
+
+
+def wait_until_serving(url: str, proc: subprocess.Popen, name: str, timeout: float, log_file: Path | None = None) -> None:
+    """Waits until the node `proc` answers on `url`; stops it and raises if it exits or does not
+    answer within `timeout` seconds."""
+    where = f"; see {log_file}" if log_file else ""
+    deadline = time.monotonic() + timeout
     while not is_serving(url):
         if proc.poll() is not None:
-            raise LocalChainError(f"{name} exited with code {proc.returncode}; see {log_file}")
+            raise LocalChainError(f"{name} exited with code {proc.returncode}{where}")
         if time.monotonic() > deadline:
             stop_process_group(proc, signal.SIGKILL)
-            raise LocalChainError(f"{name} did not answer within {ready_timeout:.0f} s; see {log_file}")
+            raise LocalChainError(f"{name} did not answer within {timeout:.0f} s{where}")
         time.sleep(0.1)  # polling for readiness (a condition), not synchronising on time
-    return AnvilProcess(url=url, process=proc)
 
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"  # Anvil's default accounts
