@@ -7,24 +7,17 @@ port free (CI stop 19: the page's restart tests attached to the dying node and l
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
-from greenbond.chain.localnode import _group_alive, is_serving, rpc, start_anvil
+from greenbond.chain.localnode import _group_alive, free_port, is_serving, rpc, start_anvil
 
 pytestmark = pytest.mark.skipif(shutil.which("anvil") is None, reason="anvil is not installed (npm ci)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_stop_waits_for_the_node_itself_and_a_restart_resumes_its_chain(tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     state = tmp_path / "anvil-state.json"
     node = start_anvil(state, port=port, genesis_timestamp=None, log_file=tmp_path / "anvil.log")
     assert node.process is not None, "a node was already serving on a fresh port"

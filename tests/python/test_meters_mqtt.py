@@ -10,6 +10,7 @@ import pytest
 
 from greenbond.meters.model import MeterSpec, QuarantineEntry, RawReading, jst
 from greenbond.meters.mqtt_source import MqttMeterSource, decode_message, publish_readings
+from greenbond.chain.localnode import free_port
 
 METERS = {"KYOSO-MAIN-A": MeterSpec(1, 3000), "KYOSO-MAIN-B": MeterSpec(1, 3000)}
 T = "greenbond/meters/"
@@ -39,19 +40,13 @@ def test_decode_message_pure():
     assert q.reason == "unknown_meter"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def broker(tmp_path):
     exe = shutil.which("mosquitto") or next(
         (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if shutil.os.path.exists(p)), None)
     if exe is None:
         pytest.skip("mosquitto is not installed (apt-get install -y mosquitto): no MQTT broker to test against")
-    port = _free_port()
+    port = free_port()
     conf = tmp_path / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
     proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
