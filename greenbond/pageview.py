@@ -10,8 +10,10 @@ impact. Reads are few and batched:
   a later read asks only for the blocks after the last one read (and re-reads from the start if
   the chain was reset under it); ReportAccepted logs are decoded by hand, not one by one
   through web3's event machinery, so a year of hourly reports decodes in milliseconds;
-- every JSON-RPC call is counted (`CountingHTTPProvider`, `rpc_stats`) so a page can say, and
-  the benchmark can report, how many calls a render made.
+- every JSON-RPC call is counted (greenbond.chain.connect(counting=True), `rpc_stats`) so a page
+  can say, and the benchmark can report, how many calls a render made.
+
+The transport (the counted connection, `call_many`, `LogCache`) is greenbond.chain's.
 
 The bond's impact is its share of each facility it finances (ImpactOracle allocations:
 allocated proceeds / financed cost per allocation period), never a sum of facilities: the
@@ -29,8 +31,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import io
-import math
 import os
 import threading
 import time
@@ -38,18 +40,17 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from typing import Iterable, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 from eth_utils import is_checksum_address, keccak, to_checksum_address
-from eth_abi import encode as abi_encode
-from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types, get_abi_output_types
 from web3 import Web3
-from web3.providers.rpc import HTTPProvider
 
-from greenbond.chain import DEFAULT_LOG_CHUNK, DEFAULT_RPC_URL, ChainError, Suite, open_suite
+from greenbond.chain import (DEFAULT_RPC_URL, CallFailed, ChainError, LogCache, NodeUnreachable, Suite, call, call_many,
+                             rpc, rpc_delta, rpc_stats)  # noqa: F401 -- rpc_stats, rpc_delta: pv.rpc_stats for the pages
+from greenbond.chain import connect as chain_connect
 from greenbond.config import DAY_COUNTS, DEFAULT_BOND_CONFIG, REPO_ROOT, BondTerms, ConfigError, load_terms
 from greenbond.deployments import DEPLOYMENTS_DIR
 from greenbond.meters.model import Reading
@@ -99,214 +100,31 @@ def settings_from_env(env: dict | None = None) -> PageSettings:
     )
 
 
-# ---------------------------------------------------------------- counted RPC
-
-
-class RpcStats:
-    """JSON-RPC calls and HTTP requests made through CountingHTTPProvider (all sessions)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.calls = 0
-        self.requests = 0
-        self.by_method: dict[str, int] = {}
-
-    def add(self, methods: Sequence[str]) -> None:
-        with self._lock:
-            self.requests += 1
-            self.calls += len(methods)
-            for m in methods:
-                self.by_method[m] = self.by_method.get(m, 0) + 1
-
-    def snapshot(self) -> dict:
-        with self._lock:
-            return {"calls": self.calls, "requests": self.requests, "by_method": dict(self.by_method)}
-
-
-RPC_STATS = RpcStats()
-
-
-def rpc_stats() -> dict:
-    """Totals since the process started: {"calls", "requests", "by_method"}."""
-    return RPC_STATS.snapshot()
-
-
-def rpc_delta(before: dict, after: dict | None = None) -> dict:
-    after = after or rpc_stats()
-    methods = {m: n - before["by_method"].get(m, 0) for m, n in after["by_method"].items()}
-    return {
-        "calls": after["calls"] - before["calls"],
-        "requests": after["requests"] - before["requests"],
-        "by_method": {m: n for m, n in methods.items() if n},
-    }
-
-
-class CountingHTTPProvider(HTTPProvider):
-    """An HTTPProvider that counts every JSON-RPC call (a batch is one request of many calls)."""
-
-    def make_request(self, method, params):
-        RPC_STATS.add([str(method)])
-        return super().make_request(method, params)
-
-    def make_batch_request(self, batch_requests):
-        RPC_STATS.add([str(m) for m, _ in batch_requests])
-        return super().make_batch_request(batch_requests)
+# ---------------------------------------------------------------- the connection
 
 
 def _connection_error(url: str, exc: BaseException) -> PageError:
+    reason = exc.reason if isinstance(exc, NodeUnreachable) else type(exc).__name__
     return PageError(
-        f"The RPC node at {url} is unreachable ({type(exc).__name__}). Start it (`make demo` serves the demo "
+        f"The RPC node at {url} is unreachable ({reason}). Start it (`make demo` serves the demo "
         "chain) or set GREENBOND_RPC_URL where the page is served."
     )
 
 
 def connect(rpc_url: str, timeout: float = 30.0) -> Web3:
-    """A counted web3 connection to `rpc_url` that is known to answer."""
-    url = (rpc_url or "").strip()
-    if not url.startswith(("http://", "https://")):
-        raise PageError(f"{rpc_url!r} is not an RPC URL: give one like http://127.0.0.1:8546.")
-    w3 = Web3(CountingHTTPProvider(url, request_kwargs={"timeout": timeout}))
+    """greenbond.chain.connect, counted (`greenbond.chain.rpc_stats`: the page's footer), with the
+    page's sentences: a PageError for something that is not an RPC URL or a node that does not answer."""
     try:
-        w3.eth.chain_id
+        return chain_connect(rpc_url, timeout, counting=True)
+    except NodeUnreachable as exc:
+        raise _connection_error(exc.url, exc) from None
+    except ChainError as exc:
+        raise PageError(_sentence(exc)) from None
     except Exception as exc:  # noqa: BLE001 -- requests, web3 and ValueError all mean "not answering"
-        raise _connection_error(url, exc) from None
-    return w3
+        raise _connection_error((rpc_url or "").strip(), exc) from None
 
 
-# ---------------------------------------------------------------- batched calls
-
-
-class CallFailed:
-    """The result of a call in a batch that reverted or failed; falsy."""
-
-    def __init__(self, message: str):
-        self.message = message
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return f"CallFailed({self.message!r})"
-
-
-def _fn_info(contract, name: str, nargs: int) -> tuple:
-    """(selector, input types, output types, abi) of `name` with `nargs` inputs, worked out once
-    per contract handle: encoding a call is then one eth_abi.encode, not web3's ABI lookup and
-    validation on every call."""
-    cache = contract.__dict__.setdefault("_pageview_fns", {})
-    info = cache.get((name, nargs))
-    if info is None:
-        fn_abi = next(a for a in contract.abi if a.get("type") == "function" and a["name"] == name
-                      and len(a.get("inputs", [])) == nargs)
-        info = cache[(name, nargs)] = (function_abi_to_4byte_selector(fn_abi), get_abi_input_types(fn_abi),
-                                       get_abi_output_types(fn_abi), fn_abi)
-    return info
-
-
-def _fn_call(contract, name: str, *args) -> tuple:
-    selector, in_types, out_types, _abi = _fn_info(contract, name, len(args))
-    try:
-        data = "0x" + (selector + abi_encode(in_types, args)).hex()
-    except Exception:  # noqa: BLE001 -- arguments eth_abi will not take as given (e.g. structs as dicts): web3 normalises them
-        data = contract.encode_abi(name, args=list(args))
-    return ("call", contract.address, data, out_types)
-
-
-def call(contract, name: str, *args) -> tuple:
-    """A contract view call for `call_many`."""
-    return _fn_call(contract, name, *args)
-
-
-def rpc(method: str, *params) -> tuple:
-    """A raw JSON-RPC call for `call_many`."""
-    return ("rpc", method, list(params))
-
-
-def call_many(w3: Web3, items: Sequence[tuple], block: int | str = "latest", chunk: int = 1000) -> list:
-    """Runs `call(...)` and `rpc(...)` items as JSON-RPC batches (at most `chunk` a request) and
-    returns their decoded results in order; a call that reverts gives a CallFailed. A single
-    output is returned bare, several as a tuple."""
-    block_id = hex(block) if isinstance(block, int) else block
-    out: list = []
-    for k in range(0, len(items), chunk):
-        part = items[k:k + chunk]
-        requests = []
-        for it in part:
-            if it[0] == "call":
-                requests.append(("eth_call", [{"to": it[1], "data": it[2]}, block_id]))
-            else:
-                requests.append((it[1], it[2]))
-        responses = w3.provider.make_batch_request(requests)
-        if not isinstance(responses, list):
-            raise PageError(f"the node refused a batch of {len(requests)} calls: {responses.get('error')}")
-        for it, resp in zip(part, responses):
-            if "error" in resp and resp["error"]:
-                err = resp["error"]
-                out.append(CallFailed(err.get("message", str(err)) if isinstance(err, dict) else str(err)))
-                continue
-            result = resp.get("result")
-            if it[0] == "call":
-                values = w3.codec.decode(it[3], bytes.fromhex(result[2:]))
-                out.append(values[0] if len(values) == 1 else tuple(values))
-            else:
-                out.append(result)
-    return out
-
-
-# ---------------------------------------------------------------- logs, read once and cached
-
-
-class LogCache:
-    """Raw logs of one event of one contract, read in block ranges from `start_block` and kept;
-    `refresh` reads only blocks after the last one read. If the block last read has changed hash
-    (the chain was reset or reorganised), everything is read again. That hash is taken before
-    the block's logs, so a reorganisation during a read is caught at the next one."""
-
-    def __init__(self, w3: Web3, address: str, topic0: str, start_block: int, decode: Callable[[dict], Any],
-                 chunk: int = DEFAULT_LOG_CHUNK * 20):
-        self.w3, self.address, self.topic0, self.start = w3, address, topic0, start_block
-        self.decode, self.chunk = decode, chunk
-        self.items: list = []
-        self.tip = start_block - 1
-        self.tip_hash: str | None = None
-        self._lock = threading.Lock()
-
-    def refresh(self, latest: int | None = None) -> list:
-        with self._lock:
-            if latest is None or self.tip_hash is not None:
-                reqs = [rpc("eth_blockNumber")]
-                if self.tip_hash is not None:
-                    reqs.append(rpc("eth_getBlockByNumber", hex(self.tip), False))
-                res = call_many(self.w3, reqs)
-                latest = int(res[0], 16) if latest is None else latest
-                if self.tip_hash is not None and (not res[1] or res[1].get("hash") != self.tip_hash):
-                    self.items, self.tip, self.tip_hash = [], self.start - 1, None
-            if latest <= self.tip:
-                return self.items
-            # the hash of the last block to read is taken BEFORE its logs: a reorganisation during
-            # the read then shows as a changed hash at the next refresh (taken after, it would
-            # vouch for logs of the old branch)
-            block = call_many(self.w3, [rpc("eth_getBlockByNumber", hex(latest), False)])[0]
-            start, size = self.tip + 1, self.chunk
-            while start <= latest:
-                end = min(latest, start + size - 1)
-                resp = self.w3.provider.make_request(
-                    "eth_getLogs",
-                    [{"address": self.address, "topics": [self.topic0], "fromBlock": hex(start), "toBlock": hex(end)}],
-                )
-                if resp.get("error"):
-                    if size == 1:
-                        raise PageError(f"the node refused logs for block {start}: {resp['error']}")
-                    size = max(1, size // 2)
-                    continue
-                logs = sorted(resp["result"], key=lambda l: (int(l["blockNumber"], 16), int(l["logIndex"], 16)))
-                self.items.extend(self.decode(l) for l in logs)
-                start = end + 1
-            if not block:   # `latest` is already gone (the chain got shorter): keep nothing, read again next time
-                items, self.items, self.tip, self.tip_hash = self.items, [], self.start - 1, None
-                return items
-            self.tip, self.tip_hash = latest, block.get("hash")
-            return self.items
+# ---------------------------------------------------------------- report logs, decoded by hand
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,7 +348,6 @@ def _web3_log(event, raw: dict) -> dict:
 
 def guarded(fn):
     """Turns a node that stops answering mid-read into a PageError (and drops its session)."""
-    import functools
 
     @functools.wraps(fn)
     def wrapper(settings: PageSettings, *args, **kwargs):
@@ -1379,7 +1196,10 @@ def report_figures(settings: PageSettings, logs: Sequence[ReportLog], block: int
     oracle = s.suite.oracle
     if oracle is None:
         return {}
-    res = call_many(s.w3, [call(oracle, "report", l.facility_id, l.index) for l in logs], block=block or "latest")
+    try:
+        res = call_many(s.w3, [call(oracle, "report", l.facility_id, l.index) for l in logs], block=block or "latest")
+    except ChainError as exc:   # a batch the node refuses: a page sentence, as before the batch moved to greenbond.chain
+        raise PageError(str(exc)) from None
     return {(l.facility_id, l.index): (r[1], r[2], r[3], r[4]) for l, r in zip(logs, res) if not isinstance(r, CallFailed)}
 
 

@@ -1,34 +1,114 @@
-"""Reading the chain's history: logs in block ranges, the block at a moment."""
+"""Reading the chain's history: logs in block ranges, the block at a moment.
+
+- `read_in_ranges`: the one range reader: a log query over many blocks, split into ranges, a
+  range the node refuses halved and retried;
+- `iter_events`: a web3 event's decoded logs over a span of blocks, through it;
+- `LogCache`: one event's raw logs of one contract, read once through it and kept, topped up
+  with only the new blocks, read again when the chain was reset or reorganised under it;
+- `block_before`: the last block before a moment.
+"""
 
 from __future__ import annotations
 
-from typing import Iterator
+import threading
+from typing import Any, Callable, Iterator
 
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
+from greenbond.chain.batch import call_many, rpc
 from greenbond.chain.connection import ChainError
 
 DEFAULT_LOG_CHUNK = 5_000
 
 
-def iter_events(event, from_block: int, to_block: int, chunk: int = DEFAULT_LOG_CHUNK, argument_filters=None) -> Iterator:
-    """Decoded logs of `event` (a web3 contract event class) from `from_block` to `to_block`
-    inclusive, read in block ranges of at most `chunk`; a range the node refuses as too large is
-    halved and retried, so one huge query is never needed."""
+def _chain_order(log) -> tuple[int, int]:
+    """(block, log index) of a decoded log, or of a raw one (hex quantities)."""
+    block, index = log["blockNumber"], log["logIndex"]
+    return (int(block, 16), int(index, 16)) if isinstance(block, str) else (block, index)
+
+
+def read_in_ranges(fetch: Callable[[int, int], list], from_block: int, to_block: int,
+                   chunk: int = DEFAULT_LOG_CHUNK) -> Iterator[list]:
+    """`fetch(start, end)` (the logs of blocks start..end inclusive) over `from_block` to
+    `to_block`, in block ranges of at most `chunk`; yields each range's logs in chain order.
+    A range the node refuses (`fetch` raises a Web3Exception or a ValueError) is halved and
+    retried, so one huge query is never needed; a single block refused is a ChainError."""
     start = from_block
     size = max(1, chunk)
     while start <= to_block:
         end = min(to_block, start + size - 1)
         try:
-            logs = event.get_logs(from_block=start, to_block=end, argument_filters=argument_filters)
+            logs = fetch(start, end)
         except (Web3Exception, ValueError) as exc:
             if size == 1:
                 raise ChainError(f"the node refused logs for block {start}: {exc}") from None
             size = max(1, size // 2)
             continue
-        yield from sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+        yield sorted(logs, key=_chain_order)
         start = end + 1
+
+
+def iter_events(event, from_block: int, to_block: int, chunk: int = DEFAULT_LOG_CHUNK, argument_filters=None) -> Iterator:
+    """Decoded logs of `event` (a web3 contract event class) from `from_block` to `to_block`
+    inclusive, read in block ranges of at most `chunk` (`read_in_ranges`)."""
+
+    def fetch(start: int, end: int) -> list:
+        return event.get_logs(from_block=start, to_block=end, argument_filters=argument_filters)
+
+    for logs in read_in_ranges(fetch, from_block, to_block, chunk):
+        yield from logs
+
+
+class LogCache:
+    """Raw logs of one event of one contract, read in block ranges from `start_block` and kept
+    (each decoded by `decode`); `refresh` reads only blocks after the last one read. If the block
+    last read has changed hash (the chain was reset or reorganised), everything is read again.
+    That hash is taken before the block's logs, so a reorganisation during a read is caught at
+    the next one. The logs are asked for with the provider's own eth_getLogs (no web3 event
+    machinery: `decode` parses the raw log), through `read_in_ranges`."""
+
+    def __init__(self, w3: Web3, address: str, topic0: str, start_block: int, decode: Callable[[dict], Any],
+                 chunk: int = DEFAULT_LOG_CHUNK * 20):
+        self.w3, self.address, self.topic0, self.start = w3, address, topic0, start_block
+        self.decode, self.chunk = decode, chunk
+        self.items: list = []
+        self.tip = start_block - 1
+        self.tip_hash: str | None = None
+        self._lock = threading.Lock()
+
+    def _get_logs(self, start: int, end: int) -> list:
+        resp = self.w3.provider.make_request(
+            "eth_getLogs",
+            [{"address": self.address, "topics": [self.topic0], "fromBlock": hex(start), "toBlock": hex(end)}],
+        )
+        if resp.get("error"):
+            raise ValueError(resp["error"])
+        return resp["result"]
+
+    def refresh(self, latest: int | None = None) -> list:
+        with self._lock:
+            if latest is None or self.tip_hash is not None:
+                reqs = [rpc("eth_blockNumber")]
+                if self.tip_hash is not None:
+                    reqs.append(rpc("eth_getBlockByNumber", hex(self.tip), False))
+                res = call_many(self.w3, reqs)
+                latest = int(res[0], 16) if latest is None else latest
+                if self.tip_hash is not None and (not res[1] or res[1].get("hash") != self.tip_hash):
+                    self.items, self.tip, self.tip_hash = [], self.start - 1, None
+            if latest <= self.tip:
+                return self.items
+            # the hash of the last block to read is taken BEFORE its logs: a reorganisation during
+            # the read then shows as a changed hash at the next refresh (taken after, it would
+            # vouch for logs of the old branch)
+            block = call_many(self.w3, [rpc("eth_getBlockByNumber", hex(latest), False)])[0]
+            for logs in read_in_ranges(self._get_logs, self.tip + 1, latest, self.chunk):
+                self.items.extend(self.decode(l) for l in logs)
+            if not block:   # `latest` is already gone (the chain got shorter): keep nothing, read again next time
+                items, self.items, self.tip, self.tip_hash = self.items, [], self.start - 1, None
+                return items
+            self.tip, self.tip_hash = latest, block.get("hash")
+            return self.items
 
 
 def block_before(w3: Web3, timestamp: int, latest: int | None = None) -> int:
