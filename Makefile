@@ -16,12 +16,13 @@ export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 
 NETWORK ?= development
 
-.PHONY: help setup compile slither fuzz test test-python test-contracts test-ganache demo bench load clean
+.PHONY: help setup compile slither fuzz test test-python test-contracts test-ganache test-ganache-full demo bench load clean
 
 help:
 	@echo "make demo    deploy the bond on a local Anvil that keeps its state in .demo/; serve the investor page"
 	@echo "             (:8501) and the issuer back office (127.0.0.1:8502, a demo login is printed)"
-	@echo "make test    compile, then run the Python tests and the contract tests on Anvil and Ganache"
+	@echo "make test    compile, Slither, the Python tests, the contract tests on Anvil and the Ganache compatibility suite"
+	@echo "make test-ganache-full  the whole contract suite on Ganache too (make fuzz's company: long)"
 	@echo "make bench   measure gas, throughput and page speed; write reports/bench*.json and a summary"
 	@echo "make load    load test: 1,000 holders, 10,000 transfers, a coupon to all, a year of reports; reports/load.json"
 	@echo "make setup   only install (venv + npm packages + the greenbond command); every target does this on first use"
@@ -76,13 +77,33 @@ FUZZ_TESTS := tests/contracts/integration/test_bond_stateful.py \
 fuzz: compile
 	GREENBOND_FUZZ_FACTOR=$(FUZZ_FACTOR) brownie test $(FUZZ_TESTS) $(FUZZ_ARGS)
 
+# Two workers (this is a 2-core machine): Python test files are spread over them whole
+# (--dist loadfile keeps a file's module fixtures, such as a demo-like chain, built once).
+TEST_WORKERS ?= 2
+
 test-python: compile
-	$(BIN)/python -m pytest -p no:pytest-brownie -q tests/python tests/e2e
+	$(BIN)/python -m pytest -p no:pytest-brownie -q -n $(TEST_WORKERS) --dist loadfile tests/python tests/e2e
+
+# Brownie's xdist workers each launch their own Anvil on 8545 + worker number (8545, 8546):
+# refuse to start when something already listens there (a `make demo` chain on 8546), since
+# Brownie would attach to it and run the tests against it.
+PORTS_FREE = for port in $(1); do \
+	  if (exec 3<>/dev/tcp/127.0.0.1/$$port) 2>/dev/null; then \
+	    echo "error: port $$port is in use (a make demo chain?); the contract tests need it: stop it first" >&2; exit 1; fi; \
+	done
 
 test-contracts: compile
-	brownie test tests/contracts
+	@$(call PORTS_FREE,8545 8546)
+	brownie test tests/contracts -n $(TEST_WORKERS)
 
+# The Ganache compatibility suite: the tests marked `compat` (deploy, a bond's whole life, each
+# contract's main paths, the register at a date) on Ganache; the full suite runs on Anvil.
 test-ganache: compile
+	@$(call PORTS_FREE,8555)
+	brownie test tests/contracts -m compat --network ganache-cli
+
+test-ganache-full: compile
+	@$(call PORTS_FREE,8555)
 	brownie test tests/contracts --network ganache-cli
 
 demo: compile

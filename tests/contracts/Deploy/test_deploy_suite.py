@@ -12,8 +12,6 @@ from greenbond.chain.tx import Signer
 from greenbond.deploy import deploy_suite, document_hash, document_name
 from greenbond.deployments import DeploymentError, load_deployment
 
-# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
-pytestmark = pytest.mark.compat
 
 
 def read(contract, name, *args):
@@ -37,6 +35,7 @@ def deploy(hitachi_terms, tmp_path):
     return _deploy
 
 
+@pytest.mark.compat  # the Ganache compatibility suite (make test-ganache)
 def test_deploys_records_and_registers_documents(deploy, hitachi_terms):
     suite = deploy()
     dep = load_deployment(web3.eth.chain_id, directory=deploy.dir)
@@ -65,6 +64,7 @@ def test_deploys_records_and_registers_documents(deploy, hitachi_terms):
         assert bytes(digest) == document_hash(doc.path)
 
 
+@pytest.mark.compat  # the Ganache compatibility suite (make test-ganache)
 def test_second_run_reuses_everything(deploy):
     first = deploy()
     block = web3.eth.block_number
@@ -94,6 +94,7 @@ def test_record_without_code_on_chain_is_redeployed(deploy):
     assert second.bond.address != first.bond.address  # its constructor names the registry
 
 
+@pytest.mark.compat  # the Ganache compatibility suite (make test-ganache)
 def test_interrupted_run_resumes(deploy, monkeypatch):
     real_deploy = chain_tx.deploy_contract
 
@@ -114,6 +115,7 @@ def test_interrupted_run_resumes(deploy, monkeypatch):
     assert load_deployment(web3.eth.chain_id, directory=deploy.dir).complete
 
 
+@pytest.mark.compat  # the Ganache compatibility suite (make test-ganache)
 def test_live_network_needs_a_settlement_token_before_any_transaction(deploy, hitachi_terms):
     block = web3.eth.block_number
     with pytest.raises(DeploymentError, match="currency_address: required"):

@@ -15,9 +15,6 @@ import pytest
 
 from oracle_kit import BACK_HOURS, BOND, BUILDING, HOUR, OTHER_BOND, SOLAR, plain, tdiv
 
-# part of the Ganache compatibility suite (make test-ganache): this file's paths run on both nodes
-pytestmark = pytest.mark.compat
-
 ANNEX = 3
 BONDS = (BOND, OTHER_BOND)
 
@@ -147,6 +144,7 @@ def test_attributed_totals_match_an_independent_recomputation(kit, oracle, admin
     check_everything(oracle, start, reported)
 
 
+@pytest.mark.compat  # the Ganache compatibility suite (make test-ganache)
 def test_a_facility_with_no_allocation_adds_nothing(kit, oracle):
     kit.submit(*[kit.report(SOLAR, h, actual=400_000) for h in range(5)])
     assert plain(oracle.facilityTotals(SOLAR))[2] > 0
@@ -155,6 +153,7 @@ def test_a_facility_with_no_allocation_adds_nothing(kit, oracle):
     assert plain(oracle.bondCoverage(BOND))[0] == 0  # and its hours are not the bond's coverage
 
 
+@pytest.mark.compat  # the Ganache compatibility suite (make test-ganache)
 def test_half_share_worked_example(kit, oracle, admin, start):
     """The README's example: half of the building's cost financed from hour 10; hours before
     count wholly (the fixture's version), hours after by half, truncated toward zero."""
@@ -165,6 +164,7 @@ def test_half_share_worked_example(kit, oracle, admin, start):
     assert plain(oracle.facilityTotals(BUILDING))[2:] == (9_760 + 29_280, 462 + 1_386)
 
 
+@pytest.mark.compat  # the Ganache compatibility suite (make test-ganache)
 def test_coverage_and_bond_coverage(kit, oracle, admin, start):
     from brownie import chain
 
