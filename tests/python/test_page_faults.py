@@ -1,4 +1,4 @@
-"""The investor page's data layer (greenbond/pageview.py) survives a chain reorganisation and the
+"""The investor page's data layer (greenbond/pageview/) survives a chain reorganisation and the
 RPC node restarting, in one process, with its cached session.
 
 A private Anvil keeps its chain in a state file (greenbond.chain.localnode.start_anvil, as `make demo`
