@@ -70,8 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warnings() -> None:
+    """Our own warnings (an issuer key file readable by others, ...) are one line on stderr,
+    "warning: ...", like the errors; other libraries' keep Python's format."""
+    import warnings
+
+    default = warnings.formatwarning
+
+    def formatwarning(message, category, filename, lineno, line=None):
+        if category.__module__.startswith("greenbond"):
+            return f"warning: {' '.join(str(message).split())}\n"
+        return default(message, category, filename, lineno, line)
+
+    warnings.formatwarning = formatwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _one_line_warnings()
     if argv and argv[0] in PASSTHROUGH:   # its own parser sees every argument, --help included
         return int(importlib.import_module(PASSTHROUGH[argv[0]][0]).main(argv[1:]) or 0)
     parser = build_parser()

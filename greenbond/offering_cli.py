@@ -22,6 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from greenbond.chain import ChainError, connect, default_rpc_url
+from greenbond.cli import int_at_least
 from greenbond.deployments import DEPLOYMENTS_DIR, DeploymentError
 from greenbond import offering as off
 
@@ -29,11 +30,13 @@ USER_ERRORS = (off.OfferingError, ChainError, DeploymentError)
 
 
 def common(p: argparse.ArgumentParser, account: bool = True) -> None:
+    """The options every offering and DvP command takes, spelled as in every greenbond command."""
     p.add_argument("--rpc", default=default_rpc_url(),
                    help="the node's JSON-RPC URL (default GREENBOND_RPC_URL, else the demo chain %(default)s)")
     p.add_argument("--deployments-dir", type=Path, default=DEPLOYMENTS_DIR, help="where deployments/<chainId>.json lives")
     if account:
         p.add_argument("--account", default=None, help="dev chains: the node's account index or address that sends (default 0)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def bond_timezone() -> ZoneInfo:
@@ -71,28 +74,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--settle", default=None, help="settlement date (default: the bond's issue date)")
     p.add_argument("--deadline", default=None,
                    help="settlement deadline: from then unsettled investors are refunded; +N[s|m|h|d] counts from the settlement date (default +30d)")
-    p.add_argument("--price", type=int, default=None, help="issue price per unit in the settlement token's smallest unit (default: par)")
-    p.add_argument("--min", type=int, default=1, help="minimum units per investor (default 1)")
-    p.add_argument("--max", type=int, default=None, help="maximum units per investor (default: the whole offer)")
-    p.add_argument("--units", type=int, default=None, help="units offered (default: all not yet issued)")
+    p.add_argument("--price", type=int_at_least(1), default=None, help="issue price per unit in the settlement token's smallest unit (default: par)")
+    p.add_argument("--min", type=int_at_least(1), default=1, help="minimum units per investor (default 1)")
+    p.add_argument("--max", type=int_at_least(1), default=None, help="maximum units per investor (default: the whole offer)")
+    p.add_argument("--units", type=int_at_least(1), default=None, help="units offered (default: all not yet issued)")
     p.add_argument("--underwriter", default=None, help="underwriter's address (takes unsold units); none: best efforts")
     p.add_argument("--issuer", default=None, help="who receives the cash (default: the sender)")
     p.add_argument("--name", default="Offering", help="name in the deployments file (default Offering)")
     p = sub.add_parser("status", help="the offering's state, terms and subscriptions", description="Show the offering's state, terms and subscriptions.")
     common(p, account=False)
-    p.add_argument("--json", action="store_true", help="print JSON")
     p = sub.add_parser("allot", help="fix the allotment after the window closed (allotter)", description="Fix the allotment after the window closed (allotter).")
     common(p)
     p = sub.add_parser("settle", help="settle every subscriber from the settlement date", description="Settle every subscriber in batches from the settlement date, then the underwriter's leg.")
     common(p)
-    p.add_argument("--batch", type=int, default=100, help="investors per transaction (default 100)")
+    p.add_argument("--batch", type=int_at_least(1), default=100, help="investors per transaction (default 100)")
     p = sub.add_parser("cancel", help="cancel the offering and refund everyone (allotter)", description="Cancel the offering and refund everyone (allotter).")
     common(p)
     p.add_argument("--no-refund", action="store_true", help="only cancel; investors withdraw their refunds themselves")
     p = sub.add_parser("subscribe", help="subscribe units (an investor; dev chains)", description="Subscribe units, escrowing units x price of the settlement token (an investor).")
     common(p)
-    p.add_argument("--units", type=int, required=True, help="units to subscribe (added to any earlier subscription)")
+    p.add_argument("--units", type=int_at_least(1), required=True, help="units to subscribe (added to any earlier subscription)")
     p.add_argument("--fund", action="store_true", help="dev chains: mint the missing settlement tokens from account 0 first")
+
+
+def _json(result) -> int:
+    print(json.dumps(result, indent=2, default=str))
+    return 0
 
 
 def _h(args):
@@ -106,10 +113,6 @@ def command(args) -> int:
         h = off.handles(w3, directory=args.deployments_dir)
         signer = off.signer_for(w3, args.account)
         now = off.chain_now(w3)
-        for name in ("price", "min", "max", "units"):
-            v = getattr(args, name)
-            if v is not None and v <= 0:
-                raise off.OfferingError(f"--{name} must be a positive number")
         terms = off.default_terms(
             h.bond, args.issuer or signer.address,
             open_time=parse_time(args.open, now), close_time=parse_time(args.close, now),
@@ -126,7 +129,10 @@ def command(args) -> int:
         if terms.settlement_date < terms.close_time:
             raise off.OfferingError(f"the settlement date ({off._time(terms.settlement_date)}) is before the window closes "
                                     f"({off._time(terms.close_time)}); give --settle")
-        c = off.deploy_offering(w3, h.bond, terms, signer, directory=args.deployments_dir, name=args.name)
+        c = off.deploy_offering(w3, h.bond, terms, signer, directory=args.deployments_dir, name=args.name,
+                                log=(lambda _m: None) if args.json else print)
+        if args.json:
+            return _json(off.offering_status(w3, c))
         print(f"offering {c.address}: {terms.units_offered:,} units at {terms.price_per_unit:,} from "
               f"{off._time(terms.open_time)} to {off._time(terms.close_time)}, settling {off._time(terms.settlement_date)}, "
               f"refundable if unsettled from {off._time(terms.deadline)}")
@@ -135,8 +141,7 @@ def command(args) -> int:
     if args.command == "status":
         st = off.offering_status(w3, off._need(h, "offering"))
         if args.json:
-            print(json.dumps(st, indent=2))
-            return 0
+            return _json(st)
         t = st["terms"]
         print(f"offering {st['address']}  state {st['state']}")
         print(f"  window {off._time(t['open_time'])} .. {off._time(t['close_time'])}; settlement {off._time(t['settlement_date'])}")
@@ -151,22 +156,26 @@ def command(args) -> int:
     if args.command == "allot":
         off.allot(w3, h, signer)
         st = off.offering_status(w3, h.offering)
+        if args.json:
+            return _json(st)
         print(f"allotted: {st['total_requested']:,} units requested for {st['terms']['units_offered']:,} offered"
               f"{'; the underwriter takes ' + format(st['underwriter_units'], ',') if st['underwriter_units'] else ''}")
     elif args.command == "settle":
-        if args.batch <= 0:
-            raise off.OfferingError("--batch must be a positive number")
         receipts = off.settle(w3, h, signer, batch=args.batch)
         st = off.offering_status(w3, h.offering)
+        if args.json:
+            return _json(st | {"transactions": len(receipts)})
         print(f"{len(receipts)} transaction(s); state {st['state']}; {st['units_settled']:,} units issued, {st['cash_raised']:,} raised")
     elif args.command == "cancel":
         off.cancel_offering(w3, h, signer, refund=not args.no_refund)
+        if args.json:
+            return _json(off.offering_status(w3, h.offering))
         print("offering cancelled" + ("" if args.no_refund else "; every escrow refunded"))
     elif args.command == "subscribe":
-        if args.units <= 0:
-            raise off.OfferingError("--units must be a positive number")
         funder = off.dev_account(w3, 0) if args.fund else None
         off.subscribe(w3, h, signer, args.units, fund_from=funder)
         s = h.offering.functions.subscriptionOf(signer.address).call()
+        if args.json:
+            return _json({"investor": signer.address, "requested": s[0], "escrow": s[3]})
         print(f"{signer.address} subscribed; now {s[0]:,} units requested, {s[3]:,} escrowed")
     return 0

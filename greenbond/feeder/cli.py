@@ -52,7 +52,8 @@ def _common(p: argparse.ArgumentParser, chain: bool = True) -> None:
     if chain:
         p.add_argument("--rpc", default=default_rpc_url(),
                        help="JSON-RPC URL of the node (default GREENBOND_RPC_URL, else the demo chain %(default)s)")
-        p.add_argument("--deployments", default=None, help="folder of deployments/<chainId>.json (default: the repo's)")
+        p.add_argument("--deployments-dir", "--deployments", dest="deployments", default=None,
+                       help="folder of deployments/<chainId>.json (default: the repo's)")
         p.add_argument("--log-file", default=None, help="also append the JSON log lines to this file")
         p.add_argument("--connect-timeout", type=float, default=None,
                        help="give up if the node does not answer for this many seconds at start (default: keep trying)")

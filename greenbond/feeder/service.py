@@ -78,7 +78,11 @@ def _acquire_lock(db_path: Path):
     import fcntl
 
     lock_path = Path(str(db_path) + ".lock")
-    handle = open(lock_path, "a+")
+    try:
+        handle = open(lock_path, "a+")
+    except OSError as exc:   # a read-only folder, a missing one, a path that is not a folder
+        raise FeederError(f"cannot write beside the feeder database {db_path} ({exc.strerror or exc}): "
+                          "the feeder needs a writable folder for its database and lock") from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

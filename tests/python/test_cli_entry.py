@@ -64,6 +64,14 @@ def test_unknown_command_is_a_usage_error(greenbond):
      "error: cannot read the methodology file /nonexistent/v1.toml: No such file or directory"),
     (["register", "--out", "/etc/hostname/sub/", "--rpc", "http://127.0.0.1:9"],
      "error: cannot write the register to /etc/hostname/sub: /etc/hostname is not a writable folder"),
+    (["dvp", "offer", "--to", "0x12ab", "--units", "1", "--price", "1"],
+     "argument --to: '0x12ab' is not an address (0x and 40 hex digits) nor 'any'"),
+    (["dvp", "offer", "--to", "any", "--units", "0", "--price", "1"], "argument --units: 0 must be at least 1"),
+    (["offering", "settle", "--batch", "0"], "argument --batch: 0 must be at least 1"),
+    (["feeder", "run", "--db", "/sys/greenbond-feeder.sqlite", "--rpc", "http://127.0.0.1:9"],
+     "error: cannot write beside the feeder database /sys/greenbond-feeder.sqlite"),
+    (["deploy", "--config", "/nonexistent/bond.toml", "--rpc", "http://127.0.0.1:9"],
+     "error: bond config: file: /nonexistent/bond.toml does not exist"),
 ])
 def test_user_mistakes_are_one_line(greenbond, args, words):
     out = greenbond(*args)
@@ -96,3 +104,23 @@ def test_a_time_without_an_offset_is_in_the_bonds_time_zone_everywhere():
     assert parse_time("2023-12-14T00:00Z", now=0) == jst_nine          # an offset given is kept
     assert parse_time("2023-12-14T09:00+09:00", now=0) == jst_nine
     assert parse_time("+2h", now=100) == 7_300 and parse_time("1702512000", now=0) == 1_702_512_000
+
+
+def test_our_warnings_are_one_line():
+    """An issuer key file others can read is a warning, on one line like the errors, not Python's
+    two-line file:line format."""
+    import warnings
+
+    from greenbond.cli import _one_line_warnings
+    from greenbond.holders import IssuerKeyPermissionWarning
+
+    saved = warnings.formatwarning
+    try:
+        _one_line_warnings()
+        ours = warnings.formatwarning("issuer private key /k has mode 0644;\n it should be 0600",
+                                      IssuerKeyPermissionWarning, "/x/holders.py", 276)
+        theirs = warnings.formatwarning("someone else's", DeprecationWarning, "/x/lib.py", 9)
+    finally:
+        warnings.formatwarning = saved
+    assert ours == "warning: issuer private key /k has mode 0644; it should be 0600\n"
+    assert "DeprecationWarning: someone else's" in theirs     # other libraries keep Python's format
