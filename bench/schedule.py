@@ -550,9 +550,10 @@ class BondUnderTest:
 
 
 def goto(node: Node, w3, ts: int) -> None:
-    """Mines a block at `ts` (never moves the clock back)."""
-    if w3.eth.get_block("latest")["timestamp"] < ts:
-        node.call("evm_mine", [ts])
+    """Mines a block at `ts` (never moves the clock back): greenbond.chain.localnode.advance_to."""
+    from greenbond.chain.localnode import advance_to
+
+    advance_to(w3, ts)
 
 
 def _measure_coupons(bonds: dict[str, BondUnderTest], node: Node, w3, log) -> dict[str, dict]:

@@ -315,18 +315,17 @@ def chain_now(w3: Web3) -> int:
 
 
 def advance_to(w3: Web3, timestamp: int) -> None:
-    """Dev chains only: the next block is mined at or after `timestamp` (evm_increaseTime + evm_mine)."""
+    """Dev chains only: the next block is mined at `timestamp` (greenbond.chain.localnode.advance_to)."""
+    from greenbond.chain.localnode import LocalChainError
+    from greenbond.chain.localnode import advance_to as mine_until
+
     if not is_dev_chain(w3):
         raise OfferingError(f"it is {_time(chain_now(w3))} on this chain and {_time(timestamp)} is needed; "
                             "only dev chains can move time")
-    for _ in range(3):
-        now = chain_now(w3)
-        if now >= timestamp:
-            return
-        w3.provider.make_request("evm_increaseTime", [int(timestamp - now)])
-        w3.provider.make_request("evm_mine", [])
-    if chain_now(w3) < timestamp:
-        raise OfferingError("the node did not move its clock (evm_increaseTime)")
+    try:
+        mine_until(w3, timestamp)
+    except LocalChainError as exc:
+        raise OfferingError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- the offering's flow
@@ -437,7 +436,7 @@ def run_offering(web3: Web3, suite, investors: Sequence[tuple[str, int]], *, iss
     the end. Each investor (address, units) subscribes its missing units while the window is open
     (funded with the dev settlement token first, by the issuer, its minter); after the close the
     issuer allots; on the settlement date every subscriber is settled in batches of `batch`
-    (then the underwriter's leg). Time is moved with evm_increaseTime/evm_mine. Resumable: every
+    (then the underwriter's leg). Time is moved by mining a block at the moment needed. Resumable: every
     step looks at the chain first. Returns an OfferingSummary."""
     h = handles(web3, suite, directory=directory, offering=offering)
     o = _need(h, "offering")

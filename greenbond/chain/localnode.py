@@ -1,7 +1,7 @@
 """Local dev nodes: Anvil (or Ganache) whose chain persists in a file, for the demo and the
 tests: start one on a port (`free_port` finds one), wait until it answers, stop its whole process
 group (Anvil writes its state on SIGINT and every few seconds while running); and the dev
-chain's clock (`mine_at`)."""
+chain's clock (`advance_to`)."""
 
 from __future__ import annotations
 
@@ -43,9 +43,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def mine_at(url: str, timestamp: int) -> None:
-    """Dev chains only: mines one block at `timestamp` (never before the latest block's)."""
-    rpc(url, "evm_mine", [int(timestamp)], timeout=10)
+def advance_to(w3, timestamp: int) -> bool:
+    """The dev chain's clock (Anvil, Ganache): mines one block at `timestamp` when the latest block
+    is older; never moves the clock back. Returns whether a block was mined. Raises
+    LocalChainError when the node did not move (not a dev chain)."""
+    if w3.eth.get_block("latest")["timestamp"] >= timestamp:
+        return False
+    w3.provider.make_request("evm_mine", [int(timestamp)])
+    if w3.eth.get_block("latest")["timestamp"] < timestamp:
+        raise LocalChainError(f"the node did not move its clock to {timestamp} (evm_mine): is it a dev chain?")
+    return True
 
 
 def is_serving(url: str) -> bool:

@@ -70,6 +70,7 @@ from greenbond.chain.reverts import decode_revert, error_selectors
 from greenbond.feeder.corrections import announce
 from greenbond.feeder.signer import ReportSigner
 from greenbond.feeder.store import FeederStore, OutboxEntry, report_from_json, signatures_from_json
+from greenbond.oracle.signing import REPORT_FIELDS
 
 log = logging.getLogger("greenbond.feeder.transmit")
 
@@ -89,8 +90,8 @@ class TransmitError(RuntimeError):
 
 
 SUBMIT_REPORTS_TYPES = (
-    "(uint32,uint64,uint64,uint64,uint16,uint16,bytes32,uint32,uint16,uint32,uint32)[]",
-    "(bytes32,bytes32)[][]",
+    "(" + ",".join(t for _, t in REPORT_FIELDS) + ")[]",   # HourlyReport[], its one definition
+    "(bytes32,bytes32)[][]",                                # Signature (r, vs)[][]
 )
 SUBMIT_REPORTS_SELECTOR = keccak(
     ("submitReports(" + ",".join(SUBMIT_REPORTS_TYPES) + ")").encode()

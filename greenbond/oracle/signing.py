@@ -52,6 +52,12 @@ class HourlyReport:
         """The struct as the contract's ABI takes it."""
         return tuple(getattr(self, name) for name, _ in REPORT_FIELDS)
 
+    @classmethod
+    def from_abi(cls, value) -> "HourlyReport":
+        """The struct as web3 decodes it (a tuple in ABI order, or a dict by field name)."""
+        items = value if isinstance(value, dict) else dict(zip((n for n, _ in REPORT_FIELDS), value))
+        return cls(**{n: bytes(items[n]) if t == "bytes32" else int(items[n]) for n, t in REPORT_FIELDS})
+
 
 def typed_data(report: HourlyReport, chain_id: int, verifying_contract: str) -> dict:
     return {

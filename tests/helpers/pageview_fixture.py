@@ -33,7 +33,7 @@ from typing import Iterable
 from web3 import Web3
 
 from greenbond.config import DEFAULT_BOND_CONFIG, REPO_ROOT, load_terms
-from greenbond.chain.localnode import AnvilProcess, free_port, is_serving, start_anvil
+from greenbond.chain.localnode import AnvilProcess, advance_to, free_port, is_serving, start_anvil
 
 HOUR = 3600
 DAY = 86_400
@@ -171,8 +171,7 @@ class DemoLikeChain:
 
     def goto(self, ts: int) -> None:
         """Mines a block at `ts` when the chain's clock is before it."""
-        if self.now() < ts:
-            self.w3.provider.make_request("evm_mine", [ts])
+        advance_to(self.w3, ts)
 
     def stop(self) -> None:
         self.anvil.stop()

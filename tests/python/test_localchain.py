@@ -33,3 +33,20 @@ def test_stop_waits_for_the_node_itself_and_a_restart_resumes_its_chain(tmp_path
         assert int(rpc(again.url, "eth_blockNumber"), 16) == 2000
     finally:
         again.stop()
+
+
+def test_advance_to_mines_one_block_at_the_moment_and_never_goes_back(tmp_path: Path):
+    from web3 import Web3
+
+    from greenbond.chain.localnode import advance_to
+
+    node = start_anvil(genesis_timestamp=1_700_000_000, log_file=tmp_path / "anvil.log")
+    try:
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        start = w3.eth.block_number
+        assert advance_to(w3, 1_800_000_000)
+        assert w3.eth.get_block("latest")["timestamp"] == 1_800_000_000 and w3.eth.block_number == start + 1
+        assert not advance_to(w3, 1_750_000_000)          # in the past: nothing mined, nothing moved back
+        assert w3.eth.block_number == start + 1
+    finally:
+        node.stop()
