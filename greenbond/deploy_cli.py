@@ -25,7 +25,7 @@ from greenbond.chain import ChainError, connect, default_rpc_url
 from greenbond.chain.keys import signer_for
 from greenbond.chain.tx import is_dev_chain
 from greenbond.config import DEFAULT_BOND_CONFIG, REPO_ROOT, ConfigError, load_terms
-from greenbond.deployments import DEPLOYMENTS_DIR, DeploymentError
+from greenbond.deployments import DeploymentError, default_deployments_dir
 
 USER_ERRORS = (ChainError, ConfigError, DeploymentError)
 
@@ -35,8 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the node's JSON-RPC URL (default GREENBOND_RPC_URL, else the demo chain %(default)s)")
     p.add_argument("--config", type=Path, default=DEFAULT_BOND_CONFIG,
                    help="the bond's terms (TOML; default %(default)s)")
-    p.add_argument("--deployments-dir", type=Path, default=DEPLOYMENTS_DIR,
-                   help="where <chainId>.json is read and written (default %(default)s)")
+    p.add_argument("--deployments-dir", type=Path, default=default_deployments_dir(),
+                   help="where <chainId>.json is read and written (default GREENBOND_DEPLOYMENTS, else %(default)s)")
     p.add_argument("--account", default=None,
                    help="dev chains: the node's account (index or address) that deploys and holds the roles (default 0)")
     p.add_argument("--transmitter", default=None,

@@ -21,6 +21,15 @@ from greenbond.files import write_json_atomic
 from greenbond.config import REPO_ROOT
 
 DEPLOYMENTS_DIR = REPO_ROOT / "deployments"
+DEPLOYMENTS_ENV = "GREENBOND_DEPLOYMENTS"
+
+
+def default_deployments_dir() -> Path:
+    """Where every command and app looks for <chainId>.json unless told: GREENBOND_DEPLOYMENTS,
+    else the repository's deployments/."""
+    import os
+
+    return Path(os.environ.get(DEPLOYMENTS_ENV) or DEPLOYMENTS_DIR)
 SCHEMA_VERSION = 1
 
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from greenbond.chain import ChainError, connect, default_rpc_url
 from greenbond.cli import int_at_least
-from greenbond.deployments import DEPLOYMENTS_DIR, DeploymentError
+from greenbond.deployments import DeploymentError, default_deployments_dir
 from greenbond import offering as off
 
 USER_ERRORS = (off.OfferingError, ChainError, DeploymentError)
@@ -33,7 +33,8 @@ def common(p: argparse.ArgumentParser, account: bool = True) -> None:
     """The options every offering and DvP command takes, spelled as in every greenbond command."""
     p.add_argument("--rpc", default=default_rpc_url(),
                    help="the node's JSON-RPC URL (default GREENBOND_RPC_URL, else the demo chain %(default)s)")
-    p.add_argument("--deployments-dir", type=Path, default=DEPLOYMENTS_DIR, help="where deployments/<chainId>.json lives")
+    p.add_argument("--deployments-dir", type=Path, default=default_deployments_dir(),
+                   help="where <chainId>.json lives (default GREENBOND_DEPLOYMENTS, else %(default)s)")
     if account:
         p.add_argument("--account", default=None, help="dev chains: the node's account index or address that sends (default 0)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

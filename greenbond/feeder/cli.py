@@ -23,16 +23,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import signal
 import sys
 import threading
 
 from greenbond.chain import default_rpc_url
+from greenbond.deployments import default_deployments_dir
 from greenbond.cli import int_at_least
 from greenbond.meters.csv_source import encoding_name
 from greenbond.meters.model import JST, REASONS, from_unix, parse_instant
 
-DEFAULT_DB = ".demo/feeder.sqlite"
+DEFAULT_DB = os.environ.get("GREENBOND_FEEDER_DB") or ".demo/feeder.sqlite"   # --db
 
 
 def _instant(text: str) -> dt.datetime:
@@ -52,8 +54,8 @@ def _common(p: argparse.ArgumentParser, chain: bool = True) -> None:
     if chain:
         p.add_argument("--rpc", default=default_rpc_url(),
                        help="JSON-RPC URL of the node (default GREENBOND_RPC_URL, else the demo chain %(default)s)")
-        p.add_argument("--deployments-dir", "--deployments", dest="deployments", default=None,
-                       help="folder of deployments/<chainId>.json (default: the repo's)")
+        p.add_argument("--deployments-dir", "--deployments", dest="deployments", default=default_deployments_dir(),
+                       help="folder of <chainId>.json (default GREENBOND_DEPLOYMENTS, else %(default)s)")
         p.add_argument("--log-file", default=None, help="also append the JSON log lines to this file")
         p.add_argument("--connect-timeout", type=float, default=None,
                        help="give up if the node does not answer for this many seconds at start (default: keep trying)")

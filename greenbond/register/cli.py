@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from greenbond.config import DEFAULT_BOND_CONFIG, REPO_ROOT, BondTerms, ConfigError, load_terms
+from greenbond.deployments import default_deployments_dir
 from greenbond.files import write_text_atomic
 from greenbond.register.build import AtSpec, Progress, Register, _quiet, build_register, load_private_key, parse_at
 from greenbond.register.errors import RegisterError
@@ -146,7 +147,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="issuer private key file to open holders' details (default: $GREENBOND_ISSUER_KEY or .demo/keys/issuer.key if present)",
     )
     parser.add_argument("--no-details", action="store_true", help="leave personal details out even if a key is available")
-    parser.add_argument("--deployments", type=Path, default=None, help="directory of deployments/<chainId>.json (default deployments/)")
+    parser.add_argument("--deployments-dir", "--deployments", dest="deployments", type=Path, default=default_deployments_dir(),
+                        help="directory of <chainId>.json (default GREENBOND_DEPLOYMENTS, else %(default)s)")
     parser.add_argument(
         "--out", default=None,
         help="output directory, or file stem for <stem>.csv and <stem>.html (default reports/register/register-<label>)",

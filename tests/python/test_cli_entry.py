@@ -124,3 +124,29 @@ def test_our_warnings_are_one_line():
         warnings.formatwarning = saved
     assert ours == "warning: issuer private key /k has mode 0644; it should be 0600\n"
     assert "DeprecationWarning: someone else's" in theirs     # other libraries keep Python's format
+
+
+@pytest.mark.parametrize("args", [["deploy"], ["register"], ["offering", "status"], ["dvp", "list"],
+                                  ["feeder", "status"], ["feeder", "run"]])
+def test_every_command_reads_the_same_environment(monkeypatch, tmp_path, args):
+    """One spelling everywhere: --deployments-dir (default GREENBOND_DEPLOYMENTS), the node from
+    GREENBOND_RPC_URL, and the feeder's database from GREENBOND_FEEDER_DB."""
+    import importlib
+
+    import greenbond.feeder.cli
+    from greenbond import cli
+
+    monkeypatch.setenv("GREENBOND_DEPLOYMENTS", str(tmp_path / "dep"))
+    monkeypatch.setenv("GREENBOND_RPC_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("GREENBOND_FEEDER_DB", str(tmp_path / "f.sqlite"))
+    importlib.reload(greenbond.feeder.cli)            # its --db default is read at import
+    try:
+        ns = cli.build_parser().parse_args(args)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(greenbond.feeder.cli)
+    deployments = getattr(ns, "deployments_dir", None) or getattr(ns, "deployments", None)
+    assert str(deployments) == str(tmp_path / "dep")
+    assert ns.rpc == "http://127.0.0.1:9"
+    if args[0] == "feeder":
+        assert str(ns.db) == str(tmp_path / "f.sqlite")
