@@ -1,8 +1,12 @@
 """Work-arounds for Brownie 1.22 with Anvil, used by the benchmarks (which drive Brownie outside
 `brownie test`) and by the contract tests (tests/contracts/conftest.py). Each patch is small,
-says what it works around, and changes nothing when the problem does not occur."""
+says what it works around, and changes nothing when the problem does not occur; and Brownie
+handles on a suite deployed over web3 (`brownie_handles`), for the contract tests that drive it
+through Brownie."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 
 def tolerate_dropped_race() -> None:
@@ -33,3 +37,27 @@ def tolerate_dropped_race() -> None:
 
     await_confirmation._greenbond_patched = True
     _PrivateKeyAccount._await_confirmation = await_confirmation
+
+
+@dataclass
+class BrownieSuite:
+    """Brownie handles on a deployed suite, for the contract tests that drive it through Brownie."""
+
+    deployment: object
+    bond: object
+    registry: object
+    schedule: object
+    settlement: object
+    oracle: object
+
+
+def brownie_handles(suite, proj) -> BrownieSuite:
+    """Brownie contract handles on the addresses of `suite` (greenbond.chain.Suite, web3)."""
+    return BrownieSuite(
+        deployment=suite.deployment,
+        bond=proj.GreenBond.at(suite.bond.address),
+        registry=proj.HolderRegistry.at(suite.registry.address),
+        schedule=proj.CouponSchedule.at(suite.schedule.address),
+        settlement=proj.SettlementToken.at(suite.settlement.address),
+        oracle=proj.ImpactOracle.at(suite.oracle.address),
+    )

@@ -22,7 +22,7 @@ from brownie import accounts, chain, project, web3
 
 from greenbond.config import add_months, load_terms, regular_schedule
 from greenbond.chain.tx import Signer
-from greenbond.demo import brownie_handles
+from tests.helpers.brownie_compat import brownie_handles
 from greenbond.deploy import deploy_suite
 from greenbond.holders import (
     HolderDetails,

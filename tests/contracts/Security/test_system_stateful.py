@@ -59,7 +59,7 @@ from oracle_kit import Reverted, batch_read, tdiv  # noqa: E402
 from bench.schedule import bench_bond_toml  # noqa: E402
 from greenbond.config import load_terms  # noqa: E402
 from greenbond.chain.tx import Signer  # noqa: E402
-from greenbond.demo import brownie_handles  # noqa: E402
+from tests.helpers.brownie_compat import brownie_handles  # noqa: E402
 from greenbond.deploy import deploy_suite  # noqa: E402
 from greenbond.impact.methodology import fiscal_year  # noqa: E402
 from greenbond.offering import OfferingTerms, deploy_dvp, deploy_offering  # noqa: E402
