@@ -2,11 +2,13 @@
 
 `DemoLikeChain.build(tmp_dir)` starts Anvil on a free port with its clock at the day before the
 default bond's issue date, deploys the suite with `greenbond.deploy.deploy_suite` (web3, as
-`greenbond deploy` does), and then, with web3 and Anvil's
-unlocked accounts, does what `make demo` does: registers five investors (details sealed to a
-fresh issuer key), allots the issue on its issue date, trades before record dates, pays every
-coupon that fell due before the present (one investor off chain, one pushed, the others claim),
-and brings the clock to the present. `report_hours` simulates meter readings
+`greenbond deploy` does), and then tells the demo's own story (greenbond.demo_story, as
+`make demo` does, with Anvil's unlocked accounts): registers the five investors (details sealed
+to a fresh issuer key), issues the units on the issue date, trades before record dates, pays
+every coupon that fell due before the present (one investor off chain, one pushed, the others
+claim; investor 3 leaves its coupons after the first to claim) and brings the clock to the
+present. Unlike the demo, the units are minted directly (batchMint): no Offering and no DvP, a
+chain on which the pages say there is no on-chain offering. `report_hours` simulates meter readings
 (greenbond.meters.simulator), computes the hourly figures (greenbond.impact.hourly), signs them
 with the dev signer keys and submits them in batches; the figures, raw readings and signed
 reports also go to a feeder database (greenbond.feeder.store.FeederStore), are marked confirmed
@@ -35,18 +37,13 @@ from web3 import Web3
 from greenbond.config import DEFAULT_BOND_CONFIG, REPO_ROOT, load_terms
 from greenbond.chain.localnode import AnvilProcess, advance_to, free_port, is_serving, start_anvil
 
-HOUR = 3600
-DAY = 86_400
-JAPAN = 392
+from greenbond import demo_story as story
+from greenbond.demo_story import DAY, HOUR, JAPAN, OFFCHAIN_INVESTOR, PUSHED_INVESTOR  # noqa: F401
 
 # (account index, customer id, name, units): the demo's five investors (fictitious)
-INVESTORS = (
-    (1, "CUST-0001", "Sakura Life Insurance Co. (fictitious)", 4_000),
-    (2, "CUST-0002", "Midori Asset Management (fictitious)", 3_000),
-    (3, "CUST-0003", "Kobe Regional Bank (fictitious)", 2_000),
-    (4, "CUST-0004", "Hanako Yamada (fictitious)", 600),
-    (5, "CUST-0005", "Taro Suzuki (fictitious)", 400),
-)
+INVESTORS = tuple((i.account_index, i.identifier, i.name, i.units) for i in story.DEMO_INVESTORS)
+TRADES = story.DEMO_TRADES   # (coupon index, seller, buyer, units)
+CLAIMABLE_INVESTOR = 3       # claims its first coupon only: the later ones stay claimable on the pages
 
 
 def personal_details(account_index: int) -> tuple[str, str]:
@@ -55,10 +52,6 @@ def personal_details(account_index: int) -> tuple[str, str]:
     return (f"{account_index}-{account_index + 2}-{account_index + 7} Marunouchi, Chiyoda-ku, Tokyo 100-000{account_index}",
             f"ir-desk-{account_index}@investor{account_index}.example.jp")
 
-
-TRADES = ((0, 1, 4, 250), (2, 2, 5, 100), (3, 3, 1, 500))   # (coupon index, seller, buyer, units)
-OFFCHAIN_INVESTOR = 5
-PUSHED_INVESTOR = 4
 
 
 class FixtureError(RuntimeError):
@@ -109,8 +102,8 @@ class DemoLikeChain:
     @classmethod
     def build(cls, directory: Path, *, present: int | None = None, lifecycle: bool = True,
               chain_id: int = 31337, gas_limit: int = 30_000_000) -> "DemoLikeChain":
-        from greenbond.holders import (HolderDetails, generate_issuer_key, investor_id, load_investor_id_salt,
-                                       load_issuer_public_key, seal)
+        from greenbond.chain import open_suite
+        from greenbond.holders import HolderDetails, generate_issuer_key, load_investor_id_salt, load_issuer_public_key
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -129,15 +122,13 @@ class DemoLikeChain:
                        issuer_key=key_path, contracts=contracts, terms=terms, accounts=list(w3.eth.accounts),
                        present=present)
             public_key, salt = load_issuer_public_key(key_path), load_investor_id_salt(key_path)
-            reg, bond = self.contract("HolderRegistry"), self.contract("GreenBond")
-            expires = terms.timestamp(terms.maturity_date) + 365 * DAY
-            for idx, cust, name, _units in INVESTORS:
-                blob = seal(HolderDetails(name, *personal_details(idx), "corporation"), public_key)
-                self.send(reg.functions.registerHolder(self.accounts[idx], investor_id(cust, salt), JAPAN, expires, blob))
-            self.goto(terms.timestamp(terms.issue_date) + 10 * HOUR)
-            self.send(bond.functions.batchMint([self.accounts[i] for i, *_ in INVESTORS], [u for *_, u in INVESTORS]))
+            suite = open_suite(w3, deployments_dir)
+            story.register_investors(
+                w3, suite, terms, self.accounts, public_key, salt,
+                details=lambda inv: HolderDetails(inv.name, *personal_details(inv.account_index), "corporation"))
+            story.issue_by_mint(w3, suite, terms, self.accounts)
             if lifecycle:
-                self._lifecycle()
+                story.run_lifecycle(w3, suite, terms, self.accounts, present, leave_claimable=CLAIMABLE_INVESTOR)
             return self
         except BaseException:
             anvil.stop()
@@ -175,40 +166,6 @@ class DemoLikeChain:
 
     def stop(self) -> None:
         self.anvil.stop()
-
-    # -- the bond's life up to the present
-
-    def _lifecycle(self) -> None:
-        bond, schedule, settlement = self.contract("GreenBond"), self.contract("CouponSchedule"), self.contract("SettlementToken")
-        agent = self.accounts[0]
-        acct = self.accounts
-        for i in range(schedule.functions.couponCount().call()):
-            pay_date = schedule.functions.couponDate(i).call()
-            record = schedule.functions.recordDate(i).call()
-            if pay_date > self.present:
-                break
-            for coupon, seller, buyer, units in TRADES:
-                if coupon == i:
-                    self.goto(record - 10 * DAY)
-                    self.send(bond.functions.transfer(acct[buyer], units), sender=acct[seller])
-            self.goto(record + HOUR)
-            offchain = acct[OFFCHAIN_INVESTOR]
-            ref = Web3.keccak(text=f"BANK-TRANSFER/coupon-{i + 1}/CUST-000{OFFCHAIN_INVESTOR}")
-            self.send(schedule.functions.recordOffchainPayment(i, [offchain], ref))
-            owed = schedule.functions.couponTotal(i).call()
-            self.send(settlement.functions.mint(agent, owed))
-            self.send(settlement.functions.approve(schedule.address, owed))
-            self.send(schedule.functions.fundCoupon(i))
-            self.goto(pay_date + 10 * HOUR)
-            for idx, *_ in INVESTORS:
-                wallet = acct[idx]
-                if idx == OFFCHAIN_INVESTOR or schedule.functions.couponOf(wallet, i).call() == 0:
-                    continue
-                if idx == PUSHED_INVESTOR:
-                    self.send(schedule.functions.distributeCoupon(i, [wallet]))
-                elif idx != 3 or i == 0:      # investor 3 leaves its later coupons to claim: claimable
-                    self.send(schedule.functions.claimCoupon(i), sender=wallet)
-        self.goto(self.present)
 
     # -- impact reports
 
