@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Sequence
 from web3 import Web3
 from web3.logs import DISCARD  # receipts also hold the bond's own events
 
-from greenbond.chain import load_abi
+from greenbond.chain import iter_events, load_abi
 from greenbond.chain.keys import dev_account, signer_for
 from greenbond.chain.reverts import decode_revert as decode_error
 from greenbond.chain.tx import Signer, TransactionFailed, is_dev_chain
@@ -488,11 +488,12 @@ def summarize(web3: Web3, h: Handles, gas: dict | None = None) -> OfferingSummar
         rows[w] = {"investor": w, "requested": requested, "allotted": f.allottedOf(w).call(),
                    "settled": settled, "paid": 0, "refunded": 0, "escrow": escrow}
     start = h.deployment.contracts["Offering"].block if "Offering" in h.deployment.contracts else 0
-    for ev in o.events.SettledInvestor.get_logs(from_block=start):
+    latest = web3.eth.block_number
+    for ev in iter_events(o.events.SettledInvestor, start, latest):   # the one range reader
         r = rows.get(ev["args"]["investor"])
         if r is not None:
             r["paid"], r["refunded"] = ev["args"]["paid"], ev["args"]["refunded"]
-    for ev in o.events.RefundedIneligible.get_logs(from_block=start):
+    for ev in iter_events(o.events.RefundedIneligible, start, latest):
         r = rows.get(ev["args"]["investor"])
         if r is not None:
             r["refunded"] = ev["args"]["refund"]

@@ -102,8 +102,11 @@ class LogCache:
             # the read then shows as a changed hash at the next refresh (taken after, it would
             # vouch for logs of the old branch)
             block = call_many(self.w3, [rpc("eth_getBlockByNumber", hex(latest), False)])[0]
-            for logs in read_in_ranges(self._get_logs, self.tip + 1, latest, self.chunk):
-                self.items.extend(self.decode(l) for l in logs)
+            # kept only once the whole range is read: a read that fails half-way leaves the cache
+            # as it was (appending as we go would add those logs a second time at the next refresh)
+            new = [self.decode(l) for logs in read_in_ranges(self._get_logs, self.tip + 1, latest, self.chunk)
+                   for l in logs]
+            self.items.extend(new)
             if not block:   # `latest` is already gone (the chain got shorter): keep nothing, read again next time
                 items, self.items, self.tip, self.tip_hash = self.items, [], self.start - 1, None
                 return items
