@@ -193,6 +193,9 @@ def test_verify_real_then_tampered(site):
     page = open_page(site, "verify")
     page.get_by_text("Verified: every one of the 4 readings").wait_for()
     page.get_by_text("Signed by 2 members of signer set v1").wait_for()
+    # Streamlit draws the download button after the text above: wait for it, then count
+    page.get_by_role("button", name="Download this day file").wait_for()
+    wait_for_render(page, TIMEOUT_MS)
     body = page.inner_text("body")
     assert "Check failed" not in body and "Published file facility-" in body
     assert page.get_by_role("button", name="Download this day file").count() == 1
