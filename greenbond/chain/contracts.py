@@ -54,37 +54,35 @@ class Suite:
 
 
 def open_suite(w3: Web3, directory: Path = DEPLOYMENTS_DIR) -> Suite:
-    """The deployed suite on the connected chain, checked to hold code at its addresses."""
+    """The deployed suite on the connected chain, from the deployments file, checked (code at
+    every recorded address, the bond's settlement token) in one JSON-RPC batch."""
+    from greenbond.chain.batch import CallFailed, call, call_many, rpc
+
     chain_id = w3.eth.chain_id
     try:
         dep = load_deployment(chain_id, directory)
     except DeploymentError as exc:
         raise ChainError(str(exc)) from None
     if dep is None or "GreenBond" not in dep.contracts:
-        raise ChainError(f"no deployment on this chain (chain id {chain_id}): run `make demo` or scripts/deploy.py")
-    for name, rec in dep.contracts.items():
-        if not w3.eth.get_code(rec.address):
-            raise ChainError(
-                f"deployments/{chain_id}.json names {name} at {rec.address}, but the chain holds no code "
-                "there: the chain was reset; deploy again"
-            )
+        raise ChainError(f"no deployment on this chain (chain id {chain_id}): run `make demo` or `greenbond deploy`")
+    names = list(dep.contracts)
 
-    def handle(name: str, abi_name: str | None = None):
+    def handle(name: str, address: str | None = None):
         rec = dep.contracts.get(name)
-        if rec is None:
+        if address is None and rec is None:
             return None
-        return w3.eth.contract(address=Web3.to_checksum_address(rec.address), abi=load_abi(abi_name or name))
+        return w3.eth.contract(address=Web3.to_checksum_address(address or rec.address), abi=load_abi(name))
 
     bond = handle("GreenBond")
-    settlement = w3.eth.contract(address=bond.functions.currency().call(), abi=load_abi("SettlementToken"))
-    return Suite(
-        w3=w3,
-        deployment=dep,
-        bond=bond,
-        registry=handle("HolderRegistry"),
-        schedule=handle("CouponSchedule"),
-        settlement=settlement,
-        oracle=handle("ImpactOracle"),
-    )
-
-
+    res = call_many(w3, [rpc("eth_getCode", dep.contracts[n].address, "latest") for n in names] + [call(bond, "currency")])
+    for name, code in zip(names, res):
+        if isinstance(code, CallFailed) or code in (None, "0x", "0x0", ""):
+            raise ChainError(
+                f"deployments/{chain_id}.json names {name} at {dep.contracts[name].address}, but the chain holds no code "
+                "there: the chain was reset; deploy again"
+            )
+    if isinstance(res[-1], CallFailed):
+        raise ChainError(f"the bond at {bond.address} does not answer currency(): {res[-1].message}")
+    return Suite(w3=w3, deployment=dep, bond=bond, registry=handle("HolderRegistry"),
+                 schedule=handle("CouponSchedule"), settlement=handle("SettlementToken", res[-1]),
+                 oracle=handle("ImpactOracle"))

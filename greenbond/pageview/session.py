@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo
 
 from web3 import Web3
 
-from greenbond.chain import (DEFAULT_RPC_URL, CallFailed, ChainError, LogCache, NodeUnreachable, Suite, call,
-                             call_many, rpc)
+from greenbond.chain import DEFAULT_RPC_URL, ChainError, LogCache, NodeUnreachable, Suite
 from greenbond.chain import connect as chain_connect
 from greenbond.config import DEFAULT_BOND_CONFIG, REPO_ROOT, BondTerms, ConfigError, load_terms
 from greenbond.deployments import DEPLOYMENTS_DIR
@@ -148,39 +147,10 @@ def session(rpc_url: str, deployments_dir: str | Path | None = None) -> Session:
 
 
 def _open_suite(w3: Web3, directory: Path) -> Suite:
-    """greenbond.chain.open_suite with its checks (the chain id, code at every address, the
-    bond's settlement token) in one JSON-RPC batch instead of one request each."""
-    from greenbond.chain import load_abi
-    from greenbond.deployments import DeploymentError, load_deployment
+    """The suite the page reads (greenbond.chain.open_suite: its checks in one JSON-RPC batch)."""
+    from greenbond.chain import open_suite
 
-    chain_id = w3.eth.chain_id
-    try:
-        dep = load_deployment(chain_id, directory)
-    except DeploymentError as exc:
-        raise ChainError(str(exc)) from None
-    if dep is None or "GreenBond" not in dep.contracts:
-        raise ChainError(f"no deployment on this chain (chain id {chain_id}): run `make demo` or scripts/deploy.py")
-    names = list(dep.contracts)
-
-    def handle(name: str, address: str | None = None):
-        rec = dep.contracts.get(name)
-        if address is None and rec is None:
-            return None
-        return w3.eth.contract(address=Web3.to_checksum_address(address or rec.address), abi=load_abi(name))
-
-    bond = handle("GreenBond")
-    res = call_many(w3, [rpc("eth_getCode", dep.contracts[n].address, "latest") for n in names] + [call(bond, "currency")])
-    for name, code in zip(names, res):
-        if isinstance(code, CallFailed) or code in (None, "0x", "0x0", ""):
-            raise ChainError(
-                f"deployments/{chain_id}.json names {name} at {dep.contracts[name].address}, but the chain holds no code "
-                "there: the chain was reset; deploy again"
-            )
-    if isinstance(res[-1], CallFailed):
-        raise ChainError(f"the bond at {bond.address} does not answer currency(): {res[-1].message}")
-    return Suite(w3=w3, deployment=dep, bond=bond, registry=handle("HolderRegistry"),
-                 schedule=handle("CouponSchedule"), settlement=handle("SettlementToken", res[-1]),
-                 oracle=handle("ImpactOracle"))
+    return open_suite(w3, directory)
 
 
 def forget_sessions() -> None:
