@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from eth_utils import is_checksum_address, keccak, to_checksum_address
 
-from greenbond.chain import CallFailed, call, call_many, rpc
+from greenbond.chain import CallFailed, ChainError, call, call_many, rpc
+from greenbond.chain.logs import read_in_ranges
 from greenbond.pageview.impact import ImpactView
 from greenbond.pageview.overview import COUPON_STATES, BondOverview
 from greenbond.pageview.reports import _word_int
@@ -86,14 +87,24 @@ def holding(settings: PageSettings, address_text: str, now: int | None = None) -
         items += [call(sched, "couponDate", i), call(sched, "couponOf", address, i), call(sched, "couponPerUnit", i),
                   call(sched, "paymentOf", address, i), call(sched, "couponStatus", i)]
     res = call_many(s.w3, items, block=latest)
-    paid_logs = s.w3.provider.make_request("eth_getLogs", [{
-        "address": sched.address, "fromBlock": hex(s.suite.start_block()), "toBlock": hex(latest),
-        "topics": [COUPON_PAID_TOPIC, None, "0x" + "00" * 12 + address[2:].lower()],
-    }])
-    if paid_logs.get("error"):
-        raise PageError(f"The node refused the coupon payment logs: {paid_logs['error']}.")
+    topics = [COUPON_PAID_TOPIC, None, "0x" + "00" * 12 + address[2:].lower()]
+
+    def fetch(start: int, end: int) -> list:
+        resp = s.w3.provider.make_request("eth_getLogs", [{
+            "address": sched.address, "fromBlock": hex(start), "toBlock": hex(end), "topics": topics}])
+        if resp.get("error"):
+            raise ValueError(resp["error"])
+        return resp["result"]
+
+    # one request when the node takes the whole span; halved ranges when it limits them
+    first = s.suite.start_block()
+    try:
+        paid_logs = [l for part in read_in_ranges(fetch, first, latest, chunk=max(1, latest - first + 1))
+                     for l in part]
+    except ChainError as exc:
+        raise PageError(f"The node refused the coupon payment logs: {exc}.") from None
     received: dict[int, int] = {}
-    for l in paid_logs["result"]:
+    for l in paid_logs:
         received[int(l["topics"][1], 16)] = received.get(int(l["topics"][1], 16), 0) + _word_int(l["data"], 1)
     now = int(time.time()) if now is None else now
     coupons, claimable, offchain = [], 0, 0

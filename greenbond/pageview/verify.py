@@ -279,7 +279,7 @@ def _verify_readings(s: Session, facility_id: int, index: int, stored, fac, read
     """The checks of verify_report on given readings: verifyReading of each (or `only`) with a
     proof from their tree, the root of the readings, and the signers of the report."""
     from greenbond.merkle import MerkleTree
-    from greenbond.oracle.signing import HourlyReport, report_digest
+    from greenbond.oracle.signing import REPORT_FIELDS, HourlyReport, report_digest
 
     oracle = s.suite.oracle
     (period_start, actual, benchmark, count, qflags, energy_j, co2_mg, mversion, fyear, sversion,
@@ -323,14 +323,14 @@ def _verify_readings(s: Session, facility_id: int, index: int, stored, fac, read
         fn, args = oracle.decode_function_input(tx["input"])
         found = None
         for rep, sigs in zip(args["reports"], args["signatures"]):
-            rep = dict(rep) if isinstance(rep, dict) else dict(zip([n for n, _ in _REPORT_FIELDS], rep))
+            rep = dict(rep) if isinstance(rep, dict) else dict(zip([n for n, _ in REPORT_FIELDS], rep))
             if rep["facilityId"] == facility_id and rep["periodStart"] == period_start and rep["supersedes"] == supersedes:
                 found = (rep, sigs)
         if found is None:
             problems.append(f"transaction {tx_hash} does not carry this report")
         else:
             rep, sigs = found
-            hr = HourlyReport(**{n: (bytes(rep[n]) if n == "readingsRoot" else int(rep[n])) for n, _ in _REPORT_FIELDS})
+            hr = HourlyReport.from_abi(rep)
             digest = report_digest(hr, s.w3.eth.chain_id, oracle.address)
             digest_hex = "0x" + digest.hex()
             onchain_digest = call_many(s.w3, [call(oracle, "reportDigest", hr.as_tuple())])[0]
@@ -349,13 +349,6 @@ def _verify_readings(s: Session, facility_id: int, index: int, stored, fac, read
         signers=signers, threshold=threshold, digest=digest_hex, digest_matches_chain=digest_ok,
         tx_hash=tx_hash, block=block, problems=problems, quality_flags=qflags, **provenance,
     )
-
-
-_REPORT_FIELDS = (
-    ("facilityId", 0), ("periodStart", 0), ("actualWh", 0), ("benchmarkWh", 0), ("readingCount", 0),
-    ("qualityFlags", 0), ("readingsRoot", 0), ("methodologyVersion", 0), ("factorYear", 0),
-    ("signerSetVersion", 0), ("supersedes", 0),
-)
 
 
 def recover_compact(digest: bytes, r: bytes, vs: bytes) -> str:
