@@ -120,6 +120,13 @@ def stop_process_group(process: subprocess.Popen, sig: int = signal.SIGINT, time
     process.wait()
 
 
+def _executable(name: str, npm_package: str) -> str:
+    exe = shutil.which(name)
+    if exe is None:
+        raise LocalChainError(f"{name} is not on PATH: run `make setup` (it comes from npm {npm_package})")
+    return exe
+
+
 def start_anvil(
     state_file: Path | None = None,
     *,
@@ -138,9 +145,7 @@ def start_anvil(
     url = f"http://127.0.0.1:{port}"
     if is_serving(url):
         return AnvilProcess(url=url, process=None)
-    exe = shutil.which("anvil")
-    if exe is None:
-        raise LocalChainError("anvil is not on PATH: run `make setup` (it comes from npm @foundry-rs/anvil)")
+    exe = _executable("anvil", "@foundry-rs/anvil")
     cmd = [
         exe,
         "--port", str(port),
@@ -206,9 +211,7 @@ def start_ganache(
     url = f"http://127.0.0.1:{port}"
     if is_serving(url):
         return AnvilProcess(url=url, process=None)
-    exe = shutil.which("ganache")
-    if exe is None:
-        raise LocalChainError("ganache is not on PATH: run `make setup` (it comes from npm ganache)")
+    exe = _executable("ganache", "ganache")
     fresh = not db_dir.exists()
     db_dir.mkdir(parents=True, exist_ok=True)
     cmd = [

@@ -54,8 +54,8 @@ def personal_details(account_index: int) -> tuple[str, str]:
 
 
 
-class FixtureError(RuntimeError):
-    pass
+class FixtureError(AssertionError):
+    """The fixture could not build what a test needs (a test failure, not an error in the product)."""
 
 
 def wait_for(condition, timeout: float, what: str, poll: float = 0.05):

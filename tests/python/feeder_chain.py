@@ -24,21 +24,10 @@ from pathlib import Path
 
 from greenbond.config import REPO_ROOT
 from tests.helpers.devchain import DevChain, child_env, free_port
+from tests.helpers.pageview_fixture import wait_for  # noqa: F401 (re-exported to the feeder tests)
 
 HOUR = 3600
 DAY = 86_400
-
-
-def wait_for(condition, timeout: float, what: str, interval: float = 0.1):
-    """Polls `condition()` until it returns a truthy value; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)  # polling a condition, not synchronising on time
 
 
 env = child_env
