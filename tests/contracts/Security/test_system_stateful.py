@@ -93,7 +93,9 @@ def system(accounts, tmp_path_factory):
     """The suite deployed by deploy_suite, the offering and DvP by greenbond.offering, into a
     deployments folder of their own; the offering subscribed and allotted before the issue date."""
     chain.mine()
-    issue = (dt.datetime.fromtimestamp(chain.time() + DAY, JST)).date()
+    # the issue date is a JST midnight one to two days ahead: the offering's window (2 hours from
+    # now) always closes before it, whatever time of day the clock earlier tests left says
+    issue = (dt.datetime.fromtimestamp(chain.time() + 2 * DAY, JST)).date()
     config = tmp_path_factory.mktemp("system") / "bond.toml"
     config.write_text(bench_bond_toml(issue, months=MONTHS, units=UNITS), encoding="utf-8")
     terms = load_terms(config)
