@@ -25,9 +25,7 @@ from greenbond.holders import ISSUER_KEY_ENV, generate_issuer_key, load_investor
 from greenbond.feeder.service import FeederError
 from greenbond.feeder.store import StoreError
 from greenbond.chain.localnode import LocalChainError, rpc, start_anvil, start_ganache
-from greenbond.demo_story import (  # noqa: F401 -- the story's names, as the demo has always offered them
-    DAY, DEMO_INVESTORS, DEMO_TRADES, HOUR, JAPAN, OFFCHAIN_INVESTOR, PUSHED_INVESTOR, STATUS, DemoInvestor,
-)
+from greenbond.demo_story import DEMO_INVESTORS
 
 DEMO_DIR_ENV = "GREENBOND_DEMO_DIR"
 DEMO_DIR = Path(os.environ.get(DEMO_DIR_ENV) or REPO_ROOT / ".demo")   # --state-dir

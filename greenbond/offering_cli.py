@@ -103,11 +103,6 @@ def _json(result) -> int:
     return 0
 
 
-def _h(args):
-    w3 = connect(args.rpc)
-    return w3, off.handles(w3, directory=args.deployments_dir)
-
-
 def command(args) -> int:
     w3 = connect(args.rpc)
     if args.command == "open":

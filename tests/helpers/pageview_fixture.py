@@ -22,7 +22,6 @@ Nothing here is used by the page itself; it exists so the page can be tested on 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
@@ -35,10 +34,10 @@ from typing import Iterable
 from web3 import Web3
 
 from greenbond.config import DEFAULT_BOND_CONFIG, REPO_ROOT, load_terms
-from greenbond.chain.localnode import AnvilProcess, advance_to, free_port, is_serving, start_anvil
+from greenbond.chain.localnode import AnvilProcess, advance_to, free_port, start_anvil
 
 from greenbond import demo_story as story
-from greenbond.demo_story import DAY, HOUR, JAPAN, OFFCHAIN_INVESTOR, PUSHED_INVESTOR  # noqa: F401
+from greenbond.demo_story import DAY, HOUR
 
 # (account index, customer id, name, units): the demo's five investors (fictitious)
 INVESTORS = tuple((i.account_index, i.identifier, i.name, i.units) for i in story.DEMO_INVESTORS)
