@@ -61,3 +61,67 @@ def brownie_handles(suite, proj) -> BrownieSuite:
         settlement=proj.SettlementToken.at(suite.settlement.address),
         oracle=proj.ImpactOracle.at(suite.oracle.address),
     )
+
+
+class _CallerFrames:
+    """What `brownie.network.rpc.internal` reads from `inspect.stack()`: the frames only.
+    `inspect.stack()` also reads every frame's source file from disk (about 55 ms per call in a
+    deep pytest stack); Brownie calls it on every snapshot, revert, sleep and mine, to warn when
+    the Rpc object is used directly. Profiled over tests/contracts/GreenBond: 60 of 286 seconds."""
+
+    class _Frame:
+        __slots__ = ("frame",)
+
+        def __init__(self, frame):
+            self.frame = frame
+
+    @classmethod
+    def stack(cls):
+        import sys
+
+        caller = sys._getframe(1)  # Brownie's `wrapped`; [1] is whoever called it
+        return [cls._Frame(caller), cls._Frame(caller.f_back)]
+
+
+def skip_source_reads() -> None:
+    """Brownie's check that `chain`, not `rpc`, calls snapshot/revert/sleep/mine, without reading
+    source files: the same frames, the same warning, none of the disk reads (see _CallerFrames)."""
+    import sys
+
+    import brownie.network.rpc  # noqa: F401 - loaded, then patched in sys.modules
+
+    # `brownie.network.rpc` as an attribute is the Rpc object, not the module.
+    sys.modules["brownie.network.rpc"].inspect = _CallerFrames
+
+
+def ignore_proxy_environment() -> None:
+    """The HTTP sessions to the local test node read the proxy variables of the environment on
+    every request (`requests` merges them per call when `trust_env`: 15 of 286 seconds in the same
+    profile). The test nodes listen on 127.0.0.1, which no proxy serves."""
+    from web3._utils.http_session_manager import HTTPSessionManager
+
+    original = HTTPSessionManager.cache_and_return_session
+    if getattr(original, "_greenbond_patched", False):
+        return
+
+    def cache_and_return_session(self, *args, **kwargs):
+        session = original(self, *args, **kwargs)
+        session.trust_env = False
+        return session
+
+    cache_and_return_session._greenbond_patched = True
+    HTTPSessionManager.cache_and_return_session = cache_and_return_session
+
+
+def cache_chain_id() -> None:
+    """web3 7 asks the node for its chain id before every eth_call and transaction (its validation
+    middleware): in the bond's stateful test, 3.3 HTTP requests per view call. The chain id of the
+    test node never changes, so Brownie's provider remembers it, as greenbond.chain.connect does."""
+    from brownie import web3
+
+    provider = web3.provider
+    if provider is None:
+        return
+    # only the chain id: blocks and state must be read fresh (the tests revert the chain)
+    provider.cacheable_requests = {"eth_chainId"}
+    provider.cache_allowed_requests = True

@@ -366,6 +366,7 @@ class StateMachine:
         assert self.token.balanceOf(self.s) == sum(self.held) + self.principal_held
 
 
+@pytest.mark.long
 def test_stateful(machine_setup, state_machine, payer, alice, bob, carol, dave, per_unit_model, revert_with):
     token, bond, s = machine_setup
     previous = bond.issueDate()

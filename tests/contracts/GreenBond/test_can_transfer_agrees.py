@@ -2,9 +2,11 @@
 
 import itertools
 
+import pytest
 from brownie.exceptions import VirtualMachineError
 
 
+@pytest.mark.long
 def test_can_transfer_agrees_with_transfer(bond, holders, registry, registrar, agent, admin, alice, bob, carol,
                                           dave, outsider, reason, error_msg):
     bond.freezePartialTokens(bob, 20, {"from": agent})

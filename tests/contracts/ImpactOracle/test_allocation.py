@@ -107,6 +107,7 @@ def correct_some(kit, oracle, rng, reported, n):
         kit.submit(*corrections)
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_attributed_totals_match_an_independent_recomputation(kit, oracle, admin, start, seed):
     rng = random.Random(seed)

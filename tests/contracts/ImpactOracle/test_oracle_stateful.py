@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 
 import brownie.test
+import pytest
 from brownie import chain, network
 from hypothesis import strategies as st
 
@@ -450,6 +451,7 @@ class OracleMachine:
             assert got == (age, age > HEARTBEAT), f
 
 
+@pytest.mark.long
 def test_stateful(kit, oracle, admin, revert_with, error_msg):
     oracle.addMethodology(MODEL_ID, 2, 8640, "v2", b"\0" * 32,
                           [(2024, 450, True, "final FY2024"), (2025, 431, False, "provisional FY2025")], {"from": admin})

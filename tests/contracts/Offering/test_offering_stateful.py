@@ -252,6 +252,7 @@ class StateMachine:
             assert self.bond.escrowedOf(w) == locked[w]
 
 
+@pytest.mark.long
 def test_stateful(machine_setup, state_machine, bond, settlement, admin, agent, holders, dave, erin, issuer_wallet, outsider):
     o, d = machine_setup
     investors = list(holders) + [dave]

@@ -405,6 +405,7 @@ class StateMachine:
             assert self.bond.totalSupplyAt(date) == sum(at.values())
 
 
+@pytest.mark.long
 def test_bond_stateful(GreenBond, terms, registry, registrar, register, admin, agent, accounts, state_machine,
                        error_msg, reason):
     start = chain.time()
