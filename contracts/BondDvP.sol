@@ -6,6 +6,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IBondDvP} from "../interfaces/IBondDvP.sol";
+import {ExactTransfer} from "./utils/ExactTransfer.sol";
 import {IGreenBond} from "../interfaces/IGreenBond.sol";
 
 /// @title BondDvP
@@ -161,17 +162,13 @@ contract BondDvP is IBondDvP, ReentrancyGuard {
     /// @dev Moves cash from `from` to `to` directly, checking the receiver got all of it.
     function _move(address from, address to, uint256 amount) private {
         if (amount == 0) return;
-        uint256 before = cash.balanceOf(to);
-        cash.safeTransferFrom(from, to, amount);
-        uint256 received = cash.balanceOf(to) - before;
+        uint256 received = ExactTransfer.transferFromMeasured(cash, from, to, amount);
         if (received != amount) revert DvPTransferShortfall(amount, received);
     }
 
     function _pull(address from, uint256 amount) private {
         if (amount == 0) return;
-        uint256 before = cash.balanceOf(address(this));
-        cash.safeTransferFrom(from, address(this), amount);
-        uint256 received = cash.balanceOf(address(this)) - before;
+        uint256 received = ExactTransfer.transferFromMeasured(cash, from, address(this), amount);
         if (received != amount) revert DvPTransferShortfall(amount, received);
     }
 }

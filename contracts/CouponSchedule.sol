@@ -6,6 +6,8 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ICouponSchedule} from "../interfaces/ICouponSchedule.sol";
+import {Calendar} from "./utils/Calendar.sol";
+import {ExactTransfer} from "./utils/ExactTransfer.sol";
 import {IGreenBond} from "../interfaces/IGreenBond.sol";
 
 /// @title CouponSchedule
@@ -32,7 +34,6 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     ///         prescription of coupon claims under Japan's Companies Act (art. 701(2)).
     uint256 public constant COUPON_CLAIM_PERIOD = 1_826 days;
 
-    uint256 private constant DAY = 86_400;
     uint256 private constant PPM = 1_000_000;
 
     struct Coupon {
@@ -96,12 +97,15 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
             // Regular when the two dates lie on one schedule of `step`-month periods: checked both
             // ways, since a date that happens to fall on a month end (30 Jun of 30 Jun / 30 Dec,
             // 28 Feb of 28 Aug / 28 Feb) rolls back to a month end but forward to the same day.
-            if (_addMonths(dates[i], -step) == previous || _addMonths(previous, step) == dates[i]) {
+            if (
+                Calendar.addMonths(dates[i], -step, utcOffset) == previous
+                    || Calendar.addMonths(previous, step, utcOffset) == dates[i]
+            ) {
                 perUnit = (_denomination * _rate) / (PPM * _frequency);
             } else {
                 // only the first and last periods may be irregular (the deploy validates this)
                 if (dayCount != 0) revert ScheduleUnsupportedDayCount(dayCount);
-                perUnit = _accrued(previous, dates[i]);
+                perUnit = Calendar.accruedActual365(_denomination, _rate, previous, dates[i]);
             }
             _coupons.push(
                 Coupon(uint64(dates[i]), uint64(records[i]), uint128(perUnit), false, false, false, 0, 0, 0)
@@ -478,66 +482,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
 
     /// @dev Pulls `amount` from the caller and checks it all arrived (no fee-on-transfer tokens).
     function _pull(uint256 amount) private {
-        uint256 before = settlementToken.balanceOf(address(this));
-        settlementToken.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = settlementToken.balanceOf(address(this)) - before;
+        uint256 received = ExactTransfer.transferFromMeasured(settlementToken, msg.sender, address(this), amount);
         if (received != amount) revert ScheduleTransferShortfall(amount, received);
-    }
-
-    /// @dev Actual/365 Fixed accrual of one unit from `start` to `end`, truncated.
-    function _accrued(uint256 start, uint256 end) private view returns (uint256) {
-        // slither-disable-next-line divide-before-multiply
-        uint256 days_ = (end - start) / DAY;
-        return (_denomination * _rate * days_) / (PPM * 365);
-    }
-
-    /// @dev `ts` moved by `months` calendar months (negative: back) in the bond's calendar (end
-    ///      of month stays end of month; other days clamp to the month's length).
-    function _addMonths(uint256 ts, int256 months) private view returns (uint256) {
-        int256 local = int256(ts) + utcOffset;
-        int256 dayNumber = local / int256(DAY);
-        int256 secondsOfDay = local % int256(DAY);
-        // slither-disable-next-line write-after-write
-        (int256 y, int256 m, int256 d) = _civilFromDays(dayNumber);
-        bool endOfMonth = d == _daysInMonth(y, m);
-        int256 index = y * 12 + (m - 1) + months;
-        y = index / 12;
-        m = (index % 12) + 1;
-        int256 dim = _daysInMonth(y, m);
-        if (endOfMonth || d > dim) d = dim;
-        return uint256(_daysFromCivil(y, m, d) * int256(DAY) + secondsOfDay - utcOffset);
-    }
-
-    function _daysInMonth(int256 y, int256 m) private pure returns (int256) {
-        if (m == 2) return (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? int256(29) : int256(28);
-        if (m == 4 || m == 6 || m == 9 || m == 11) return 30;
-        return 31;
-    }
-
-    /// @dev Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    function _daysFromCivil(int256 y, int256 m, int256 d) private pure returns (int256) {
-        y -= m <= 2 ? int256(1) : int256(0);
-        // slither-disable-next-line divide-before-multiply
-        int256 era = (y >= 0 ? y : y - 399) / 400;
-        int256 yoe = y - era * 400;
-        int256 doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-        int256 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-    }
-
-    function _civilFromDays(int256 z) private pure returns (int256 y, int256 m, int256 d) {
-        z += 719468;
-        // slither-disable-next-line divide-before-multiply
-        int256 era = (z >= 0 ? z : z - 146096) / 146097;
-        int256 doe = z - era * 146097;
-        // slither-disable-next-line divide-before-multiply
-        int256 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        y = yoe + era * 400;
-        int256 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        // slither-disable-next-line divide-before-multiply
-        int256 mp = (5 * doy + 2) / 153;
-        d = doy - (153 * mp + 2) / 5 + 1;
-        m = mp < 10 ? mp + 3 : mp - 9;
-        if (m <= 2) y += 1;
     }
 }

@@ -6,6 +6,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IOffering} from "../interfaces/IOffering.sol";
+import {ExactTransfer} from "./utils/ExactTransfer.sol";
 import {IGreenBond} from "../interfaces/IGreenBond.sol";
 
 /// @title Offering
@@ -264,9 +265,7 @@ contract Offering is IOffering, AccessControl, ReentrancyGuard {
 
     /// @dev Pulls `amount` from `from` and checks it all arrived (no fee-on-transfer tokens).
     function _pull(address from, uint256 amount) private {
-        uint256 before = cash.balanceOf(address(this));
-        cash.safeTransferFrom(from, address(this), amount);
-        uint256 received = cash.balanceOf(address(this)) - before;
+        uint256 received = ExactTransfer.transferFromMeasured(cash, from, address(this), amount);
         if (received != amount) revert OfferingTransferShortfall(amount, received);
     }
 }
