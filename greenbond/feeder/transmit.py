@@ -66,6 +66,8 @@ from web3.exceptions import (
 )
 from web3.logs import DISCARD
 
+from greenbond.chain.connection import ChainError
+from greenbond.chain.logs import iter_events
 from greenbond.chain.reverts import decode_revert, error_selectors
 from greenbond.feeder.corrections import announce
 from greenbond.feeder.signer import ReportSigner
@@ -217,9 +219,11 @@ class Transmitter:
             return {}
         event = self.oracle.events.ReportAccepted
         try:
-            logs = rpc_guard(event.get_logs, from_block=self.from_block, to_block="latest",
-                             argument_filters={"facilityId": fid, "periodStart": list(starts)})
-        except (Web3RPCError, ValueError):
+            latest = rpc_guard(lambda: self.w3.eth.block_number)
+            # the one log reader: block ranges, halved when the node limits them
+            logs = rpc_guard(lambda: list(iter_events(
+                event, self.from_block, latest, argument_filters={"facilityId": fid, "periodStart": list(starts)})))
+        except (Web3RPCError, ValueError, ChainError):
             return {}
         return {int(lg["args"]["periodStart"]): (int(lg["blockNumber"]), int(lg["args"]["index"]))
                 for lg in logs if int(lg["args"]["supersedes"]) == 0}
