@@ -50,8 +50,9 @@ compile: setup
 
 test: compile slither test-python test-contracts test-ganache
 
-# Slither needs its own venv (its pins differ from Brownie's). tools/slither_compile.py runs
-# `brownie compile --all` and keeps the interface ASTs Brownie drops, which Slither needs.
+# Slither needs its own venv (its pins differ from Brownie's). tools/slither_compile.py checks
+# Brownie's build against one solc run (recompiling everything only when an incremental build
+# mixed runs) and keeps the interface ASTs Brownie drops, which Slither needs.
 # Accepted findings are suppressed in the contracts and explained in docs/slither-triage.md.
 SLITHER_VENV := .venv-slither
 

@@ -5,9 +5,12 @@ them through the imports) but keeps no artifact for them. Slither, reading Brown
 (`--compile-force-framework brownie --ignore-compile`), then stops at the first
 `import "../interfaces/IGreenBond.sol"` with "interfaces/IGreenBond.sol does not exist".
 
-This runs `brownie compile --all`, then repeats the same solc run through Brownie's own
-compiler API (same sources, settings and remappings), checks that it reproduced the artifacts
-Brownie wrote (identical ASTs, so node ids agree) and writes the interfaces' artifacts to
+This runs `brownie compile` (nothing to do after `make compile`), then repeats the same solc run
+through Brownie's own compiler API (same sources, settings and remappings) and checks that it
+reproduced the artifacts Brownie wrote (identical ASTs, so node ids agree). When they differ (an
+incremental build compiled only some files, so node ids moved), it runs `brownie compile --all`
+and checks again: on a fresh clone that full second compile (about 45 s) is skipped. Then it
+writes the interfaces' artifacts to
 build/contracts/interface-asts/. Slither's Brownie reader takes every JSON under
 build/contracts/ recursively; Brownie reads only build/contracts/*.json and
 build/contracts/dependencies/, so nothing changes for Brownie. Run it with the project's venv.
@@ -23,12 +26,32 @@ OUT = Path("build/contracts/interface-asts")
 
 
 def main() -> int:
-    subprocess.run(["brownie", "compile", "--all"], check=True)
+    subprocess.run(["brownie", "compile"], check=True)
+    result = _write_interface_asts(quiet=True)
+    if result is None:  # Brownie's artifacts come from more than one solc run: one run of all
+        print("slither_compile: the build mixes solc runs; recompiling everything once", file=sys.stderr)
+        subprocess.run(["brownie", "compile", "--all"], check=True)
+        result = _write_interface_asts()
+    if result is None:
+        print("slither_compile: Brownie's ASTs differ from a solc run of the same sources", file=sys.stderr)
+        return 1
+    return result
 
+
+def _write_interface_asts(quiet: bool = False) -> int | None:
+    """The interfaces' artifacts, from a solc run checked against Brownie's build; None when a
+    contract's AST in build/contracts differs from that run's."""
     import brownie.project as project
     from brownie.project import compiler
 
     p = project.load(".", name="SlitherCompile")
+    try:
+        return _from_project(p, compiler, quiet)
+    finally:
+        p.close(raises=False)
+
+
+def _from_project(p, compiler, quiet: bool) -> int | None:
     cfg = p._compiler_config
     solc = cfg["solc"]
     sources = {path: p._sources.get(name) for name in p._sources.get_contract_list()
@@ -55,8 +78,9 @@ def main() -> int:
             kept[art["ast"]["absolutePath"]] = art
     for unit, out in output_json["sources"].items():
         if unit in kept and kept[unit]["ast"] != json.loads(json.dumps(out["ast"])):
-            print(f"slither_compile: AST of {unit} differs from Brownie's build", file=sys.stderr)
-            return 1
+            if not quiet:
+                print(f"slither_compile: AST of {unit} differs from Brownie's build", file=sys.stderr)
+            return None
 
     # every source unit Brownie kept no artifact for: interfaces/, and OpenZeppelin files that
     # only re-export (interfaces/IERC20.sol) and so hold no contract of their own
