@@ -32,6 +32,7 @@ from greenbond.chain import default_rpc_url
 from greenbond.deployments import default_deployments_dir
 from greenbond.cli import int_at_least
 from greenbond.meters.csv_source import encoding_name
+from greenbond.feeder.transmit import DEFAULT_BATCH_SIZE
 from greenbond.meters.model import JST, REASONS, from_unix, parse_instant
 
 DEFAULT_DB = os.environ.get("GREENBOND_FEEDER_DB") or ".demo/feeder.sqlite"   # --db
@@ -83,7 +84,9 @@ def _pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
     p.add_argument("--facilities", default=None, help="facility file (default config/facilities/default.toml)")
     p.add_argument("--methodology", default=None, help="methodology file (default config/methodology/v1.toml)")
-    p.add_argument("--batch-size", type=_positive_int, default=24, help="at most this many hourly reports per transaction (default 24)")
+    p.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE,
+                   help=f"at most this many hourly reports per transaction (default {DEFAULT_BATCH_SIZE}; fewer when the"
+                        " block gas limit or the 128 KB transaction size asks)")
     p.add_argument("--gas-price", type=_non_negative_int, default=0, help="legacy gas price in wei (default 0: consortium/dev chains)")
     p.add_argument("--max-gas", type=_positive_int, default=None, help="gas bound per transaction (default 90%% of the block gas limit)")
     p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:PORT")

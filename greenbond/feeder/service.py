@@ -54,7 +54,7 @@ from greenbond.feeder.store import (
     report_from_json,
     signatures_from_json,
 )
-from greenbond.feeder.transmit import RpcUnavailable, Transmitter, TransmitError, rpc_guard
+from greenbond.feeder.transmit import DEFAULT_BATCH_SIZE, RpcUnavailable, Transmitter, TransmitError, rpc_guard
 from greenbond.impact.facilities import DEFAULT_FACILITIES, FacilitySpec, all_meter_specs, load_facilities
 from greenbond.impact.hourly import HourlyAggregator, HourlyFigure, hour_of, hourly_report, is_estimate
 from greenbond.impact.methodology import DEFAULT_METHODOLOGY, Methodology, load_methodology
@@ -378,7 +378,7 @@ class Feeder:
     def __init__(self, rpc_url: str = DEFAULT_RPC_URL, db_path: str | Path = DEFAULT_DB, *, source: str = "simulator",
                  seed: int = 0, facilities_path: str | Path = DEFAULT_FACILITIES,
                  methodology_path: str | Path = DEFAULT_METHODOLOGY, deployments_dir: str | Path = DEPLOYMENTS_DIR,
-                 batch_size: int = 24, gas_price: int = 0, max_gas: int | None = None, poll_interval: float = 5.0,
+                 batch_size: int = DEFAULT_BATCH_SIZE, gas_price: int = 0, max_gas: int | None = None, poll_interval: float = 5.0,
                  backoff_cap: float = 30.0, receipt_timeout: float = 60.0, commit_hours: int = DEFAULT_COMMIT_HOURS,
                  keys: FeederKeys | None = None, env: dict | None = None, metrics_port: int | None = None,
                  catchup_s: int | None = DEFAULT_CATCHUP_S, connect_timeout: float | None = None,

@@ -566,10 +566,17 @@ class FeederStore:
         """Pending reports, oldest hour first (so each facility's hours go forward)."""
         return self._entries("status = 'pending'", (), limit)
 
-    def open_facilities(self) -> list[int]:
-        """Facilities with original (non-correction) reports still pending or sent."""
-        return [r[0] for r in self._read(
-            "SELECT DISTINCT facility_id FROM outbox WHERE status IN ('pending', 'sent') AND supersedes = 0")]
+    def open_original_hours(self, *, sent_only: bool = False) -> dict[int, list[tuple[int, int, bytes]]]:
+        """facility -> [(entry id, period_start, readings root)] of the pending and sent (or only
+        sent) original reports, oldest first: what reconciliation checks against the chain,
+        without loading whole entries (a year's backlog took a second to load as entries)."""
+        states = "('sent')" if sent_only else "('pending', 'sent')"
+        out: dict[int, list[tuple[int, int, bytes]]] = {}
+        for fid, entry_id, start, root in self._read(
+                "SELECT facility_id, id, period_start, json_extract(report, '$.readingsRoot') FROM outbox"
+                f" WHERE status IN {states} AND supersedes = 0 ORDER BY period_start, facility_id"):
+            out.setdefault(fid, []).append((entry_id, start, bytes.fromhex(root.removeprefix("0x"))))
+        return out
 
     def open_originals(self, facility_id: int, *, sent_only: bool = False) -> list[OutboxEntry]:
         """Pending and sent (or only sent) original reports of a facility: the ones the chain may
