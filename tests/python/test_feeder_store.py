@@ -70,6 +70,27 @@ def test_pipeline_stores_hours_readings_and_signed_reports(store):
     assert ReportSigner(keys, 31337, ORACLE, 2).digest(report) == report_digest(report, 31337, ORACLE)
 
 
+def test_signer_digest_at_the_edges_of_each_field_and_refuses_what_does_not_fit():
+    """The signer writes the struct's words itself: at every field's largest value it must equal
+    the typed-data digest, and a value that does not fit its type is refused, never signed."""
+    from dataclasses import replace
+
+    from greenbond.oracle.signing import REPORT_FIELDS, HourlyReport
+
+    signer = ReportSigner(dev_signer_keys(), 31337, ORACLE, 2)
+    biggest = HourlyReport(**{n: b"\xff" * 32 if t == "bytes32" else (1 << int(t[4:])) - 1 for n, t in REPORT_FIELDS})
+    assert signer.digest(biggest) == report_digest(biggest, 31337, ORACLE)
+    zero = HourlyReport(**{n: b"\0" * 32 if t == "bytes32" else 0 for n, t in REPORT_FIELDS})
+    assert signer.digest(zero) == report_digest(zero, 31337, ORACLE)
+    assert signer.sign(biggest) == [sign_report(biggest, k.key, 31337, ORACLE) for k in dev_signer_keys()[:2]]
+    with pytest.raises(ValueError, match="readingCount 65536 does not fit uint16"):
+        signer.digest(replace(zero, readingCount=1 << 16))
+    with pytest.raises(ValueError, match="actualWh -1 does not fit uint64"):
+        signer.digest(replace(zero, actualWh=-1))
+    with pytest.raises(ValueError, match="readingsRoot must be 32 bytes"):
+        signer.digest(replace(zero, readingsRoot=b"\1" * 31))
+
+
 def test_same_hours_twice_are_stored_once(store):
     fill(store)
     again = fill(store)
