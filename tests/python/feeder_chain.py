@@ -157,7 +157,10 @@ class FeederProcess:
 
 class TcpProxy:
     """A TCP proxy we control between the feeder and the node: `cut()` closes the listener and
-    every connection (the node looks down), `restore()` listens again on the same port."""
+    every connection (the node looks down), `restore()` listens again on the same port.
+    `hold_after(marker, n)`: once n requests containing `marker` went through, nothing more from
+    the client is forwarded (`holding` is set) until `release()`: the client waits on its request,
+    so a test can act at a chosen point of a fast client's work, by count, not by timing."""
 
     def __init__(self, target_port: int):
         self.target = ("127.0.0.1", target_port)
@@ -166,7 +169,27 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._listener = None
         self._stop = threading.Event()
+        self.holding = threading.Event()
+        self._marker: bytes | None = None
+        self._marker_left = 0
         self.restore()
+
+    def hold_after(self, marker: bytes, count: int) -> None:
+        with self._lock:
+            self._marker, self._marker_left = marker, count
+
+    def release(self) -> None:
+        with self._lock:
+            self._marker = None
+        self.holding.clear()
+
+    def _saw(self, data: bytes) -> None:
+        with self._lock:
+            if self._marker is not None and self._marker in data:
+                self._marker_left -= 1
+                if self._marker_left <= 0:
+                    self._marker = None
+                    self.holding.set()
 
     @property
     def url(self) -> str:
@@ -214,11 +237,13 @@ class TcpProxy:
     def _pump(self, a: socket.socket, b: socket.socket, stop: threading.Event) -> None:
         try:
             while not stop.is_set():
-                ready, _, _ = select.select([a, b], [], [], 0.5)
+                ready, _, _ = select.select([b] if self.holding.is_set() else [a, b], [], [], 0.05)
                 for s in ready:
                     data = s.recv(65536)
                     if not data:
                         return
+                    if s is a:
+                        self._saw(data)
                     (b if s is a else a).sendall(data)
         except OSError:
             return

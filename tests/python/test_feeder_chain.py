@@ -23,7 +23,7 @@ import sqlite3
 import pytest
 
 from feeder_chain import (
-    HOUR, FeederProcess, TcpProxy, check_exactly_once, confirmed_are_on_chain, day, iso, module_chain,
+    HOUR, FeederProcess, TcpProxy, check_exactly_once, confirmed_are_on_chain, day, iso, module_chain, wait_for,
 )
 
 pytestmark = pytest.mark.skipif(shutil.which("anvil") is None and not (
@@ -53,10 +53,10 @@ def db_rows(db, sql):
 
 def test_backfill_two_days_exactly_once_and_verify(chain, tmp_path):
     db = tmp_path / "feeder.sqlite"
-    p = FeederProcess(backfill_args(chain, db, day(0), day(2)), tmp_path / "feeder.log")
+    p = FeederProcess(backfill_args(chain, db, day(0), day(2), "--batch-size", "24"), tmp_path / "feeder.log")
     assert p.wait() == 0, p.errors()[-3000:]
     assert check_exactly_once(chain, day(0), day(2), SEED) == 96
-    # batching: 96 reports in transactions of at most 24 (the default), each mined
+    # batching: 96 reports in transactions of at most 24, each mined
     txs = db_rows(db, "SELECT status, reports FROM transactions")
     assert [s for s, _ in txs] == ["mined"] * 4 and all(n <= 24 for _, n in txs)
     assert db_rows(db, "SELECT status, COUNT(*) FROM outbox GROUP BY status") == [("confirmed", 96)]
@@ -94,13 +94,20 @@ def test_backfill_two_days_exactly_once_and_verify(chain, tmp_path):
 
 def test_kill9_during_submission_then_restart(chain, tmp_path):
     db = tmp_path / "feeder.sqlite"
-    args = backfill_args(chain, db, day(2), day(4), "--batch-size", "4")
-    p = FeederProcess(args, tmp_path / "feeder.log")
-    p.wait_event("sent", count=2)
-    p.kill9()
+    # killed at its second transaction, whatever its speed: a proxy holds its requests after that one
+    proxy = TcpProxy(chain.port)
+    proxy.hold_after(b'"eth_sendRawTransaction"', 2)
+    try:
+        p = FeederProcess(backfill_args(chain, db, day(2), day(4), "--batch-size", "4", rpc=proxy.url),
+                          tmp_path / "feeder.log")
+        wait_for(proxy.holding.is_set, 120, "the feeder's second transaction")
+        p.kill9()
+    finally:
+        proxy.cut()
     # killed mid-way: something is still to do
     left = db_rows(db, "SELECT COUNT(*) FROM outbox WHERE status != 'confirmed'")[0][0]
     assert left > 0
+    args = backfill_args(chain, db, day(2), day(4), "--batch-size", "4")
     p2 = FeederProcess(args, tmp_path / "feeder2.log")
     assert p2.wait() == 0, p2.errors()[-3000:]
     assert check_exactly_once(chain, day(2), day(4), SEED) == 96
@@ -112,10 +119,12 @@ def test_rpc_outage_in_the_middle(chain, tmp_path):
     db = tmp_path / "feeder.sqlite"
     proxy = TcpProxy(chain.port)
     try:
+        proxy.hold_after(b'"eth_sendRawTransaction"', 3)    # the outage starts at its third transaction
         p = FeederProcess(backfill_args(chain, db, day(4), day(6), "--batch-size", "4", rpc=proxy.url),
                           tmp_path / "feeder.log")
-        p.wait_event("confirmed", count=2)
+        wait_for(proxy.holding.is_set, 120, "the feeder's third transaction")
         proxy.cut()
+        proxy.release()
         p.wait_event("rpc_unavailable", count=2)   # it retried at least twice (backoff) while the node was away
         proxy.restore()
         assert p.wait() == 0, p.errors()[-3000:]

@@ -103,7 +103,7 @@ def test_late_hours_are_reported_not_marked_confirmed(chain, tmp_path):
     confirmed with no report behind it."""
     later_db, db = tmp_path / "later.sqlite", tmp_path / "feeder.sqlite"
     backfill(chain, later_db, day(5), day(6), tmp_path / "later.log")
-    p = backfill(chain, db, day(2), day(3), tmp_path / "feeder.log")
+    p = backfill(chain, db, day(2), day(3), tmp_path / "feeder.log", "--batch-size", "24")
     assert [e["event"] for e in p.events()].count("sent") >= 2          # it sent them itself
     assert check_exactly_once(chain, day(2), day(3), SEED) == 48
     assert confirmed_count(db) == 48 == confirmed_are_on_chain(chain, db)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from feeder_chain import FeederProcess, check_exactly_once, day, iso, module_chain
+from feeder_chain import FeederProcess, TcpProxy, check_exactly_once, day, iso, module_chain, wait_for
 from greenbond.chain.localnode import start_anvil
 
 pytestmark = pytest.mark.skipif(shutil.which("anvil") is None and not (
@@ -34,12 +34,17 @@ def chain(tmp_path_factory):
 
 def test_backfill_survives_the_node_restarting(chain, tmp_path):
     db = tmp_path / "feeder.sqlite"
-    args = ["backfill", "--rpc", chain.url, "--db", str(db), "--deployments", str(chain.deployments),
+    # the feeder reaches the node through a proxy that stops passing its requests on after its
+    # third transaction: the node is stopped while the feeder is at that point, whatever its speed
+    proxy = TcpProxy(chain.port)
+    proxy.hold_after(b'"eth_sendRawTransaction"', 3)
+    args = ["backfill", "--rpc", proxy.url, "--db", str(db), "--deployments", str(chain.deployments),
             "--from", iso(day(0)), "--to", iso(day(2)), "--seed", str(SEED), "--no-progress", "--batch-size", "4"]
     p = FeederProcess(args, tmp_path / "feeder.log")
     try:
-        p.wait_event("confirmed", count=2)
+        wait_for(proxy.holding.is_set, 120, "the feeder's third transaction")
         chain.node.stop()                                   # the node goes away, state saved
+        proxy.release()
         p.wait_event("rpc_unavailable", count=2)            # the feeder backs off and retries
         chain.node = start_anvil(chain.workdir / "anvil-state.json", port=chain.port, genesis_timestamp=None,
                                  log_file=chain.workdir / "anvil.log")
@@ -47,6 +52,10 @@ def test_backfill_survives_the_node_restarting(chain, tmp_path):
     finally:
         if p.proc.poll() is None:
             p.kill9()
+        proxy.cut()
+    events = [e["event"] for e in p.events()]
+    before = events[:events.index("rpc_unavailable")]
+    assert 2 <= before.count("confirmed") <= 3 and events.count("confirmed") == 24   # half-way, then the rest
     assert check_exactly_once(chain, day(0), day(2), SEED) == 96
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall() == [("confirmed", 96)]
