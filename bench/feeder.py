@@ -11,12 +11,18 @@
    (simulator -> VEE -> hourly figures -> SQLite store -> 2 signatures per hour -> outbox), no
    chain, in a fresh subprocess: one year, and one month to show it is flat in the period.
 3. Readings per minute of the meter pipeline (bench.impact_throughput.measure_throughput).
+4. The feeder to a local Anvil: a year of both facilities (17,520 hourly reports, 2 signatures each)
+   computed and signed, then sent with the default batch size; seconds of each part and reports
+   per second sent, median of 3 runs with min and max, each on a fresh chain. Beside it, the
+   former way (eth_estimateGas for every 24-report batch), over 30 days: the same code with the
+   gas limit estimated every time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -167,9 +173,68 @@ def gas_bench(workdir: Path) -> dict:
         chain.stop()
 
 
+def _feeder_run(days: int, *, estimate_every_batch: bool = False) -> dict:
+    """One backfill of `days` days of both facilities on a fresh Anvil: compute and sign, then send."""
+    from greenbond.feeder.service import Feeder
+    from greenbond.meters.model import jst
+    from tests.helpers.devchain import DevChain
+
+    start = jst(2024, 4, 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        chain = DevChain(Path(tmp), int((start + dt.timedelta(days=days + 1)).timestamp()))
+        try:
+            kwargs = {"batch_size": 24} if estimate_every_batch else {}
+            f = Feeder(rpc_url=chain.url, db_path=Path(tmp) / "feeder.sqlite", seed=1,
+                       deployments_dir=chain.deployments, gas_price=0, receipt_timeout=120.0, env={}, **kwargs)
+            try:
+                f.connect()
+                if estimate_every_batch:
+                    t = f.transmitter
+                    t._gas_limit = lambda entries, cap: (entries, *t._try_estimate(entries), False)
+                t0 = time.perf_counter()
+                computed = f.backfill(start, start + dt.timedelta(days=days), transmit=False)
+                t1 = time.perf_counter()
+                outcome = f.transmit()
+                t2 = time.perf_counter()
+                outbox = f.store.status()["outbox"]
+                txs = [t for t in f.store.transactions() if t.status == "mined"]
+            finally:
+                f.close()
+        finally:
+            chain.stop()
+    reports = computed["hours_new"]
+    return {"reports": reports, "compute_and_sign_s": round(t1 - t0, 2), "send_s": round(t2 - t1, 2),
+            "reports_per_s_sent": round(reports / (t2 - t1)), "total_s": round(t2 - t0, 2),
+            "transactions": len(txs), "outcome": outcome, "all_confirmed": outbox.get("confirmed") == reports}
+
+
+def _spread(runs: list[dict], key: str) -> dict:
+    values = sorted(r[key] for r in runs)
+    return {"median": statistics.median(values), "min": values[0], "max": values[-1]}
+
+
+def feeder_send_bench(days: int = 365, repeats: int = 3, baseline_days: int = 30) -> dict:
+    runs = [_feeder_run(days) for _ in range(repeats)]
+    baseline = _feeder_run(baseline_days, estimate_every_batch=True)
+    return {
+        "days": days, "facilities": 2, "reports": runs[0]["reports"], "repeats": repeats,
+        "reports_per_s_sent": _spread(runs, "reports_per_s_sent"),
+        "compute_and_sign_s": _spread(runs, "compute_and_sign_s"),
+        "send_s": _spread(runs, "send_s"),
+        "total_s": _spread(runs, "total_s"),
+        "all_confirmed": all(r["all_confirmed"] for r in runs),
+        "runs": runs,
+        "baseline": {"what": f"eth_estimateGas for every 24-report batch (the former defaults), {baseline_days} days",
+                     **baseline},
+        "what": "greenbond.feeder on a fresh local Anvil (tests.helpers.devchain): simulator -> VEE -> hourly "
+                "figures -> 2 signatures -> outbox (compute_and_sign_s), then submitReports batches of the default "
+                "size until the outbox is empty (send_s); wall time on this machine",
+    }
+
+
 def run_impact_bench(path: Path = REPORT_PATH, *, memory_days: tuple[int, int] = (30, 365),
-                     throughput_readings: int = 300_000) -> dict:
-    """Runs the three measurements and writes them to `path` atomically; returns the figures."""
+                     throughput_readings: int = 300_000, feeder_days: tuple[int, int, int] = (365, 3, 30)) -> dict:
+    """Runs the four measurements (`feeder_days`: days, repeats, baseline days) and writes them to `path` atomically; returns the figures."""
     from bench.impact_throughput import measure_throughput
 
     t0 = time.perf_counter()
@@ -177,6 +242,7 @@ def run_impact_bench(path: Path = REPORT_PATH, *, memory_days: tuple[int, int] =
         gas = gas_bench(Path(tmp))
     month, year = (memory_run(d) for d in memory_days)
     tp = measure_throughput(throughput_readings, traced_readings=0)
+    feeder = feeder_send_bench(*feeder_days)
     data = {
         "generated": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         "gas": gas,
@@ -191,6 +257,7 @@ def run_impact_bench(path: Path = REPORT_PATH, *, memory_days: tuple[int, int] =
         },
         "throughput": {"readings": tp.readings, "hours": tp.hours, "seconds": round(tp.seconds, 2),
                        "readings_per_minute": round(tp.readings_per_minute)},
+        "feeder_to_anvil": feeder,
         "seconds": round(time.perf_counter() - t0, 1),
     }
     write_json_atomic(Path(path), data)

@@ -68,6 +68,7 @@ from bench.schedule import (
 )
 from greenbond.config import REPO_ROOT, add_months
 from greenbond.files import write_json_atomic
+from greenbond.feeder.transmit import DEFAULT_BATCH_SIZE
 
 SCHEMA_VERSION = 1
 REPORT_PATH = REPO_ROOT / "reports" / "load.json"
@@ -75,7 +76,7 @@ REPORT_PATH = REPO_ROOT / "reports" / "load.json"
 HOLDERS = 1_000
 TRANSFERS = 10_000
 DAYS = 365
-FEEDER_BATCH = 96          # reports a transaction: about 8.2M gas (the demo's figure)
+FEEDER_BATCH = DEFAULT_BATCH_SIZE   # reports a transaction: the feeder's default
 PUSH_BATCH = BATCH         # holders a distributeCoupon transaction
 COUPON = 0                 # the coupon paid: #1
 FEEDER_SEED = 0            # the meter simulator's seed

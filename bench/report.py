@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from greenbond.config import REPO_ROOT
 
@@ -51,6 +50,12 @@ def rows() -> list[tuple[str, str, str, str]]:
         _get(impact, "gas", "readings", "96", "naive_to_batched_report_ratio"), "(higher)", lambda v: True, "{:.1f}x")
     add("readings per minute (ingest, VEE, hourly, Merkle)", _get(impact, "throughput", "readings_per_minute"),
         ">= 1,000,000", lambda v: v >= 1_000_000)
+    add("feeder to Anvil: reports/s sent, a year of 2 facilities (median of 3)",
+        _get(impact, "feeder_to_anvil", "reports_per_s_sent", "median"), ">= 1,000", lambda v: v >= 1_000)
+    add("feeder to Anvil: a year of 2 facilities computed, signed and sent (s)",
+        _get(impact, "feeder_to_anvil", "total_s", "median"), "< 20", lambda v: v < 20, "{:.1f}")
+    add("  the former way: eth_estimateGas every 24-report batch, reports/s",
+        _get(impact, "feeder_to_anvil", "baseline", "reports_per_s_sent"), "(baseline)", lambda v: True)
     add("peak RSS, one-year backfill of two facilities (MB)", _get(impact, "memory", "long", "max_rss_mb"),
         "< 300, flat", lambda v: v < 300 and bool(_get(impact, "memory", "flat")), "{:.1f}")
     page = _load("bench_page.json")

@@ -8,7 +8,7 @@ from bench.feeder import run_impact_bench
 
 def test_impact_bench_small(tmp_path):
     path = tmp_path / "bench_impact.json"
-    data = run_impact_bench(path, memory_days=(2, 4), throughput_readings=3_000)
+    data = run_impact_bench(path, memory_days=(2, 4), throughput_readings=3_000, feeder_days=(2, 2, 1))
     assert json.loads(path.read_text()) == data
     assert not list(tmp_path.glob("*.tmp"))
     gas = data["gas"]
@@ -18,6 +18,11 @@ def test_impact_bench_small(tmp_path):
     assert g96["naive_store_readings_gas"] > 10 * g96["single_report_tx_gas"]
     assert data["memory"]["long"]["hours"] == 4 * 24 * 2 and data["memory"]["under_goal"]
     assert data["throughput"]["readings_per_minute"] > 0
+    feeder = data["feeder_to_anvil"]
+    assert feeder["reports"] == 2 * 24 * 2 and feeder["all_confirmed"] and len(feeder["runs"]) == 2
+    assert feeder["reports_per_s_sent"]["min"] <= feeder["reports_per_s_sent"]["median"] <= feeder["reports_per_s_sent"]["max"]
+    baseline = feeder["baseline"]
+    assert baseline["reports"] == 48 and baseline["all_confirmed"] and baseline["transactions"] == 2   # 24 a batch
 
 
 def test_memory_run_measures_the_child_not_its_parent():
