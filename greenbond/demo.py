@@ -77,19 +77,15 @@ def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str 
             _say(f"Using the node at {rpc_url} and its recorded deployment (nothing is deployed).")
             _check_existing(rpc_url)
 
-        feeder = None
-        if with_feeder:
-            feeder = _backfill_impact(rpc_url)
-            _publish_readings(since=None)
+        feeder = _open_feeder(rpc_url) if with_feeder else None
         if not serve:
+            if feeder is not None:
+                _backfill_impact(feeder, stop)
+                _publish_readings(since=None)
             return 0
-        if feeder is not None:
-            feeder_thread = threading.Thread(target=feeder.run_forever, args=(stop,), name="feeder", daemon=True)
-            feeder_thread.start()
-            threading.Thread(target=_keep_publishing, args=(stop,), name="publish", daemon=True).start()
-            threading.Thread(target=_keep_clock, args=(rpc_url, stop), name="clock", daemon=True).start()
-            _say(f"\nThe feeder keeps reporting each hour as it closes (log: {_display(DEMO_DIR / 'feeder.log')}); its readings are "
-                 f"published for Verify in {_display(PUBLISHED_DIR)} every {PUBLISH_EVERY_S // 60} minutes.")
+        # the page first: the bond, its holders and its documents are on chain already; the impact
+        # backfill (years of hours) runs behind it, and the page's coverage figures show how far
+        # it has got (hours reported of hours elapsed, per facility and for the bond)
         processes.append(_start_page(rpc_url))
         backoffice, user, password = _start_backoffice(rpc_url)
         processes.append(backoffice)
@@ -98,6 +94,10 @@ def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str 
         _say(f"  log in as {user} with password {password}")
         _say("  (a demo account for this local chain only, with a new password on every start; the audit log is "
              f"{_display(DEMO_DIR / 'backoffice' / 'audit.jsonl')})")
+        if feeder is not None:
+            _say("  The page's impact figures fill in while the feeder catches up: each says what share of the hours it covers.")
+            feeder_thread = threading.Thread(target=_feed, args=(feeder, rpc_url, stop), name="feeder", daemon=True)
+            feeder_thread.start()
         _say("Press Ctrl-C to stop the page, the feeder and the chain (the chain is saved).")
         try:
             while all(p.poll() is None for p in processes) and (node is None or node.process is None or node.process.poll() is None):
@@ -128,68 +128,70 @@ def _check_existing(rpc_url: str) -> None:
         _say(f"  {name:<16} {rec.address}")
 
 
-FEEDER_BATCH = 96  # hours per transaction: about 8.2M gas, well under the 30M block limit
 
 
-def _backfill_impact(rpc_url: str):
-    """Runs the feeder over simulated meter data from the facilities' reporting start to the
-    chain's present, with progress bars (computing and signing, then sending); returns the feeder
-    for continuous operation."""
+def _open_feeder(rpc_url: str):
+    """The demo's feeder (simulated meters, the dev signer keys), logging to .demo/feeder.log."""
     import logging
 
-    from tqdm import tqdm
-
     from greenbond.feeder.service import Feeder
-    from greenbond.feeder.store import FeederStore
 
     logger = logging.getLogger("greenbond")
     logger.addHandler(logging.FileHandler(DEMO_DIR / "feeder.log"))
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    db = DEMO_DIR / "feeder.sqlite"
-    feeder = Feeder(rpc_url=rpc_url, db_path=db, seed=0, batch_size=FEEDER_BATCH, deployments_dir=DEPLOYMENTS_DIR)
-    start = min(f.reporting_start for f in feeder.facilities)
+    return Feeder(rpc_url=rpc_url, db_path=DEMO_DIR / "feeder.sqlite", seed=0, deployments_dir=DEPLOYMENTS_DIR)
+
+
+def _feed(feeder, rpc_url: str, stop: threading.Event) -> None:
+    """Behind the page: the backfill to the present, the readings published for Verify, then
+    every hour as it closes (with the chain's clock kept moving and the readings re-published)."""
+    try:
+        _backfill_impact(feeder, stop)
+        if stop.is_set():
+            return
+        _publish_readings(since=None)
+        threading.Thread(target=_keep_publishing, args=(stop,), name="publish", daemon=True).start()
+        threading.Thread(target=_keep_clock, args=(rpc_url, stop), name="clock", daemon=True).start()
+        _say(f"\nThe feeder keeps reporting each hour as it closes (log: {_display(DEMO_DIR / 'feeder.log')}); its readings are "
+             f"published for Verify in {_display(PUBLISHED_DIR)} every {PUBLISH_EVERY_S // 60} minutes.")
+        feeder.run_forever(stop)
+    except Exception as exc:  # noqa: BLE001 -- the page and back office keep serving; the log has the details
+        print(f"the feeder stopped: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+BACKFILL_CHUNK_S = 30 * 86_400   # the backfill computes, signs and sends a month at a time
+
+
+def _backfill_impact(feeder, stop: threading.Event) -> None:
+    """Runs the feeder over simulated meter data from the facilities' reporting start to the
+    chain's present, a month at a time (computed, signed and sent before the next), so the page
+    fills in from the first month while the rest follows; one progress bar of the facility-hours
+    on chain."""
+    from tqdm import tqdm
+
+    start = int(min(f.reporting_start for f in feeder.facilities).timestamp())
     now = feeder.chain_now()
     end = now - now % 3600
+    total = sum(max(0, end - max(start, int(f.reporting_start.timestamp()))) // 3600 for f in feeder.facilities)
     _say("\nImpact: simulated meter readings -> validation -> hourly figures -> 2-of-3 signed reports -> ImpactOracle")
-    bar = tqdm(total=0, unit="h", desc="  computing and signing", file=_OUT, leave=True, mininterval=0.5)
-
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    computed = feeder.backfill(start, end, progress, transmit=False)
-    bar.close()
-    _say(
-        f"  {computed.get('hours_new', 0):,} new facility-hours ({computed.get('readings', 0):,} readings), "
-        f"{computed.get('hours_existing', 0):,} already stored, {computed.get('quarantined', 0):,} readings quarantined"
-    )
-    # sending: a second bar follows the outbox from a read-only view of the store
-    watcher = FeederStore(db, readonly=True)
-    counts = watcher.status()["outbox"]
-    total = sum(counts.values())
-    send_bar = tqdm(total=total, initial=counts.get("confirmed", 0), unit="report", desc="  sending to the oracle",
-                    file=_OUT, leave=True, mininterval=0.5)
-    done = threading.Event()
-
-    def follow() -> None:
-        while not done.wait(0.5):  # refresh the bar twice a second (display only)
-            send_bar.n = watcher.status()["outbox"].get("confirmed", 0)
-            send_bar.refresh()
-
-    follower = threading.Thread(target=follow, daemon=True)
-    follower.start()
+    bar = tqdm(total=total, unit="h", desc="  facility-hours on chain", file=_OUT, leave=True, mininterval=0.5)
+    sums = {"hours_new": 0, "readings": 0, "quarantined": 0}
+    result = "idle"
     try:
-        result = feeder.transmit()
+        for a in range(start, end, BACKFILL_CHUNK_S):
+            if stop.is_set():
+                break
+            out = feeder.backfill(a, min(end, a + BACKFILL_CHUNK_S), transmit=True, stop_event=stop, use_cursor=False)
+            for k in sums:
+                sums[k] += int(out.get(k) or 0)
+            result = out.get("transmit", result)
+            bar.n = min(total, feeder.store.status()["outbox"].get("confirmed", 0))
+            bar.refresh()
     finally:
-        done.set()
-        follower.join()
-        send_bar.n = watcher.status()["outbox"].get("confirmed", 0)
-        send_bar.close()
-        watcher.close()
-    _say(f"  sending finished: {result}")
-    return feeder
+        bar.close()
+    _say(f"  {sums['hours_new']:,} new facility-hours ({sums['readings']:,} readings, {sums['quarantined']:,} quarantined);"
+         f" sending: {result}")
 
 
 def _start_page(rpc_url: str) -> subprocess.Popen:
