@@ -94,6 +94,14 @@ class CountingHTTPProvider(HTTPProvider):
 # ---------------------------------------------------------------- the connection
 
 
+def remember_chain_id(provider) -> None:
+    """Makes a web3 HTTP provider answer eth_chainId from its cache after asking once (web3 7
+    asks for it before every eth_call and transaction: its validation middleware). Only the chain
+    id: blocks and state are always read fresh (tests revert chains, nodes reorganise)."""
+    provider.cacheable_requests = {"eth_chainId"}
+    provider.cache_allowed_requests = True
+
+
 def connect(rpc_url: str = DEFAULT_RPC_URL, timeout: float = 10.0, *, counting: bool = False) -> Web3:
     """A web3 connection to `rpc_url` (http or https) that is known to answer; `counting`: its
     calls are added to `rpc_stats()`. Its chain id is asked once and remembered (web3 7 asks for
@@ -103,8 +111,8 @@ def connect(rpc_url: str = DEFAULT_RPC_URL, timeout: float = 10.0, *, counting: 
     url = (rpc_url or "").strip()
     if not url.startswith(("http://", "https://")):
         raise ChainError(f"{rpc_url!r} is not an RPC URL: give one like http://127.0.0.1:8546")
-    provider = (CountingHTTPProvider if counting else HTTPProvider)(
-        url, request_kwargs={"timeout": timeout}, cache_allowed_requests=True, cacheable_requests={"eth_chainId"})
+    provider = (CountingHTTPProvider if counting else HTTPProvider)(url, request_kwargs={"timeout": timeout})
+    remember_chain_id(provider)
     w3 = Web3(provider)
     try:
         w3.eth.chain_id

@@ -119,9 +119,7 @@ def cache_chain_id() -> None:
     test node never changes, so Brownie's provider remembers it, as greenbond.chain.connect does."""
     from brownie import web3
 
-    provider = web3.provider
-    if provider is None:
-        return
-    # only the chain id: blocks and state must be read fresh (the tests revert the chain)
-    provider.cacheable_requests = {"eth_chainId"}
-    provider.cache_allowed_requests = True
+    from greenbond.chain.connection import remember_chain_id
+
+    if web3.provider is not None:
+        remember_chain_id(web3.provider)
