@@ -2,7 +2,8 @@
 
 - `read_in_ranges`: the one range reader: a log query over many blocks, split into ranges, a
   range the node refuses halved and retried;
-- `iter_events`: a web3 event's decoded logs over a span of blocks, through it;
+- `iter_events`: a web3 event's decoded logs over a span of blocks, through it, asked for with
+  the provider's own eth_getLogs and decoded by `EventDecoder`;
 - `LogCache`: one event's raw logs of one contract, read once through it and kept, topped up
   with only the new blocks, read again when the chain was reset or reorganised under it;
 - `block_before`: the last block before a moment.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Iterator
 
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
@@ -49,15 +51,128 @@ def read_in_ranges(fetch: Callable[[int, int], list], from_block: int, to_block:
         start = end + 1
 
 
+class EventDecoder:
+    """Decodes raw logs of one event (its ABI) into dicts shaped as web3's event logs: `args`
+    (indexed values from the topics, the others from the data, addresses checksummed), `event`,
+    `address`, `blockNumber`, `logIndex`, `transactionIndex`, `transactionHash`, `blockHash`.
+
+    Hand-written because it is measurably better: web3's event decoder walks every value through
+    its formatters and took 1.2 ms a log, 80 % of a register of 1,000 holders and 15,000 events
+    (24 of 30 s); this takes a few microseconds. tests/python/test_chain_logs.py checks it gives
+    what web3 gives for every event of the suite's ABIs."""
+
+    def __init__(self, event_abi: dict):
+        from eth_utils import event_abi_to_log_topic
+
+        self.name = event_abi["name"]
+        inputs = event_abi.get("inputs", [])
+        self.indexed = [(i["name"], _abi_type(i)) for i in inputs if i.get("indexed")]
+        self.unindexed = [(i["name"], _abi_type(i)) for i in inputs if not i.get("indexed")]
+        self.order = [i["name"] for i in inputs]
+        self.topic0 = "0x" + event_abi_to_log_topic(event_abi).hex()
+        self._checksums: dict[str, str] = {}
+
+    def _address(self, raw_hex: str) -> str:
+        got = self._checksums.get(raw_hex)
+        if got is None:
+            got = self._checksums[raw_hex] = Web3.to_checksum_address("0x" + raw_hex[-40:])
+        return got
+
+    def _checksummed(self, abi_type: str, value):
+        """Addresses in decoded data checksummed, as web3 gives them (arrays of addresses too)."""
+        if abi_type == "address":
+            return self._address(value)
+        if abi_type.startswith("address[") and abi_type.endswith("]"):
+            return [self._checksummed(abi_type[: abi_type.rindex("[")], v) for v in value]
+        return value
+
+    def _topic_value(self, abi_type: str, topic: str):
+        if abi_type == "address":
+            return self._address(topic)
+        if abi_type in ("string", "bytes") or abi_type.endswith("]") or abi_type.startswith("("):
+            return bytes.fromhex(topic[2:])   # a dynamic value is indexed by its hash
+        return _decode([abi_type], bytes.fromhex(topic[2:]))[0]
+
+    def topics(self, argument_filters: dict | None) -> list:
+        """eth_getLogs topics for `argument_filters` on indexed arguments (a value or a list of
+        values, any of which matches); a filter on a non-indexed argument is a ValueError."""
+        filters = dict(argument_filters or {})
+        unknown = set(filters) - {n for n, _ in self.indexed}
+        if unknown:
+            raise ValueError(f"{self.name}: only indexed arguments can be filtered, not {sorted(unknown)}")
+        out: list = [self.topic0]
+        for name, abi_type in self.indexed:
+            if name not in filters:
+                out.append(None)
+                continue
+            values = filters[name] if isinstance(filters[name], (list, tuple, set)) else [filters[name]]
+            out.append(["0x" + _encode([abi_type], [v]).hex() for v in values])
+        while out and out[-1] is None:
+            out.pop()
+        return out
+
+    def decode(self, log: dict) -> dict:
+        topics = log["topics"]
+        args = {name: self._topic_value(t, topics[k + 1]) for k, (name, t) in enumerate(self.indexed)}
+        if self.unindexed:
+            data = log["data"]
+            values = _decode([t for _, t in self.unindexed], bytes.fromhex(data[2:] if isinstance(data, str) else data.hex()))
+            for (name, abi_type), value in zip(self.unindexed, values):
+                args[name] = self._checksummed(abi_type, value)
+        return {
+            "args": {name: args[name] for name in self.order},
+            "event": self.name,
+            "address": self._address(log["address"]),
+            "blockNumber": int(log["blockNumber"], 16),
+            "logIndex": int(log["logIndex"], 16),
+            "transactionIndex": int(log["transactionIndex"], 16),
+            "transactionHash": HexBytes(log["transactionHash"]),
+            "blockHash": HexBytes(log["blockHash"]),
+        }
+
+
+def _abi_type(param: dict) -> str:
+    """The canonical type of an ABI parameter (tuples spelled out)."""
+    t = param["type"]
+    if t.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + t[len("tuple"):]
+    return t
+
+
+def _decode(types: list[str], data: bytes) -> tuple:
+    try:
+        from faster_eth_abi import decode
+    except ImportError:  # pragma: no cover
+        from eth_abi import decode
+    return decode(types, data)
+
+
+def _encode(types: list[str], values: list) -> bytes:
+    try:
+        from faster_eth_abi import encode
+    except ImportError:  # pragma: no cover
+        from eth_abi import encode
+    return encode(types, values)
+
+
 def iter_events(event, from_block: int, to_block: int, chunk: int = DEFAULT_LOG_CHUNK, argument_filters=None) -> Iterator:
-    """Decoded logs of `event` (a web3 contract event class) from `from_block` to `to_block`
-    inclusive, read in block ranges of at most `chunk` (`read_in_ranges`)."""
+    """Decoded logs of `event` (a web3 contract event class, e.g. `contract.events.Transfer`)
+    from `from_block` to `to_block` inclusive, read in block ranges of at most `chunk`
+    (`read_in_ranges`) with the provider's eth_getLogs and decoded by `EventDecoder`.
+    `argument_filters` may name indexed arguments only."""
+    decoder = EventDecoder(event.abi)
+    query = {"address": event.address, "topics": decoder.topics(argument_filters)}
+    provider = event.w3.provider
 
     def fetch(start: int, end: int) -> list:
-        return event.get_logs(from_block=start, to_block=end, argument_filters=argument_filters)
+        resp = provider.make_request("eth_getLogs", [dict(query, fromBlock=hex(start), toBlock=hex(end))])
+        if resp.get("error"):
+            raise ValueError(resp["error"])
+        return resp["result"]
 
     for logs in read_in_ranges(fetch, from_block, to_block, chunk):
-        yield from logs
+        for log in logs:
+            yield decoder.decode(log)
 
 
 class LogCache:

@@ -426,8 +426,6 @@ def build_register(
 
     `private_key` is the issuer's nacl PrivateKey, or None to leave personal details out.
     """
-    from web3 import Web3
-
     from greenbond.chain import DEFAULT_LOG_CHUNK, open_suite
     from greenbond.holders import HolderDecryptionError, unseal
 
@@ -472,8 +470,8 @@ def build_register(
             block=log["blockNumber"],
             log_index=log["logIndex"],
             timestamp=timestamps[log["blockNumber"]],
-            sender=Web3.to_checksum_address(log["args"]["from"]),
-            receiver=Web3.to_checksum_address(log["args"]["to"]),
+            sender=log["args"]["from"],     # iter_events gives addresses checksummed
+            receiver=log["args"]["to"],
             value=int(log["args"]["value"]),
         )
         for log in transfer_logs
@@ -530,10 +528,10 @@ def build_register(
             lo = max(start, schedule_start)
             for log in _scan(schedule.events.CouponPaid, lo, tb, chunk, "CouponPaid events", progress):
                 a = log["args"]
-                paid[(int(a["index"]), Web3.to_checksum_address(a["holder"]))] = (PAID_ON_CHAIN, int(a["amount"]), "", int(a["units"]))
+                paid[(int(a["index"]), a["holder"])] = (PAID_ON_CHAIN, int(a["amount"]), "", int(a["units"]))
             for log in _scan(schedule.events.CouponPaidOffchain, lo, tb, chunk, "CouponPaidOffchain events", progress):
                 a = log["args"]
-                paid[(int(a["index"]), Web3.to_checksum_address(a["holder"]))] = (
+                paid[(int(a["index"]), a["holder"])] = (
                     PAID_OFF_CHAIN, 0, format_payment_ref(a["paymentRef"]), int(a["units"]),
                 )
         pairs = 0

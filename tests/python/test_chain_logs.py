@@ -62,3 +62,85 @@ def test_log_cache_keeps_nothing_from_a_read_that_failed_half_way(monkeypatch):
     assert cache.items == [] and cache.tip == 0
     node.refuse.clear()
     assert cache.refresh() == list(range(10, 101, 10))      # each log once
+
+
+# ---------------------------------------------------------------- the fast event decoder
+
+SUITE = ("GreenBond", "HolderRegistry", "CouponSchedule", "ImpactOracle", "Offering", "BondDvP", "SettlementToken")
+
+
+def _value(abi_type: str, k: int):
+    """A value of `abi_type` that differs with `k` and reaches the type's edges."""
+    import hashlib
+
+    if abi_type.endswith("[]"):
+        return [_value(abi_type[:-2], k + j) for j in range(k % 3 + 1)]
+    h = hashlib.sha256(f"{abi_type}{k}".encode()).digest()
+    if abi_type == "address":
+        return "0x" + h[:20].hex()
+    if abi_type == "bool":
+        return bool(k % 2)
+    if abi_type == "string":
+        return "日本 green bond " * (k % 4)
+    if abi_type == "bytes":
+        return h * (k % 3)
+    if abi_type.startswith("bytes"):
+        return h[: int(abi_type[5:])]
+    bits = int(abi_type.lstrip("uint") or 256)
+    if abi_type.startswith("int"):
+        return [-(1 << (bits - 1)), (1 << (bits - 1)) - 1, -k, k][k % 4]
+    return [0, (1 << bits) - 1, k, int.from_bytes(h, "big") % (1 << bits)][k % 4]
+
+
+def test_event_decoder_gives_what_web3_gives_for_every_event_of_the_suite():
+    from eth_abi import encode
+    from hexbytes import HexBytes
+    from web3 import Web3
+    from web3._utils.events import get_event_data
+
+    from greenbond.chain import load_abi
+    from greenbond.chain.logs import EventDecoder, _abi_type
+
+    w3 = Web3()
+    checked = 0
+    for name in SUITE:
+        for abi in (a for a in load_abi(name) if a["type"] == "event"):
+            decoder = EventDecoder(abi)
+            for k in range(4):
+                values = {i["name"]: _value(_abi_type(i), k) for i in abi["inputs"]}
+                indexed = [i for i in abi["inputs"] if i.get("indexed")]
+                plain = [i for i in abi["inputs"] if not i.get("indexed")]
+                topics = [decoder.topic0] + ["0x" + encode([_abi_type(i)], [values[i["name"]]]).hex() for i in indexed]
+                raw = {"address": "0x" + "ab" * 20, "topics": topics,
+                       "data": "0x" + encode([_abi_type(i) for i in plain], [values[i["name"]] for i in plain]).hex(),
+                       "blockNumber": hex(7 + k), "logIndex": hex(k), "transactionIndex": hex(1),
+                       "transactionHash": "0x" + "cd" * 32, "blockHash": "0x" + "ef" * 32}
+                ours = decoder.decode(raw)
+                # web3's own log formatters checksum the address before decoding: as get_logs returns it
+                theirs = get_event_data(w3.codec, abi, {**raw, "address": Web3.to_checksum_address(raw["address"]),
+                                                        "topics": [HexBytes(t) for t in topics],
+                                                        "data": HexBytes(raw["data"]), "blockNumber": 7 + k,
+                                                        "logIndex": k, "transactionIndex": 1,
+                                                        "transactionHash": HexBytes(raw["transactionHash"]),
+                                                        "blockHash": HexBytes(raw["blockHash"])})
+                assert ours["args"] == dict(theirs["args"]), (name, abi["name"], k)
+                assert list(ours["args"]) == [i["name"] for i in abi["inputs"]]
+                for key in ("event", "address", "blockNumber", "logIndex", "transactionIndex", "transactionHash",
+                            "blockHash"):
+                    assert ours[key] == theirs[key], (name, abi["name"], key)
+                checked += 1
+    assert checked > 100
+
+
+def test_event_decoder_filters_by_indexed_arguments_only():
+    from greenbond.chain import load_abi
+    from greenbond.chain.logs import EventDecoder
+
+    accepted = EventDecoder(next(a for a in load_abi("ImpactOracle") if a.get("name") == "ReportAccepted"))
+    topics = accepted.topics({"facilityId": 1, "periodStart": [3600, 7200]})
+    assert topics[0] == accepted.topic0 and topics[2] is None
+    assert topics[1] == ["0x" + "00" * 31 + "01"]
+    assert topics[3] == ["0x" + (3600).to_bytes(32, "big").hex(), "0x" + (7200).to_bytes(32, "big").hex()]
+    assert accepted.topics(None) == [accepted.topic0]
+    with pytest.raises(ValueError, match="only indexed arguments"):
+        accepted.topics({"co2AvoidedMg": 5})
