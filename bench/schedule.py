@@ -325,7 +325,8 @@ def render_report(report: dict) -> str:
             f"register --at latest: {r['holders']:,} holders, {r['transfers']:,} transfers, blocks {r['start_block']:,}-"
             f"{r['target_block']:,}, {r['coupons_due']} coupons due",
             f"  wall time {s['median']:.2f} s median (min {s['min']:.2f}, max {s['max']:.2f}, {len(s['samples'])} runs)"
-            + (f"; {calls['total']:,} JSON-RPC calls a run ({top})" if calls else ""),
+            + (f"; {calls['total']:,} JSON-RPC calls a run ({top})" if calls else "")
+            + (f" in {calls['http_requests']:,} HTTP requests" if calls.get("http_requests") else ""),
         ]
     return "\n".join(lines)
 
@@ -333,11 +334,15 @@ def render_report(report: dict) -> str:
 # ------------------------------------------------------------------ chain plumbing
 
 
+HTTP_REQUESTS = "(http requests)"
+
+
 @contextlib.contextmanager
 def count_rpc() -> Iterator[Counter]:
     """Counts the JSON-RPC calls web3 sends over HTTP while the block runs, by method (each call of
-    a batch counted): counted where the request leaves, so calls web3 answers from its request
-    cache (the chain id, see greenbond.chain.connect) are not counted."""
+    a batch counted; the HTTP requests themselves under "(http requests)"): counted where the
+    request leaves, so calls web3 answers from its request cache (the chain id, see
+    greenbond.chain.connect) are not counted."""
     import json as _json
 
     from web3._utils.http_session_manager import HTTPSessionManager
@@ -347,6 +352,7 @@ def count_rpc() -> Iterator[Counter]:
 
     def counting(self, endpoint_uri, data, **kwargs):
         payload = _json.loads(data) if isinstance(data, (bytes, str)) else data
+        counter[HTTP_REQUESTS] += 1
         for call in payload if isinstance(payload, list) else [payload]:
             counter[str(call.get("method"))] += 1
         return original(self, endpoint_uri, data, **kwargs)
@@ -660,9 +666,11 @@ def _time_register(url: str, config: Path, key: Path, deployments: Path, out_dir
             seconds.append(time.perf_counter() - t0)
         if rc != 0:
             raise BenchError(f"the register command failed with exit code {rc}")
-        calls = {"total": sum(counter.values()), "by_method": dict(counter.most_common())}
+        requests = counter.pop(HTTP_REQUESTS, 0)
+        calls = {"total": sum(counter.values()), "http_requests": requests, "by_method": dict(counter.most_common())}
         summary = buf.getvalue().strip().splitlines()[0]
-        log(f"register run {k + 1}: {seconds[-1]:.2f} s, {calls['total']:,} RPC calls {calls['by_method']}")
+        log(f"register run {k + 1}: {seconds[-1]:.2f} s, {calls['total']:,} RPC calls in {requests:,} HTTP requests"
+            f" {calls['by_method']}")
     return {"seconds": float_summary(seconds), "rpc_calls": calls, "command_output": summary,
             "command": "python -m greenbond register --at latest --config <bench bond> --issuer-key <key> "
                        "--deployments <dir> --out <tmp>/ --quiet (greenbond.cli.main, in process)"}

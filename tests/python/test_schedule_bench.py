@@ -179,7 +179,7 @@ def test_count_rpc_counts_what_leaves_not_what_the_cache_answers(monkeypatch):
     from web3 import Web3
     from web3._utils.http_session_manager import HTTPSessionManager
 
-    from bench.schedule import count_rpc
+    from bench.schedule import HTTP_REQUESTS, count_rpc
 
     def node(self, endpoint_uri, data, **kwargs):
         req = json.loads(data)
@@ -197,3 +197,4 @@ def test_count_rpc_counts_what_leaves_not_what_the_cache_answers(monkeypatch):
         assert [w3.eth.block_number for _ in range(3)] == [5] * 3
     assert counter["eth_blockNumber"] == 3                # never cached: blocks stay fresh
     assert 1 <= counter["eth_chainId"] <= 2               # web3 7 sends it once more while filling its cache
+    assert counter[HTTP_REQUESTS] == counter["eth_blockNumber"] + counter["eth_chainId"]   # one call a request
