@@ -122,23 +122,6 @@ class ReportTable:
             return self
 
 
-def _web3_log(event, raw: dict) -> dict:
-    from hexbytes import HexBytes
-
-    log = {
-        "address": to_checksum_address(raw["address"]),
-        "topics": [HexBytes(t) for t in raw["topics"]],
-        "data": HexBytes(raw["data"]),
-        "blockNumber": int(raw["blockNumber"], 16),
-        "transactionHash": HexBytes(raw["transactionHash"]),
-        "transactionIndex": int(raw["transactionIndex"], 16),
-        "blockHash": HexBytes(raw["blockHash"]),
-        "logIndex": int(raw["logIndex"], 16),
-        "removed": False,
-    }
-    return dict(event.process_log(log)["args"])
-
-
 def effective_reports(logs: Iterable[ReportLog]) -> list[ReportLog]:
     """The reports in force: every report except those a later correction superseded."""
     logs = list(logs)

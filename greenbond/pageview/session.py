@@ -18,10 +18,11 @@ from web3 import Web3
 
 from greenbond.chain import DEFAULT_RPC_URL, ChainError, LogCache, NodeUnreachable, Suite
 from greenbond.chain import connect as chain_connect
+from greenbond.chain.logs import EventDecoder
 from greenbond.config import DEFAULT_BOND_CONFIG, REPO_ROOT, BondTerms, ConfigError, load_terms
 from greenbond.deployments import DEPLOYMENTS_DIR
 from greenbond.pageview.reports import (ALLOCATION_RECORDED_TOPIC, GRID_FACTOR_TOPIC, REPORT_ACCEPTED_TOPIC,
-                                        ReportTable, _web3_log, decode_allocation_recorded, decode_report_accepted)
+                                        ReportTable, decode_allocation_recorded, decode_report_accepted)
 
 DEFAULT_PUBLISHED_DIR = REPO_ROOT / ".demo" / "published"   # `python -m greenbond feeder publish --out`
 
@@ -135,8 +136,8 @@ def session(rpc_url: str, deployments_dir: str | Path | None = None) -> Session:
     if oracle is not None:
         ostart = suite.deployment.contracts["ImpactOracle"].block
         reports = LogCache(w3, oracle.address, REPORT_ACCEPTED_TOPIC, ostart, decode_report_accepted)
-        event = oracle.events.GridFactorRecorded()
-        factors = LogCache(w3, oracle.address, GRID_FACTOR_TOPIC, ostart, lambda l: _web3_log(event, l))
+        factor_events = EventDecoder(oracle.events.GridFactorRecorded.abi)   # the chain layer's one decoder
+        factors = LogCache(w3, oracle.address, GRID_FACTOR_TOPIC, ostart, lambda l: factor_events.decode(l)["args"])
         allocation_logs = LogCache(w3, oracle.address, ALLOCATION_RECORDED_TOPIC, ostart, decode_allocation_recorded)
     else:
         reports = factors = allocation_logs = None
