@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 
 class LocalChainError(RuntimeError):
@@ -136,11 +137,13 @@ def start_anvil(
     chain_id: int = 31337,
     gas_limit: int = 30_000_000,
     ready_timeout: float = 30.0,
+    extra_args: Sequence[str] = (),
 ) -> AnvilProcess:
     """Starts Anvil (berlin, no base fee, gas price 0 accepted, 10 dev accounts) on `port` (a free
     one when None), or attaches to a node already serving there. With `state_file` the chain
     persists in it (the demo); without, it lives in memory (tests, benchmarks). The genesis
-    timestamp only applies to a new chain: a resumed chain continues from its saved blocks."""
+    timestamp only applies to a new chain: a resumed chain continues from its saved blocks.
+    `extra_args` go to Anvil as given (e.g. `--prune-history 8`: a node without archive state)."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     if is_serving(url):
@@ -165,6 +168,7 @@ def start_anvil(
         cmd += ["--silent"]
     if genesis_timestamp is not None and (state_file is None or not state_file.exists()):
         cmd += ["--timestamp", str(genesis_timestamp)]
+    cmd += list(extra_args)
     return _launch("anvil", cmd, url, log_file, ready_timeout)
 
 
