@@ -45,7 +45,6 @@ import argparse
 import contextlib
 import datetime as dt
 import io
-import json
 import os
 import random
 import sys
@@ -651,14 +650,18 @@ def send_transfers(b: BondUnderTest, node: Node, plan: Sequence[tuple[int, int]]
     return [int(r["gasUsed"], 16) for r in receipts]
 
 
-def _time_register(url: str, config: Path, key: Path, deployments: Path, out_dir: Path, runs: int, log) -> dict:
+def _time_register(url: str, config: Path, key: Path, deployments: Path, out_dir: Path, runs: int, log,
+                   index: Path | None = None, label: str = "cold") -> dict:
+    """`runs` timed runs of the register command at the latest block: with `index` None every
+    event is read from the node (`--no-index`: cold), else through that event index file."""
     from greenbond import cli
 
     seconds, calls, summary = [], None, ""
     for k in range(runs):
-        out = out_dir / f"run-{k + 1}"
+        out = out_dir / f"{label}-{k + 1}"
         argv = ["register", "--rpc", url, "--at", "latest", "--config", str(config), "--issuer-key", str(key),
                 "--deployments", str(deployments), "--out", str(out) + "/", "--quiet"]
+        argv += ["--no-index"] if index is None else ["--index", str(index)]
         buf = io.StringIO()
         with count_rpc() as counter, contextlib.redirect_stdout(buf):
             t0 = time.perf_counter()
@@ -669,11 +672,13 @@ def _time_register(url: str, config: Path, key: Path, deployments: Path, out_dir
         requests = counter.pop(HTTP_REQUESTS, 0)
         calls = {"total": sum(counter.values()), "http_requests": requests, "by_method": dict(counter.most_common())}
         summary = buf.getvalue().strip().splitlines()[0]
-        log(f"register run {k + 1}: {seconds[-1]:.2f} s, {calls['total']:,} RPC calls in {requests:,} HTTP requests"
-            f" {calls['by_method']}")
+        log(f"register run {k + 1} ({label}): {seconds[-1]:.2f} s, {calls['total']:,} RPC calls in {requests:,} "
+            f"HTTP requests {calls['by_method']}")
     return {"seconds": float_summary(seconds), "rpc_calls": calls, "command_output": summary,
             "command": "python -m greenbond register --at latest --config <bench bond> --issuer-key <key> "
-                       "--deployments <dir> --out <tmp>/ --quiet (greenbond.cli.main, in process)"}
+                       "--deployments <dir> --out <tmp>/ --quiet "
+                       + ("--no-index" if index is None else "--index <tmp>/events.sqlite")
+                       + " (greenbond.cli.main, in process)"}
 
 
 # ------------------------------------------------------------------ the run
@@ -716,8 +721,6 @@ def bench_holders(key_path: Path, count: int, terms) -> tuple[list[str], list[by
 def run_schedule_bench(path: str | Path = REPORT_PATH, *, holder_counts: Sequence[int] = HOLDER_COUNTS,
                        transfers: int = TRANSFERS, register_runs: int = REGISTER_RUNS, quiet: bool = False) -> dict:
     """Starts Anvil, measures, writes `path` atomically, prints the table; returns the report."""
-    from web3 import Web3
-
     holder_counts = sorted(holder_counts)
     if len(holder_counts) < 2 or holder_counts[0] < 2:
         raise ValueError("need at least two holder counts, each of at least 2")
@@ -767,6 +770,13 @@ def run_schedule_bench(path: str | Path = REPORT_PATH, *, holder_counts: Sequenc
                 "runs": register_runs,
                 **_time_register(url, config, key_path, dirs[str(largest)], tmp / "register-out", register_runs, log),
             }
+            # through the event index: the first run builds it (every event read and kept), the
+            # next ones read only the blocks after its tip (none here) and take events from the file
+            index = tmp / "events.sqlite"
+            register["index_build"] = _time_register(url, config, key_path, dirs[str(largest)], tmp / "register-out",
+                                                     1, log, index=index, label="index-build")
+            register["warm"] = _time_register(url, config, key_path, dirs[str(largest)], tmp / "register-out",
+                                              register_runs, log, index=index, label="warm")
         commit, dirty = git_commit()
         per_unit = big.schedule.functions.couponPerUnit(1).call()
         meta = {

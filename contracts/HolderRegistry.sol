@@ -7,9 +7,12 @@ import {IHolderRegistry} from "../interfaces/IHolderRegistry.sol";
 
 /// @title HolderRegistry
 /// @notice The bond's register of eligible wallets (the ibet PersonalInfo model): a wallet may
-///         receive the bond only while registered and unexpired. Personal details are stored
-///         only as ciphertext sealed to the issuer's public key; the registrar never sends
-///         plaintext. `REGISTRAR_ROLE` administers the records, `DEFAULT_ADMIN_ROLE` the roles.
+///         receive the bond only while registered and unexpired. Personal details exist on chain
+///         only as ciphertext sealed to the issuer's public key, in the registration's event; the
+///         record keeps their keccak256 (the registrar never sends plaintext). No on-chain list of
+///         wallets: three slots a registration (about 110,000 gas, where storing the details and two
+///         enumerations cost about 350,000); the register lists holders from the events.
+///         `REGISTRAR_ROLE` administers the records, `DEFAULT_ADMIN_ROLE` the roles.
 contract HolderRegistry is IHolderRegistry, AccessControl {
     
 
@@ -19,12 +22,7 @@ contract HolderRegistry is IHolderRegistry, AccessControl {
     uint256 public constant MAX_ENCRYPTED_INFO_LENGTH = 2048;
 
     mapping(address wallet => Holder) private _holders;
-    // Enumeration by swap-and-pop, positions stored plus one (kept free of OpenZeppelin's
-    // EnumerableSet, whose Arrays.sol uses the Cancun MCOPY opcode from 5.5 on).
-    address[] private _wallets;
-    mapping(address wallet => uint256) private _walletPosition;
-    mapping(bytes32 investorId => address[]) private _walletsOf;
-    mapping(address wallet => uint256) private _investorWalletPosition;
+    uint256 private _holderCount;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE and REGISTRAR_ROLE.
     constructor(address admin) {
@@ -48,11 +46,8 @@ contract HolderRegistry is IHolderRegistry, AccessControl {
         h.expiresAt = expiresAt;
         h.registeredAt = uint64(block.timestamp);
         h.updatedAt = uint64(block.timestamp);
-        h.encryptedInfo = encryptedInfo;
-        _wallets.push(wallet);
-        _walletPosition[wallet] = _wallets.length;
-        _walletsOf[investorId].push(wallet);
-        _investorWalletPosition[wallet] = _walletsOf[investorId].length;
+        h.detailsHash = keccak256(encryptedInfo);
+        ++_holderCount;
         emit HolderRegistered(wallet, investorId, country, expiresAt, encryptedInfo);
     }
 
@@ -71,7 +66,7 @@ contract HolderRegistry is IHolderRegistry, AccessControl {
         h.country = country;
         h.expiresAt = expiresAt;
         h.updatedAt = uint64(block.timestamp);
-        h.encryptedInfo = encryptedInfo;
+        h.detailsHash = keccak256(encryptedInfo);
         emit HolderUpdated(wallet, investorId, country, expiresAt, encryptedInfo);
     }
 
@@ -81,8 +76,7 @@ contract HolderRegistry is IHolderRegistry, AccessControl {
         if (h.expiresAt == 0) revert RegistryNotRegistered(wallet);
         bytes32 investorId = h.investorId;
         delete _holders[wallet];
-        _removeFrom(_wallets, _walletPosition, wallet);
-        _removeFrom(_walletsOf[investorId], _investorWalletPosition, wallet);
+        --_holderCount;
         emit HolderRemoved(wallet, investorId);
     }
 
@@ -103,29 +97,8 @@ contract HolderRegistry is IHolderRegistry, AccessControl {
     }
 
     /// @inheritdoc IHolderRegistry
-    function walletsOf(bytes32 investorId) external view returns (address[] memory) {
-        return _walletsOf[investorId];
-    }
-
-    /// @inheritdoc IHolderRegistry
     function holderCount() external view returns (uint256) {
-        return _wallets.length;
-    }
-
-    /// @notice The registered wallet at `index` (0 <= index < holderCount()); order is not stable.
-    function holderAt(uint256 index) external view returns (address) {
-        return _wallets[index];
-    }
-
-    function _removeFrom(address[] storage list, mapping(address => uint256) storage position, address wallet)
-        private
-    {
-        uint256 index = position[wallet] - 1;
-        address last = list[list.length - 1];
-        list[index] = last;
-        position[last] = index + 1;
-        list.pop();
-        delete position[wallet];
+        return _holderCount;
     }
 
     function _validate(address wallet, bytes32 investorId, uint64 expiresAt, bytes calldata encryptedInfo)

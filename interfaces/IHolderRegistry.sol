@@ -4,6 +4,9 @@ pragma solidity ^0.8.24;
 /// @title IHolderRegistry
 /// @notice Which wallets may hold the bond, and each holder's personal details encrypted to the
 ///         issuer's public key (never plaintext on chain). Several wallets may belong to one investor.
+///         The sealed details travel in the HolderRegistered / HolderUpdated events; the record
+///         keeps only what the transfer rules need and the details' keccak256, which vouches for
+///         the event's bytes. Wallets are listed from the events (the off-chain register does).
 interface IHolderRegistry {
     /// @notice A holder record as stored on chain.
     struct Holder {
@@ -12,7 +15,7 @@ interface IHolderRegistry {
         uint64 expiresAt;       // unix seconds after which the wallet is no longer eligible
         uint64 registeredAt;    // unix seconds of the first registration
         uint64 updatedAt;       // unix seconds of the last change
-        bytes encryptedInfo;    // personal details sealed to the issuer's public key
+        bytes32 detailsHash;    // keccak256 of the sealed details (in the last HolderRegistered/HolderUpdated event)
     }
 
     /// @notice A wallet was registered.
@@ -70,9 +73,6 @@ interface IHolderRegistry {
 
     /// @notice The investor id `wallet` is registered to (zero when unregistered).
     function investorOf(address wallet) external view returns (bytes32);
-
-    /// @notice The wallets currently registered to `investorId`.
-    function walletsOf(bytes32 investorId) external view returns (address[] memory);
 
     /// @notice Number of registered wallets.
     function holderCount() external view returns (uint256);

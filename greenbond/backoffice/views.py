@@ -52,6 +52,7 @@ class BackofficeSettings:
     issuer_key: str = ""       # path of the issuer's private key file ("" = greenbond.holders' default)
     agent_key: str = ""        # path of the agent's key file ("" = Anvil's first key, dev chains only)
     accounts: str = ""         # the accounts file
+    index: str = ""            # the event index the register reads events through ("" = events.sqlite beside the accounts)
 
     @property
     def page(self) -> pv.PageSettings:
@@ -60,6 +61,10 @@ class BackofficeSettings:
     @property
     def accounts_path(self) -> Path:
         return Path(self.accounts) if self.accounts else default_accounts_path()
+
+    @property
+    def index_path(self) -> Path:
+        return Path(self.index) if self.index else self.accounts_path.with_name("events.sqlite")
 
     @property
     def audit_path(self) -> Path:
@@ -73,8 +78,8 @@ class BackofficeSettings:
 
 
 def settings_from_env(env: dict | None = None) -> BackofficeSettings:
-    """GREENBOND_RPC_URL, GREENBOND_DEPLOYMENTS, GREENBOND_ISSUER_KEY, GREENBOND_AGENT_KEY and
-    GREENBOND_BACKOFFICE_ACCOUNTS, or the defaults."""
+    """GREENBOND_RPC_URL, GREENBOND_DEPLOYMENTS, GREENBOND_ISSUER_KEY, GREENBOND_AGENT_KEY,
+    GREENBOND_BACKOFFICE_ACCOUNTS and GREENBOND_INDEX, or the defaults."""
     env = os.environ if env is None else env
     return BackofficeSettings(
         rpc_url=env.get("GREENBOND_RPC_URL") or DEFAULT_RPC_URL,
@@ -82,6 +87,7 @@ def settings_from_env(env: dict | None = None) -> BackofficeSettings:
         issuer_key=env.get(ISSUER_KEY_ENV) or "",
         agent_key=env.get(AGENT_KEY_ENV) or "",
         accounts=str(default_accounts_path(env)),
+        index=env.get("GREENBOND_INDEX") or "",
     )
 
 
@@ -163,6 +169,8 @@ def register_view(settings: BackofficeSettings, user: Session, at_text: str, det
     sealed details are opened; the opening is written to the audit log before the view is
     returned. Both roles may read the register: the issuer owns it and the agent pays and
     registers the holders it lists."""
+    from greenbond.chain import ChainError
+    from greenbond.chain.index import EventIndex
     from greenbond.register import RegisterError, build_register, load_private_key, parse_at, render_csv
 
     try:
@@ -178,9 +186,10 @@ def register_view(settings: BackofficeSettings, user: Session, at_text: str, det
             note = "Personal details not included (not asked for)."
         else:
             note = f"Personal details not included: no issuer key at {path} (set {ISSUER_KEY_ENV} on the server)."
-        reg = build_register(s.w3, s.terms, at, deployments_dir=s.deployments_dir, private_key=key,
-                             key_note="" if key else note)
-    except RegisterError as exc:
+        with EventIndex(settings.index_path) as index:
+            reg = build_register(s.w3, s.terms, at, deployments_dir=s.deployments_dir, private_key=key,
+                                 key_note="" if key else note, index=index)
+    except (RegisterError, ChainError) as exc:
         raise PageError(_sentence(str(exc))) from None
     if reg.personal_details:
         _audit(settings, user, "open_personal_details", at=reg.at.text, block=reg.target_block,

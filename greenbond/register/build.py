@@ -338,6 +338,34 @@ def _scan(event, start: int, end: int, chunk: int, what: str, progress: Progress
     return logs
 
 
+def _indexed(index, w3, event, start: int, end: int, latest: int, chunk: int, what: str,
+             progress: Progress) -> list:
+    """Logs of `event` from `start` to `end` through the event index: synced up to `latest` (only
+    the blocks after its tip are read, rolled back first if the chain changed under it), then read
+    from the file, decoded, each with its block's `timestamp`."""
+    from greenbond.chain.logs import EventDecoder
+
+    decoder = EventDecoder(event.abi)
+    chain_id = w3.eth.chain_id
+    before = index.tip(chain_id, event.address, decoder.topic0)
+
+    def step(done: int, to: int) -> None:
+        if to - (before or start) > chunk:
+            progress(f"{what}: indexed blocks up to {done} of {to}")
+
+    with index.locked():   # no other process changes the stream between the sync and the read
+        done = index.sync(w3, chain_id, event.address, decoder.topic0, start, latest, chunk=chunk, progress=step)
+        raws = index.logs(chain_id, event.address, decoder.topic0, start, end)
+    if done["rolled_back"]:
+        progress(f"{what}: the chain changed since the index read it; {done['rolled_back']} logs dropped and read again")
+    out = []
+    for raw in raws:
+        log = decoder.decode(raw)
+        log["timestamp"] = raw["timestamp"]
+        out.append(log)
+    return out
+
+
 def _call(fn, block, what: str):
     try:
         return fn.call(block_identifier=block)
@@ -378,6 +406,20 @@ def _block_timestamps(w3, numbers: Iterable[int]) -> dict[int, int]:
             raise RegisterError(f"the node could not give the header of block {n}")
         out[n] = int(header["timestamp"], 16)
     return out
+
+
+def _sealed_details(events, registry, suite, start: int, state_block: int) -> dict[str, bytes]:
+    """Each wallet's sealed details as of `state_block`: the bytes of its last HolderRegistered or
+    HolderUpdated event at or before it (the registry keeps only their keccak256, checked by the
+    caller against the record at that block)."""
+    try:
+        lo = suite.deployment.contracts["HolderRegistry"].block
+    except (KeyError, AttributeError):
+        lo = start
+    logs = (events(registry.events.HolderRegistered, lo, state_block, "HolderRegistered events")
+            + events(registry.events.HolderUpdated, lo, state_block, "HolderUpdated events"))
+    logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+    return {log["args"]["wallet"]: bytes(log["args"]["encryptedInfo"]) for log in logs}
 
 
 def has_state_at(contract, block: int, latest: int) -> bool:
@@ -421,11 +463,16 @@ def build_register(
     progress: Progress = _quiet,
     warn: Progress = _quiet,
     now: dt.datetime | None = None,
+    index=None,
 ) -> Register:
     """Rebuilds and checks the register at `at` on the chain behind `w3` (see greenbond.register).
 
     `private_key` is the issuer's nacl PrivateKey, or None to leave personal details out.
+    `index` is an EventIndex (greenbond.chain.index) to take the events from, synced first; None
+    reads every event from the node.
     """
+    from eth_utils import keccak
+
     from greenbond.chain import DEFAULT_LOG_CHUNK, open_suite
     from greenbond.holders import HolderDecryptionError, unseal
 
@@ -446,6 +493,12 @@ def build_register(
     target = resolve_target(w3, at, terms, start, latest)
     tb = target.block
 
+    def events(event, lo: int, hi: int, what: str) -> list:
+        """`event`'s logs in blocks lo..hi: through the index when there is one, else from the node."""
+        if index is not None:
+            return _indexed(index, w3, event, lo, hi, latest, chunk, what, progress)
+        return _scan(event, lo, hi, chunk, what, progress)
+
     # ---- can the node answer calls at the target block? (an Anvil restarted from a state file,
     # or a pruning node, keeps only recent state)
     historical = has_state_at(bond, tb, latest)
@@ -463,8 +516,11 @@ def build_register(
 
     # ---- transfers, with their blocks' timestamps
     progress(f"reading Transfer events of {bond.address} in blocks {start}-{scan_to} ...")
-    transfer_logs = _scan(bond.events.Transfer, start, scan_to, chunk, "Transfer events", progress)
-    timestamps = _block_timestamps(w3, (log["blockNumber"] for log in transfer_logs))
+    transfer_logs = events(bond.events.Transfer, start, scan_to, "Transfer events")
+    if index is not None:
+        timestamps = {log["blockNumber"]: log["timestamp"] for log in transfer_logs}
+    else:
+        timestamps = _block_timestamps(w3, (log["blockNumber"] for log in transfer_logs))
     all_transfers = [
         TransferRecord(
             block=log["blockNumber"],
@@ -526,10 +582,11 @@ def build_register(
         paid: dict[tuple[int, str], tuple[str, int, str, int]] = {}
         if due_coupons:
             lo = max(start, schedule_start)
-            for log in _scan(schedule.events.CouponPaid, lo, tb, chunk, "CouponPaid events", progress):
+
+            for log in events(schedule.events.CouponPaid, lo, tb, "CouponPaid events"):
                 a = log["args"]
                 paid[(int(a["index"]), a["holder"])] = (PAID_ON_CHAIN, int(a["amount"]), "", int(a["units"]))
-            for log in _scan(schedule.events.CouponPaidOffchain, lo, tb, chunk, "CouponPaidOffchain events", progress):
+            for log in events(schedule.events.CouponPaidOffchain, lo, tb, "CouponPaidOffchain events"):
                 a = log["args"]
                 paid[(int(a["index"]), a["holder"])] = (
                     PAID_OFF_CHAIN, 0, format_payment_ref(a["paymentRef"]), int(a["units"]),
@@ -568,10 +625,11 @@ def build_register(
     rows: list[HolderRow] = []
     listed = [w for w in wallets if holdings.units[w] or coupons_by_wallet.get(w)]
     holders = _calls(w3, registry, "holderOf", [(w,) for w in listed], state_block, lambda a: f"holderOf({a[0]})")
+    sealed = _sealed_details(events, registry, suite, start, state_block) if private_key is not None else {}
     for w, holder in zip(listed, holders):
         units = holdings.units[w]
         coupons = coupons_by_wallet.get(w, [])
-        investor, _country, expires, _registered, _updated, blob = holder
+        investor, _country, expires, _registered, _updated, details_hash = holder
         row = HolderRow(
             wallet=w,
             investor_id="0x" + bytes(investor).hex() if expires else "",
@@ -583,8 +641,14 @@ def build_register(
         if not expires:
             row.note = "not registered at this point"
         elif private_key is not None:
+            blob = sealed.get(w)
+            if blob is None or keccak(blob) != bytes(details_hash):
+                raise RegisterError(
+                    f"the sealed details of holder {w} in the registry's events do not match the keccak256 its record "
+                    f"keeps at block {state_block}" + ("" if blob is not None else " (no HolderRegistered or "
+                                                       "HolderUpdated event for the wallet)"))
             try:
-                details = unseal(bytes(blob), private_key)
+                details = unseal(blob, private_key)
             except HolderDecryptionError as exc:
                 raise RegisterError(f"cannot open the sealed details of holder {w}: {exc}") from None
             row.name, row.postal_address, row.email, row.tax_category = (

@@ -21,6 +21,13 @@ from greenbond.register.errors import RegisterError
 from greenbond.register.render import render_csv, render_html
 
 DEFAULT_OUT_DIR = REPO_ROOT / "reports" / "register"
+INDEX_ENV = "GREENBOND_INDEX"
+DEFAULT_INDEX = ".demo/events.sqlite"   # the data folder, as the feeder's database
+
+
+def default_index_path() -> Path:
+    """Where the event index is kept: GREENBOND_INDEX, else .demo/events.sqlite."""
+    return Path(os.environ.get(INDEX_ENV) or DEFAULT_INDEX)
 
 
 # --------------------------------------------------------------------------- output files
@@ -81,9 +88,12 @@ def run_register(
     chunk: int | None = None,
     progress: Progress = _quiet,
     warn: Progress = _quiet,
+    index_path: Path | None = None,
 ) -> tuple[Register, Path, Path]:
-    """Connects, builds, checks and writes the register; returns it with the CSV and HTML paths."""
+    """Connects, builds, checks and writes the register; returns it with the CSV and HTML paths.
+    `index_path` is the event index file to read events through (None: every event from the node)."""
     from greenbond.chain import ChainError, connect
+    from greenbond.chain.index import EventIndex
 
     if isinstance(at, str):
         try:
@@ -103,15 +113,20 @@ def run_register(
                 "(give one with --issuer-key or GREENBOND_ISSUER_KEY)."
             )
     _check_writable(output_paths(out, "check")[0].parent)   # before the chain is read, not after
+    index = None
     try:
         w3 = connect(rpc_url)
+        index = EventIndex(index_path) if index_path is not None else None
         reg = build_register(
             w3, terms, at,
             deployments_dir=deployments_dir, private_key=key, key_note=key_note, chunk=chunk,
-            progress=progress, warn=warn,
+            progress=progress, warn=warn, index=index,
         )
     except ChainError as exc:
         raise RegisterError(str(exc)) from None
+    finally:
+        if index is not None:
+            index.close()
     try:
         csv_path, html_path = write_register(reg, out)
     except OSError as exc:
@@ -154,6 +169,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="output directory, or file stem for <stem>.csv and <stem>.html (default reports/register/register-<label>)",
     )
     parser.add_argument("--chunk", type=int_at_least(1, "blocks per log query"), default=DEFAULT_LOG_CHUNK, help=f"blocks per log query (default {DEFAULT_LOG_CHUNK})")
+    parser.add_argument("--index", type=Path, default=None,
+                        help=f"the event index (SQLite) the events are read through and kept in: only blocks after "
+                             f"its last are read from the node (default {INDEX_ENV}, else {DEFAULT_INDEX})")
+    parser.add_argument("--no-index", action="store_true",
+                        help="read every event from the node and keep nothing (a cold read)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
@@ -174,6 +194,7 @@ def command(args: argparse.Namespace) -> int:
         chunk=args.chunk,
         progress=_quiet if args.quiet else err,
         warn=lambda msg: err(f"warning: {msg}"),
+        index_path=None if args.no_index else (args.index or default_index_path()),
     )
     print(
         f"Register of {reg.bond_name} at {reg.at.text} (block {reg.target_block}): {len(reg.holders)} holders, "

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher, Type
 from streamlit.testing.v1 import AppTest
+from web3 import Web3
 
 from greenbond.backoffice.audit import AuditLog
 from greenbond.backoffice.auth import AuthStore
@@ -177,7 +178,10 @@ def test_agent_registers_a_holder_with_sealed_details(env):
     assert "Registered " + wallet in " ".join(s.value for s in at.success)
     registry = demo.contract("HolderRegistry")
     assert registry.functions.isEligible(wallet).call()
-    blob = registry.functions.holderOf(wallet).call()[5]
+    # the sealed details are in the registration's event; the record keeps their keccak256
+    event = registry.events.HolderRegistered.get_logs(from_block=0, argument_filters={"wallet": wallet})[-1]
+    blob = bytes(event["args"]["encryptedInfo"])
+    assert registry.functions.holderOf(wallet).call()[5] == Web3.keccak(blob)
     details = unseal(blob, load_issuer_private_key(demo.issuer_key))
     assert (details.name, details.address, details.email) == ("Aoi Tanaka (fictitious)", "9-9 Kita-ku, Sapporo",
                                                               "aoi@example.jp")

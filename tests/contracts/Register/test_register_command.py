@@ -118,6 +118,7 @@ def scenario(tmp_path_factory):
         directory=s.deployments,
     ), proj)
     bond, registry, schedule, settlement = suite.bond, suite.registry, suite.schedule, suite.settlement
+    s.bond = bond
     s.w = {name: accounts[i + 1] for i, name in enumerate("ABCD")}
     s.name_of = {acct.address: name for name, acct in s.w.items()}
 
@@ -332,6 +333,36 @@ def test_register_falls_back_when_the_node_keeps_no_history(scenario, monkeypatc
     assert any("keeps no state for block" in w for w in warnings)
     assert any(f"rebuilt to block {web3.eth.block_number}" in line for line in reg.checks)
     assert "keeps no state for block" in page
+
+
+def same_register(a, b) -> bool:
+    """Two `produce` results give the same register (all but the time it was generated)."""
+    (ra, ta, *_), (rb, tb, *_) = a, b
+    return (ra.rows == rb.rows and ra.checks == rb.checks and ra.target_block == rb.target_block
+            and ra.transfers_read == rb.transfers_read and ta == tb)
+
+
+def test_register_through_the_event_index_equals_a_full_read(scenario, tmp_path):
+    """The register read through the event index (first cold: the index is built; then warm:
+    only blocks after its tip are read) is the register a full read of the node gives, at a
+    record date, a date, the latest block and a block number; and when the chain changes under
+    the index (a transfer mined, then taken away by a revert, then other blocks), it follows."""
+    s = scenario
+    path = tmp_path / "events.sqlite"
+    for at in (jst_date(s.record1).isoformat(), s.between.isoformat(), "latest", str(s.block_after_first_trade)):
+        full = produce(s, at)
+        for _ in ("cold", "warm"):
+            assert same_register(produce(s, at, index_path=path), full), at
+    snap = web3.provider.make_request("evm_snapshot", [])["result"]
+    s.bond.transfer(s.w["B"], 7, {"from": s.w["A"]})
+    moved = produce(s, "latest", index_path=path)
+    assert int(moved[2]["A"]["units"]) == expected_units(s)["A"] - 7
+    assert same_register(moved, produce(s, "latest"))
+    assert web3.provider.make_request("evm_revert", [snap])["result"] is True
+    chain.mine(3)              # longer than before the revert, with other blocks
+    undone = produce(s, "latest", index_path=path)
+    assert int(undone[2]["A"]["units"]) == expected_units(s)["A"]
+    assert same_register(undone, produce(s, "latest"))
 
 
 def test_register_refuses_what_cannot_be_known(scenario):
