@@ -2,15 +2,18 @@
 
 `call(contract, name, *args)` and `rpc(method, *params)` describe calls; `call_many(w3, items)`
 sends them as batches and returns their decoded results in order, a call that reverted as a
-falsy CallFailed. A call is encoded once per function with eth_abi, not through web3's ABI
-lookup and validation each time, so a table of a thousand calls costs one request and little
-CPU."""
+falsy CallFailed. A call is encoded once per function with eth_abi (its compiled build,
+faster_eth_abi), not through web3's ABI lookup and validation each time, so a table of a
+thousand calls costs one request and little CPU."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from eth_abi import encode as abi_encode
+try:   # the compiled eth_abi (pinned in requirements.txt): 3-6x faster to encode and decode
+    from faster_eth_abi import decode as abi_decode, encode as abi_encode
+except ImportError:  # pragma: no cover
+    from eth_abi import decode as abi_decode, encode as abi_encode
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types, get_abi_output_types
 from web3 import Web3
 
@@ -83,7 +86,7 @@ def call_many(w3: Web3, items: Sequence[tuple], block: int | str = "latest", chu
                 continue
             result = resp.get("result")
             if it[0] == "call":
-                values = w3.codec.decode(it[3], bytes.fromhex(result[2:]))
+                values = abi_decode(it[3], bytes.fromhex(result[2:]))
                 out.append(values[0] if len(values) == 1 else tuple(values))
             else:
                 out.append(result)

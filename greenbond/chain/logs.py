@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any, Callable, Iterator
 
@@ -70,13 +71,9 @@ class EventDecoder:
         self.unindexed = [(i["name"], _abi_type(i)) for i in inputs if not i.get("indexed")]
         self.order = [i["name"] for i in inputs]
         self.topic0 = "0x" + event_abi_to_log_topic(event_abi).hex()
-        self._checksums: dict[str, str] = {}
 
     def _address(self, raw_hex: str) -> str:
-        got = self._checksums.get(raw_hex)
-        if got is None:
-            got = self._checksums[raw_hex] = Web3.to_checksum_address("0x" + raw_hex[-40:])
-        return got
+        return _checksummed_address(raw_hex[-40:].lower())
 
     def _checksummed(self, abi_type: str, value):
         """Addresses in decoded data checksummed, as web3 gives them (arrays of addresses too)."""
@@ -129,6 +126,13 @@ class EventDecoder:
             "transactionHash": HexBytes(log["transactionHash"]),
             "blockHash": HexBytes(log["blockHash"]),
         }
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _checksummed_address(hex40: str) -> str:
+    """The checksummed form of 40 lower-case hex digits, remembered: the same holders appear in
+    thousands of logs (as topics and as data), and a checksum is a keccak each time."""
+    return Web3.to_checksum_address("0x" + hex40)
 
 
 def _abi_type(param: dict) -> str:

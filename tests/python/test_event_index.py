@@ -41,13 +41,13 @@ TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 class Node:
     """An Anvil (in memory) with a PlainERC20 deployed and its supply spread over the dev accounts."""
 
-    def __init__(self, directory: Path, extra_args=()):
+    def __init__(self, directory: Path, extra_args=(), genesis: int | None = None):
         from tests.helpers.devchain import child_env
 
         from greenbond.chain.localnode import start_anvil
 
         os.environ["PATH"] = child_env()["PATH"]
-        self.node = start_anvil(None, extra_args=extra_args, log_file=directory / "anvil.log")
+        self.node = start_anvil(None, extra_args=extra_args, genesis_timestamp=genesis, log_file=directory / "anvil.log")
         self.url = self.node.url
         self.w3 = self.connect()
         self.accounts = self.w3.eth.accounts
@@ -63,13 +63,18 @@ class Node:
 
         token, receipt = deploy_contract(self.w3, "PlainERC20", [10**24], Signer(self.accounts[0]))
         for a in self.accounts[1:8]:
-            token.functions.transfer(a, 10**20).transact({"from": self.accounts[0], "gasPrice": 0})
+            self.mined(token.functions.transfer(a, 10**20).transact({"from": self.accounts[0], "gasPrice": 0}))
         return token, receipt["blockNumber"]
+
+    def mined(self, tx_hash) -> None:
+        """Waits for the transaction's receipt: Anvil answers eth_sendTransaction before it has
+        mined the block, and a test that reads `latest` next must see that block."""
+        assert self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)["status"] == 1
 
     def transfers(self, rng: random.Random, n: int) -> None:
         for _ in range(n):
             a, b = rng.sample(self.accounts[:8], 2)
-            self.token.functions.transfer(b, rng.randrange(1, 10**6)).transact({"from": a, "gasPrice": 0})
+            self.mined(self.token.functions.transfer(b, rng.randrange(1, 10**6)).transact({"from": a, "gasPrice": 0}))
 
     def rpc(self, method: str, params=None):
         resp = self.w3.provider.make_request(method, params or [])
@@ -205,14 +210,17 @@ def test_evm_revert_shorter_then_longer_with_other_blocks(node, index):
 
 
 def test_another_chain_at_the_same_address_starts_the_stream_again(tmp_path, index):
-    first = Node(tmp_path)
+    """Two dev chains, the same deployer and nonces: the same addresses. Their genesis times differ
+    (two chains started within the same second with the same transactions have the same blocks:
+    the same history, rightly kept)."""
+    first = Node(tmp_path, genesis=1_700_000_000)
     try:
         first.transfers(random.Random(8), 5)
         sync(index, first)
         address = first.token.address
     finally:
         first.stop()
-    second = Node(tmp_path)            # the same deployer and nonce: the same address
+    second = Node(tmp_path, genesis=1_700_100_000)
     try:
         assert second.token.address == address
         second.transfers(random.Random(9), 3)
