@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 REPORT = Path(__file__).resolve().parents[2] / "reports" / "bench.json"
-GOAL_RATIO = 1.5
+# The ceiling a compliant transfer must stay under (issue 6's budget, kept as a regression guard);
+# the goal the report is written against is bench.gas.GOAL_RATIO (issue 15's 1.25, not met yet).
+CEILING_RATIO = 1.5
 TREX_TRANSFER_GAS = 155_742
 REQUIRED_MEASUREMENTS = {
     "transfer_existing",
@@ -70,18 +72,20 @@ def test_ratios_match_samples(report, by_name):
     plain = statistics.median(by_name["plain_transfer"]["gas"]["samples"])
     assert report["ratios"]["transfer_vs_plain"] == pytest.approx(compliant / plain, abs=1e-4)
     assert report["ratios"]["transfer_vs_trex"] == pytest.approx(compliant / TREX_TRANSFER_GAS, abs=1e-4)
+    from bench.gas import GOAL_RATIO
+
     b = report["budget"]
     assert b["goal_ratio"] == GOAL_RATIO
     assert b["ratio"] == report["ratios"]["transfer_vs_plain"]
     assert b["within_goal"] == (b["ratio"] <= b["goal_ratio"])
 
 
-def test_compliant_transfer_within_goal(by_name):
+def test_compliant_transfer_under_the_ceiling(by_name):
     compliant = statistics.median(by_name["transfer_existing"]["gas"]["samples"])
     plain = statistics.median(by_name["plain_transfer"]["gas"]["samples"])
-    assert compliant <= GOAL_RATIO * plain, (
+    assert compliant <= CEILING_RATIO * plain, (
         f"compliant transfer {compliant:,} gas is {compliant / plain:.3f}x the plain ERC20's {plain:,}, "
-        f"over the goal of {GOAL_RATIO}x"
+        f"over the ceiling of {CEILING_RATIO}x"
     )
 
 
