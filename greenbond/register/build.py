@@ -582,7 +582,6 @@ def build_register(
         paid: dict[tuple[int, str], tuple[str, int, str, int]] = {}
         if due_coupons:
             lo = max(start, schedule_start)
-
             for log in events(schedule.events.CouponPaid, lo, tb, "CouponPaid events"):
                 a = log["args"]
                 paid[(int(a["index"]), a["holder"])] = (PAID_ON_CHAIN, int(a["amount"]), "", int(a["units"]))

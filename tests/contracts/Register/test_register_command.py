@@ -365,6 +365,28 @@ def test_register_through_the_event_index_equals_a_full_read(scenario, tmp_path)
     assert same_register(undone, produce(s, "latest"))
 
 
+def test_sealed_details_must_match_the_registry_record(scenario, monkeypatch):
+    """The registry keeps only the keccak256 of each holder's sealed details; the bytes come from
+    its events. Bytes that do not hash to the record (a node or an index serving altered logs) are
+    refused, naming the holder, and nothing is written."""
+    import greenbond.register.build as register
+
+    s = scenario
+    real = register._sealed_details
+
+    def altered(*args, **kwargs):
+        got = real(*args, **kwargs)
+        wallet = s.w["B"].address
+        got[wallet] = got[wallet][:-1] + bytes([got[wallet][-1] ^ 1])
+        return got
+
+    monkeypatch.setattr(register, "_sealed_details", altered)
+    before = sorted(p.name for p in s.out.iterdir())
+    with pytest.raises(RegisterError, match=f"sealed details of holder {s.w['B'].address} .* do not match"):
+        produce(s, "latest")
+    assert sorted(p.name for p in s.out.iterdir()) == before
+
+
 def test_register_refuses_what_cannot_be_known(scenario):
     s = scenario
     future = jst_date(node_time()) + dt.timedelta(days=400)
