@@ -2,7 +2,8 @@
 
 `HolderRegistry.registerHolder(wallet, investorId, country, expiresAt, encryptedInfo)` records, for
 each wallet, the holder's personal details (the ibet PersonalInfo model: name, postal address,
-contact, tax category): the sealed bytes in its HolderRegistered event, their keccak256 in the record. Nothing readable may go on chain or into logs, so:
+contact, tax category): the sealed bytes in its HolderRegistered event, their keccak256 in the
+record. Nothing readable may go on chain or into logs, so:
 
 * `HolderDetails` holds the details in memory. Its repr and str are `HolderDetails(<redacted>)`,
   so an accidental `print`, f-string or log line shows nothing personal.

@@ -39,7 +39,7 @@ from typing import Callable
 
 from greenbond.chain.batch import CallFailed, call_many, rpc
 from greenbond.chain.connection import ChainError
-from greenbond.chain.logs import DEFAULT_LOG_CHUNK, read_in_ranges
+from greenbond.chain.logs import DEFAULT_LOG_CHUNK, logs_fetcher, read_in_ranges
 
 SCHEMA_VERSION = 1
 READ_ATTEMPTS = 3
@@ -154,8 +154,9 @@ class EventIndex:
 
     def tip(self, chain_id: int, address: str, topic0: str) -> int | None:
         """The last block the stream has read, or None if it was never synced."""
-        row = self.db.execute("SELECT tip, start_block FROM streams WHERE chain_id=? AND address=? AND topic0=?",
-                              (chain_id, address.lower(), topic0.lower())).fetchone()
+        with self._lock:
+            row = self.db.execute("SELECT tip, start_block FROM streams WHERE chain_id=? AND address=? AND topic0=?",
+                                  (chain_id, address.lower(), topic0.lower())).fetchone()
         return None if row is None or row[0] < row[1] else row[0]
 
     # ------------------------------------------------------------------ sync
@@ -186,15 +187,7 @@ class EventIndex:
 
     def _read_window(self, w3, stream: int, address: str, topic0: str, lo: int, hi: int,
                      chunk: int) -> int:
-        provider = w3.provider
-        query = {"address": address, "topics": [topic0]}
-
-        def fetch(start: int, end: int) -> list:
-            resp = provider.make_request("eth_getLogs", [dict(query, fromBlock=hex(start), toBlock=hex(end))])
-            if resp.get("error"):
-                raise ValueError(resp["error"])
-            return resp["result"]
-
+        fetch = logs_fetcher(w3.provider, {"address": address, "topics": [topic0]})
         for _attempt in range(READ_ATTEMPTS):
             last = _header(call_many(w3, [rpc("eth_getBlockByNumber", hex(hi), False)])[0])
             if last is None:
@@ -210,8 +203,9 @@ class EventIndex:
             with self.db:
                 self.db.executemany(
                     "INSERT OR REPLACE INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(stream, int(log["blockNumber"], 16), headers[int(log["blockNumber"], 16)][1], int(log["logIndex"], 16),
-                      int(log["transactionIndex"], 16), log["transactionHash"], log["blockHash"],
+                    [(stream, int(log["blockNumber"], 16), headers[int(log["blockNumber"], 16)][1],
+                      int(log["logIndex"], 16), int(log["transactionIndex"], 16), log["transactionHash"],
+                      log["blockHash"],
                       "".join(t[2:] for t in log["topics"][1:]), log["data"]) for log in logs])
                 self.db.execute("UPDATE streams SET tip=?, tip_hash=? WHERE id=?", (hi, last[0], stream))
             return len(logs)
@@ -259,11 +253,3 @@ class EventIndex:
             "topics": [topic0] + ["0x" + topics[k:k + 64] for k in range(0, len(topics), 64)],
             "data": data, "timestamp": ts,
         } for b, i, ti, th, bh, topics, data, ts in rows]
-
-    def stats(self) -> dict:
-        """Streams and logs kept (for `--json` output and tests)."""
-        with self._lock:
-            return {
-                "streams": self.db.execute("SELECT COUNT(*) FROM streams").fetchone()[0],
-                "logs": self.db.execute("SELECT COUNT(*) FROM logs").fetchone()[0],
-            }

@@ -159,21 +159,26 @@ def _encode(types: list[str], values: list) -> bytes:
     return encode(types, values)
 
 
-def iter_events(event, from_block: int, to_block: int, chunk: int = DEFAULT_LOG_CHUNK, argument_filters=None) -> Iterator:
-    """Decoded logs of `event` (a web3 contract event class, e.g. `contract.events.Transfer`)
-    from `from_block` to `to_block` inclusive, read in block ranges of at most `chunk`
-    (`read_in_ranges`) with the provider's eth_getLogs and decoded by `EventDecoder`.
-    `argument_filters` may name indexed arguments only."""
-    decoder = EventDecoder(event.abi)
-    query = {"address": event.address, "topics": decoder.topics(argument_filters)}
-    provider = event.w3.provider
-
+def logs_fetcher(provider, query: dict) -> Callable[[int, int], list]:
+    """`fetch(start, end)` for `read_in_ranges`: the provider's own eth_getLogs for `query`
+    (address, topics) over blocks start..end, raw; a node's error is a ValueError (so the range
+    reader halves the range)."""
     def fetch(start: int, end: int) -> list:
         resp = provider.make_request("eth_getLogs", [dict(query, fromBlock=hex(start), toBlock=hex(end))])
         if resp.get("error"):
             raise ValueError(resp["error"])
         return resp["result"]
 
+    return fetch
+
+
+def iter_events(event, from_block: int, to_block: int, chunk: int = DEFAULT_LOG_CHUNK, argument_filters=None) -> Iterator:
+    """Decoded logs of `event` (a web3 contract event class, e.g. `contract.events.Transfer`)
+    from `from_block` to `to_block` inclusive, read in block ranges of at most `chunk`
+    (`read_in_ranges`) with the provider's eth_getLogs and decoded by `EventDecoder`.
+    `argument_filters` may name indexed arguments only."""
+    decoder = EventDecoder(event.abi)
+    fetch = logs_fetcher(event.w3.provider, {"address": event.address, "topics": decoder.topics(argument_filters)})
     for logs in read_in_ranges(fetch, from_block, to_block, chunk):
         for log in logs:
             yield decoder.decode(log)
@@ -197,13 +202,7 @@ class LogCache:
         self._lock = threading.Lock()
 
     def _get_logs(self, start: int, end: int) -> list:
-        resp = self.w3.provider.make_request(
-            "eth_getLogs",
-            [{"address": self.address, "topics": [self.topic0], "fromBlock": hex(start), "toBlock": hex(end)}],
-        )
-        if resp.get("error"):
-            raise ValueError(resp["error"])
-        return resp["result"]
+        return logs_fetcher(self.w3.provider, {"address": self.address, "topics": [self.topic0]})(start, end)
 
     def refresh(self, latest: int | None = None) -> list:
         with self._lock:

@@ -357,7 +357,8 @@ def _indexed(index, w3, event, start: int, end: int, latest: int, chunk: int, wh
         done = index.sync(w3, chain_id, event.address, decoder.topic0, start, latest, chunk=chunk, progress=step)
         raws = index.logs(chain_id, event.address, decoder.topic0, start, end)
     if done["rolled_back"]:
-        progress(f"{what}: the chain changed since the index read it; {done['rolled_back']} logs dropped and read again")
+        progress(f"{what}: the chain changed since the index read it; "
+                 f"{done['rolled_back']} logs dropped and read again")
     out = []
     for raw in raws:
         log = decoder.decode(raw)
