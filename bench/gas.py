@@ -74,6 +74,11 @@ SCENARIOS: dict[str, str] = {
         "transfer of 1 unit between two existing holders after a record date that another transaction "
         "already passed: writes both wallets' lazy snapshots, not the counter"
     ),
+    "transfer_first_after_later_record_date": (
+        "first transaction after a later record date: transfer of 1 unit between two holders already "
+        "snapshotted at an earlier one (the pair of transfer_first_after_record_date); advances the counter and "
+        "writes both lazy snapshots, whose wallets' Account slots are no longer empty: a payment date's recurring cost"
+    ),
     "transfer_existing_after_record_date": (
         "the same pair's next transfer after that record date (both wallets' snapshots in step): "
         "steady state once record dates have passed"
@@ -390,8 +395,8 @@ def _measure(project, accounts, chain, web3, repeats: int, quiet: bool) -> list[
     bond = project.GreenBond.deploy(relative_terms(settlement.address, chain.time()), registry, admin, tx, **q)
     plain = project.PlainERC20.deploy(10**9, tx, **q)
     record_dates = bond.recordDates()
-    if len(record_dates) < repeats:
-        raise ValueError(f"the bench bond has {len(record_dates)} record dates, fewer than {repeats} repeats")
+    if len(record_dates) < 2 * repeats:
+        raise ValueError(f"the bench bond has {len(record_dates)} record dates, fewer than 2 x {repeats} repeats")
 
     # Deterministic wallets: the same addresses every run, so calldata costs repeat exactly.
     wallets = []
@@ -465,6 +470,18 @@ def _measure(project, accounts, chain, web3, repeats: int, quiet: bool) -> list[
         # the lazy snapshots really were written: balances at the record date are the minted ones
         if bond.balanceOfAt(s, rd) != SENDER_UNITS or bond.balanceOfAt(r, rd) != RECEIVER_UNITS:
             raise RuntimeError(f"record date {k + 1}: snapshot balances are wrong")
+
+    # ---- one more round per pair that passed a record date first: the next record dates
+    for k, rnd in enumerate(rounds):
+        rd = record_dates[repeats + k]
+        chain.sleep(rd - chain.time() + 3600)
+        chain.mine()
+        s, r = rnd["first"]
+        receipt = record("transfer_first_after_later_record_date", bond.transfer(r, AMOUNT, {"from": s}, **q))
+        if "RecordDateReached" not in receipt.events:
+            raise RuntimeError("the first transfer after a later record date did not pass it")
+        if bond.balanceOfAt(r, rd) != RECEIVER_UNITS + AMOUNT:
+            raise RuntimeError(f"record date {repeats + k + 1}: the receiver's snapshot balance is wrong")
 
     for name, values in samples.items():
         if len(values) != repeats:

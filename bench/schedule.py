@@ -12,8 +12,10 @@ units. Holder wallets are plain addresses: Anvil impersonates them (no keys are 
 
 Measured with both bonds, on the same coupons (`gasUsed` of receipts; berlin refunds included):
 
-* coupon #1: `fundCoupon`; `claimCoupon` by `CLAIMS` holders (each a first-time receiver of the
-  settlement token, as on a first coupon); the others are pushed (not measured).
+* coupon #1: `fundCoupon`; `claimCoupon` by `CLAIMS` holders who receive the settlement token for
+  the first time (as on a first coupon: the token's new balance slot costs the claim 17,100 gas
+  more), then by `CLAIMS` holders who already hold some (given 1 unit of it just before: a
+  payee's steady state); the others are pushed (not measured).
 * coupons #2-#4 (`PUSH_COUPONS`): `fundCoupon`; then the whole coupon is pushed with
   `distributeCoupon`. With 1,000 holders: 9 batches of 100, then 10 batches of 10. With 10
   holders: one batch of all 10 (the "batch of 100" holds only 10). The batch that pays a
@@ -229,6 +231,9 @@ def comparisons(gas: dict[str, dict], tolerance: float = FLAT_TOLERANCE) -> list
     hs, hl = f"{int(small):,} holders", f"{int(large):,} holders"
     add("claim_coupon", "claimCoupon, one holder (median gas)",
         s["claim_coupon"]["median"], l["claim_coupon"]["median"], True, hs, hl)
+    if "claim_coupon_holding" in s and "claim_coupon_holding" in l:
+        add("claim_coupon_holding", "claimCoupon, payee already holding the settlement token (median gas)",
+            s["claim_coupon_holding"]["median"], l["claim_coupon_holding"]["median"], True, hs, hl)
     sp, lp = s["push"], l["push"]
     add("push_closing_batch_10", "distributeCoupon per holder, closing batch of 10 (median)",
         sp["closing_batch_10"]["per_holder"]["median"], lp["closing_batch_10"]["per_holder"]["median"], True, hs, hl)
@@ -286,7 +291,10 @@ def render_report(report: dict) -> str:
     for key in sorted(report["gas"], key=int):
         g = report["gas"][key]
         n = f"{int(key):,}"
-        for label, s in (("fundCoupon", g["fund_coupon"]), ("claimCoupon (one holder)", g["claim_coupon"])):
+        measured = [("fundCoupon", g["fund_coupon"]), ("claimCoupon, payee's first settlement token", g["claim_coupon"])]
+        if "claim_coupon_holding" in g:
+            measured.append(("claimCoupon, payee already holding it", g["claim_coupon_holding"]))
+        for label, s in measured:
             rows.append([label, n, _g(s["min"]), _g(s["median"]), _g(s["max"]), len(s["samples"])])
         for name, p in g["push"].items():
             label = {
@@ -567,6 +575,7 @@ def _measure_coupons(bonds: dict[str, BondUnderTest], node: Node, w3, log) -> di
     dates = [sched.couponDate(i).call() for i in range(1 + PUSH_COUPONS)]
     fund = {k: [] for k in bonds}
     claims = {k: [] for k in bonds}
+    claims_holding = {k: [] for k in bonds}
     pushes: dict[str, dict[str, list]] = {k: {"batch_100": [], "batch_10": [], "closing_batch_10": []} for k in bonds}
     by_coupon: dict[str, list[list[int]]] = {k: [] for k in bonds}
 
@@ -576,9 +585,14 @@ def _measure_coupons(bonds: dict[str, BondUnderTest], node: Node, w3, log) -> di
         fund[key].append(b.tx(b.schedule.functions.fundCoupon(0)))
         for w in b.holders[:CLAIMS]:
             claims[key].append(b.tx(b.schedule.functions.claimCoupon(0), sender=w))
-        for batch in chunks(b.holders[CLAIMS:], BATCH):
+        holding = b.holders[CLAIMS:2 * CLAIMS]
+        for w in holding:
+            b.tx(b.settlement.functions.mint(w, 1))
+        for w in holding:
+            claims_holding[key].append(b.tx(b.schedule.functions.claimCoupon(0), sender=w))
+        for batch in chunks(b.holders[2 * CLAIMS:], BATCH):
             b.push(0, batch)
-        log(f"coupon #1, {key} holders: funded, {CLAIMS} claims, the rest pushed")
+        log(f"coupon #1, {key} holders: funded, {2 * CLAIMS} claims, the rest pushed")
 
     # coupons #2..: fund; push in batches of 100 then of 10 (the last batch closes the coupon)
     for i in range(1, 1 + PUSH_COUPONS):
@@ -613,6 +627,7 @@ def _measure_coupons(bonds: dict[str, BondUnderTest], node: Node, w3, log) -> di
             "holders": len(b.holders),
             "fund_coupon": summarize(fund[key]),
             "claim_coupon": summarize(claims[key]),
+            "claim_coupon_holding": summarize(claims_holding[key]),
             "push": push,
         }
     return out
@@ -801,7 +816,8 @@ def run_schedule_bench(path: str | Path = REPORT_PATH, *, holder_counts: Sequenc
                 "batch": BATCH,
                 "small_batch": SMALL_BATCH,
                 "note": ("gas is receipt gasUsed (berlin, refunds included). Coupon #1: fundCoupon and claimCoupon "
-                         "(claimers receive the settlement token for the first time). Coupons #2-#4: fundCoupon, then "
+                         "(by claimers receiving the settlement token for the first time, then by claimers already holding "
+                         "some). Coupons #2-#4: fundCoupon, then "
                          "the whole coupon pushed: 1,000 holders in 9 batches of 100 then 10 of 10; 10 holders in one "
                          "batch of 10. The batch that pays a coupon's last holder empties two slots and gets a "
                          "storage refund, so closing batches are compared with closing batches. Transfers for the "

@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICouponSchedule} from "../interfaces/ICouponSchedule.sol";
 import {Calendar} from "./utils/Calendar.sol";
 import {ExactTransfer} from "./utils/ExactTransfer.sol";
@@ -36,16 +37,19 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
 
     uint256 private constant PPM = 1_000_000;
 
+    /// @dev Three slots, laid out for a claim, which reads the first two and writes only the
+    ///      second: the fixed terms; what a payment changes; what only an off-chain payment
+    ///      changes (docs/contracts.md, "What a claim costs").
     struct Coupon {
-        uint64 date;
+        uint64 date;            // 0 only for an index that is not a coupon
         uint64 recordDate;
         uint128 perUnit;
         bool funded;
         bool lateFlagged;
-        bool reclaimed;        // unclaimed remainder returned to the paying agent after the claim period
-        uint96 paidUnits;      // units paid, on and off chain
-        uint96 offchainUnits;  // of which off chain
-        uint256 held;          // settlement tokens held for this coupon
+        bool reclaimed;         // unclaimed remainder returned to the paying agent after the claim period
+        uint96 paidUnits;       // units paid, on and off chain
+        uint136 held;           // settlement tokens held for this coupon
+        uint96 offchainUnits;   // of the paid units, those paid off chain
     }
 
     /// @notice The bond this schedule pays.
@@ -61,7 +65,9 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     uint256 private immutable _rate;
     uint256 private immutable _frequency;
 
-    Coupon[] private _coupons;
+    // A mapping, not an array: a coupon is found without reading a length (a cold slot per call).
+    mapping(uint256 index => Coupon) private _coupons;
+    uint256 private _couponCount;
     mapping(uint256 index => mapping(address holder => Payment)) private _payments;
 
     uint64 private _redemptionDate;
@@ -107,11 +113,10 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
                 if (dayCount != 0) revert ScheduleUnsupportedDayCount(dayCount);
                 perUnit = Calendar.accruedActual365(_denomination, _rate, previous, dates[i]);
             }
-            _coupons.push(
-                Coupon(uint64(dates[i]), uint64(records[i]), uint128(perUnit), false, false, false, 0, 0, 0)
-            );
+            _coupons[i] = Coupon(uint64(dates[i]), uint64(records[i]), uint128(perUnit), false, false, false, 0, 0, 0);
             previous = dates[i];
         }
+        _couponCount = dates.length;
         _redemptionDate = uint64(bond_.maturityDate());
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAYING_AGENT_ROLE, payingAgent);
@@ -121,7 +126,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ICouponSchedule
     function couponCount() external view returns (uint256) {
-        return _coupons.length;
+        return _couponCount;
     }
 
     /// @inheritdoc ICouponSchedule
@@ -233,7 +238,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         uint256 units = bond.totalSupplyAt(c.recordDate);
         uint256 amount = (units - c.offchainUnits) * c.perUnit;
         c.funded = true;
-        c.held = amount;
+        c.held = SafeCast.toUint136(amount);
         _pull(amount);
         emit CouponFunded(i, amount, units, msg.sender);
     }
@@ -251,7 +256,7 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     /// @inheritdoc ICouponSchedule
     function claimAll() external nonReentrant returns (uint256 amount) {
         _requirePayee(msg.sender);
-        uint256 n = _coupons.length;
+        uint256 n = _couponCount;
         for (uint256 i = 0; i < n; ++i) {
             Coupon storage c = _coupons[i];
             if (block.timestamp < c.date) break;
@@ -308,14 +313,14 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
             uint256 units = _unitsAt(holder, c);
             if (units == 0) revert ScheduleNothingOwed(i, holder);
             _payments[i][holder] = Payment.OffChain;
-            c.paidUnits += uint96(units);
-            c.offchainUnits += uint96(units);
+            c.paidUnits += SafeCast.toUint96(units);
+            c.offchainUnits += SafeCast.toUint96(units);
             if (c.funded) released += units * c.perUnit;
             emit CouponPaidOffchain(i, holder, units, paymentRef);
         }
         if (released != 0) {
             // funded for holders since paid by bank transfer: return it to the paying agent
-            c.held -= released;
+            c.held -= SafeCast.toUint136(released);
             settlementToken.safeTransfer(msg.sender, released);
             emit ExcessReturned(i, msg.sender, released);
         }
@@ -393,14 +398,16 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     ///      scheduled, later coupons are cancelled, and every unit is redeemed at par on that date.
     ///      Notice: at least `callNotice` seconds, and the call coupon's record date not yet passed.
     function callBond(uint64 callDate) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (_called || _coupons.length == 0 || callDate < block.timestamp + callNotice || callDate >= _redemptionDate) {
+        uint256 n = _couponCount;
+        if (_called || n == 0 || callDate < block.timestamp + callNotice || callDate >= _redemptionDate) {
             revert ScheduleBadCall(callDate); // a zero-coupon bond has no coupon date to be called on
         }
         uint256 k = 0;
-        while (_coupons[k].date < callDate) ++k;
+        while (k < n - 1 && _coupons[k].date < callDate) ++k;
         Coupon storage last = _coupons[k];
         if (last.date != callDate || block.timestamp >= last.recordDate) revert ScheduleBadCall(callDate);
-        while (_coupons.length > k + 1) _coupons.pop();
+        while (n > k + 1) delete _coupons[--n];
+        _couponCount = n;
         _called = true;
         _redemptionDate = callDate;
         emit BondCalled(callDate, last.perUnit, msg.sender);
@@ -411,8 +418,9 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
     // ------------------------------------------------------------------ internals
 
     function _coupon(uint256 i) private view returns (Coupon storage) {
-        if (i >= _coupons.length) revert ScheduleUnknownCoupon(i);
-        return _coupons[i];
+        Coupon storage c = _coupons[i];
+        if (c.date == 0) revert ScheduleUnknownCoupon(i);
+        return c;
     }
 
     function _unitsAt(address holder, Coupon storage c) private view returns (uint256) {
@@ -449,8 +457,8 @@ contract CouponSchedule is ICouponSchedule, AccessControl, ReentrancyGuard {
         if (units == 0) return 0;
         amount = units * c.perUnit;
         _payments[i][holder] = Payment.OnChain;
-        c.paidUnits += uint96(units);
-        c.held -= amount;
+        c.paidUnits += SafeCast.toUint96(units);
+        c.held -= SafeCast.toUint136(amount);
         settlementToken.safeTransfer(payee, amount);
         emit CouponPaid(i, holder, units, amount, msg.sender, payee);
     }

@@ -24,6 +24,9 @@ abstract contract BondRecordDates is BondCore {
     }
 
     uint64[] private _recordDates;
+    // record date => its 1-based position: a lookup by date reads one slot, not a binary search's
+    // several (each a cold slot in the coupon schedule's calls)
+    mapping(uint256 timepoint => uint256 key) private _recordKeyOf;
     mapping(address => mapping(uint256 => Snapshot)) private _balanceAt;
     mapping(uint256 => Snapshot) private _supplyAt;
 
@@ -32,6 +35,7 @@ abstract contract BondRecordDates is BondCore {
     constructor(uint64[] memory couponDates_, uint64 recordDateOffset) {
         for (uint256 i = 0; i < couponDates_.length; ++i) {
             _recordDates.push(couponDates_[i] - recordDateOffset);
+            _recordKeyOf[couponDates_[i] - recordDateOffset] = i + 1;
         }
         _nextRecordDate = _recordDates.length == 0 ? type(uint64).max : _recordDates[0];
     }
@@ -49,6 +53,7 @@ abstract contract BondRecordDates is BondCore {
             revert GreenBondBadRecordDate(recordDate);
         }
         _recordDates.push(recordDate);
+        _recordKeyOf[recordDate] = n + 1;
         if (_recordDatesPassed == n) _nextRecordDate = recordDate;
         emit RecordDateAdded(n, recordDate);
     }
@@ -133,14 +138,8 @@ abstract contract BondRecordDates is BondCore {
     /// @dev 1-based position of `timepoint` among the record dates; reverts if it is not one or is future.
     function _recordKey(uint256 timepoint) private view returns (uint16) {
         if (timepoint > block.timestamp) revert GreenBondFutureLookup(timepoint, block.timestamp);
-        uint256 lo = 0;
-        uint256 hi = _recordDates.length;
-        while (lo < hi) {
-            uint256 mid = (lo + hi) / 2;
-            if (_recordDates[mid] < timepoint) lo = mid + 1;
-            else hi = mid;
-        }
-        if (lo == _recordDates.length || _recordDates[lo] != timepoint) revert GreenBondNotARecordDate(timepoint);
-        return uint16(lo + 1);
+        uint256 key = _recordKeyOf[timepoint];
+        if (key == 0) revert GreenBondNotARecordDate(timepoint);
+        return uint16(key);
     }
 }

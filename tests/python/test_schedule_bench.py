@@ -162,6 +162,19 @@ def test_build_report_flags_growth_in_a_deciding_comparison():
     assert "WARNING" in render_report(report)
 
 
+def test_claims_by_payees_holding_the_settlement_token_are_compared_and_shown():
+    gas = _fake_gas()
+    gas["10"]["claim_coupon_holding"] = {"min": 86_700, "median": 86_721, "max": 86_800, "samples": [86_721] * 5}
+    gas["1000"]["claim_coupon_holding"] = {"min": 95_000, "median": 95_000, "max": 95_000, "samples": [95_000] * 5}
+    report = build_report(gas, None, {})
+    by_name = {c["name"]: c for c in report["comparisons"]}
+    assert by_name["claim_coupon_holding"]["verdict"] == "grows" and by_name["claim_coupon_holding"]["decides"]
+    assert report["grows"] == ["claim_coupon_holding"]
+    text = render_report(report)
+    assert "claimCoupon, payee already holding it" in text and "86,721" in text
+    assert "claimCoupon, payee's first settlement token" in text
+
+
 def test_build_report_needs_two_sizes_and_the_closing_batch():
     gas = _fake_gas()
     with pytest.raises(ValueError):
