@@ -393,6 +393,7 @@ def _measure(project, accounts, chain, web3, repeats: int, quiet: bool) -> list[
     settlement = project.SettlementToken.deploy("JPY Deposit Token (bench)", "JPYB", admin, tx, **q)
     registry = project.HolderRegistry.deploy(admin, tx, **q)
     bond = project.GreenBond.deploy(relative_terms(settlement.address, chain.time()), registry, admin, tx, **q)
+    registry.addCachingToken(bond, tx, **q)   # as greenbond.deploy does
     plain = project.PlainERC20.deploy(10**9, tx, **q)
     record_dates = bond.recordDates()
     if len(record_dates) < 2 * repeats:

@@ -102,6 +102,7 @@ def run_offering_bench(path: Path = REPORT_PATH, batches=BATCHES) -> dict:
     terms = ("Bench Green Bond", "BGB", "PLACEHOLDER-BENCH", settlement.address, PAR, PAR * 10_000, 5_980, 1, 12, 0,
              start, coupon_dates[-1], DAY, coupon_dates)
     bond = proj.GreenBond.deploy(terms, registry, admin, tx_from)
+    registry.addCachingToken(bond, tx_from)   # as greenbond.deploy does
     expires = start + 10 * 365 * DAY
     serial = [0]
 

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 import {IHolderRegistry} from "../interfaces/IHolderRegistry.sol";
+import {IEligibilityCache} from "../interfaces/IEligibilityCache.sol";
 
 /// @title HolderRegistry
 /// @notice The bond's register of eligible wallets (the ibet PersonalInfo model): a wallet may
@@ -20,9 +21,13 @@ contract HolderRegistry is IHolderRegistry, AccessControl {
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
     /// @notice Upper bound on the sealed details, to keep records and events bounded.
     uint256 public constant MAX_ENCRYPTED_INFO_LENGTH = 2048;
+    /// @notice At most this many caching tokens: each update or removal calls every one.
+    uint256 public constant MAX_CACHING_TOKENS = 8;
 
     mapping(address wallet => Holder) private _holders;
     uint256 private _holderCount;
+    address[] private _cachingTokens;
+    mapping(address token => bool) private _isCachingToken;
 
     /// @param admin receives DEFAULT_ADMIN_ROLE and REGISTRAR_ROLE.
     constructor(address admin) {
@@ -68,6 +73,7 @@ contract HolderRegistry is IHolderRegistry, AccessControl {
         h.updatedAt = uint64(block.timestamp);
         h.detailsHash = keccak256(encryptedInfo);
         emit HolderUpdated(wallet, investorId, country, expiresAt, encryptedInfo);
+        _tellCachingTokens(wallet); // the expiry may have moved earlier
     }
 
     /// @inheritdoc IHolderRegistry
@@ -78,6 +84,7 @@ contract HolderRegistry is IHolderRegistry, AccessControl {
         delete _holders[wallet];
         --_holderCount;
         emit HolderRemoved(wallet, investorId);
+        _tellCachingTokens(wallet);
     }
 
     /// @inheritdoc IHolderRegistry
@@ -99,6 +106,36 @@ contract HolderRegistry is IHolderRegistry, AccessControl {
     /// @inheritdoc IHolderRegistry
     function holderCount() external view returns (uint256) {
         return _holderCount;
+    }
+
+    /// @inheritdoc IHolderRegistry
+    function addCachingToken(address token) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 n = _cachingTokens.length;
+        // a contract: a call to an address without code would revert every later update and removal
+        if (token.code.length == 0 || _isCachingToken[token] || n >= MAX_CACHING_TOKENS) {
+            revert RegistryBadCachingToken(token, n, MAX_CACHING_TOKENS);
+        }
+        _cachingTokens.push(token);
+        _isCachingToken[token] = true;
+        emit CachingTokenAdded(token);
+    }
+
+    /// @inheritdoc IHolderRegistry
+    function cachingTokens() external view returns (address[] memory) {
+        return _cachingTokens;
+    }
+
+    /// @inheritdoc IHolderRegistry
+    function eligibilityFor(address wallet) external view returns (uint64 expiresAt, bool callerIsTold) {
+        return (_holders[wallet].expiresAt, _isCachingToken[msg.sender]);
+    }
+
+    /// @dev Every caching token forgets `wallet` (after the record changed: checks-effects-interactions).
+    function _tellCachingTokens(address wallet) private {
+        uint256 n = _cachingTokens.length;
+        for (uint256 i = 0; i < n; ++i) {
+            IEligibilityCache(_cachingTokens[i]).clearEligibility(wallet);
+        }
     }
 
     function _validate(address wallet, bytes32 investorId, uint64 expiresAt, bytes calldata encryptedInfo)

@@ -22,7 +22,7 @@ DEFAULT_BOND_CONFIG = REPO_ROOT / "config" / "bonds" / "hitachi-2023.toml"
 COUPON_TYPES = {"zero": 0, "fixed": 1, "floating": 2}
 DAY_COUNTS = {"ACT/365F": 0, "ACT/360": 1, "30/360": 2, "ACT/ACT": 3}
 FREQUENCIES = (1, 2, 4, 12)
-MAX_UNITS = 2**96 - 1
+MAX_UNITS = 2**72 - 1   # the bond keeps frozen and escrowed units in 72 bits (BondTerms checks it)
 BOND_KEYS = frozenset(
     {
         "name", "symbol", "isin", "issuer", "currency", "currency_address", "denomination",
@@ -204,7 +204,7 @@ def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
     if issue_volume % denomination:
         raise ConfigError("issue_volume", f"{issue_volume} is not a whole number of units of {denomination}")
     if issue_volume // denomination > MAX_UNITS:
-        raise ConfigError("issue_volume", "more units than the token can hold (2**96 - 1)")
+        raise ConfigError("issue_volume", "more units than the token can hold (2**72 - 1)")
     coupon_type = _require(b, "coupon_type", str)
     if coupon_type not in COUPON_TYPES:
         raise ConfigError("coupon_type", f"must be one of {sorted(COUPON_TYPES)}, got {coupon_type!r}")

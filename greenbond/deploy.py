@@ -113,6 +113,11 @@ def deploy_suite(
         deployment.contracts.pop("SettlementToken", None)
     registry = ensure("HolderRegistry", [me])
     bond = ensure("GreenBond", [terms.contract_terms(currency_address), registry.address, me])
+    if bond.address not in registry.functions.cachingTokens().call():
+        # the registry tells the bond of every update and removal, so the bond may keep each
+        # receiver's expiry instead of asking the registry on every transfer
+        send(registry.functions.addCachingToken(bond.address))
+        log("  the HolderRegistry tells the GreenBond of every holder update and removal (it caches eligibility)")
     schedule = ensure(
         "CouponSchedule",
         [bond.address, me, me, terms.utc_offset_seconds, terms.call_notice_days * 86_400],

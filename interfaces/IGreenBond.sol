@@ -2,12 +2,13 @@
 pragma solidity ^0.8.24;
 
 import {IHolderRegistry} from "./IHolderRegistry.sol";
+import {IEligibilityCache} from "./IEligibilityCache.sol";
 
 /// @title IGreenBond
 /// @notice The digital green bond: an ERC-20 security token (decimals 0, one token = one bond
 ///         unit of face value `denomination()`), with ERC-7092 bond terms, ERC-3643 compliance
 ///         controls, ibet-style transfer approval, ERC-1643 documents and record-date balances.
-interface IGreenBond {
+interface IGreenBond is IEligibilityCache {
     /// @notice Bond terms fixed at deployment (validated on chain and, before, by the deployer).
     struct Terms {
         string name;
@@ -76,6 +77,10 @@ interface IGreenBond {
     event RecordDateAdded(uint256 indexed index, uint256 recordDate);
     /// @notice The chain passed record date `index`; balances at it are now fixed.
     event RecordDateReached(uint256 indexed index, uint256 recordDate);
+    /// @notice The bond read `wallet`'s registry expiry and keeps it: until then a receipt asks no more.
+    event EligibilityCached(address indexed wallet, uint256 until);
+    /// @notice The registry said `wallet`'s record changed: the kept expiry is forgotten.
+    event EligibilityCleared(address indexed wallet);
 
     // ---- errors ----
     /// @notice A transfer broke a rule; `reason` is the code `canTransfer` returns.
@@ -129,6 +134,8 @@ interface IGreenBond {
     error GreenBondFutureLookup(uint256 timepoint, uint256 nowTimestamp);
     /// @notice A new record date must be in the future and after the last one.
     error GreenBondBadRecordDate(uint256 recordDate);
+    /// @notice Only the bond's holder registry may call this.
+    error GreenBondNotRegistry(address caller);
 
     // ---- ERC-7092 terms ----
     /// @notice The ISIN (a placeholder on dev chains, marked as such).
@@ -161,6 +168,10 @@ interface IGreenBond {
     // ---- links ----
     /// @notice The holder registry that gates receivers.
     function registry() external view returns (IHolderRegistry);
+    /// @notice The registry expiry the bond keeps for `wallet` (0: none): while it is in the
+    ///         future, a receipt by `wallet` does not call the registry. Kept only when the registry
+    ///         tells this bond of every update and removal (`addCachingToken`), which clear it.
+    function eligibilityCachedUntil(address wallet) external view returns (uint256);
     /// @notice The impact oracle, zero until set.
     function impactOracle() external view returns (address);
     /// @notice Sets the impact oracle (issuer).

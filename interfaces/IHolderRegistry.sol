@@ -28,6 +28,8 @@ interface IHolderRegistry {
     );
     /// @notice A wallet was removed; it can no longer receive the bond.
     event HolderRemoved(address indexed wallet, bytes32 indexed investorId);
+    /// @notice `token` caches eligibility: from now on it is told of every update and removal.
+    event CachingTokenAdded(address indexed token);
 
     /// @notice The wallet is the zero address.
     error RegistryZeroWallet();
@@ -43,6 +45,8 @@ interface IHolderRegistry {
     error RegistryNotRegistered(address wallet);
     /// @notice updateHolder may not move a wallet to another investor.
     error RegistryInvestorMismatch(address wallet, bytes32 registered, bytes32 given);
+    /// @notice The token is not a contract, is already told of changes, or the list is full.
+    error RegistryBadCachingToken(address token, uint256 count, uint256 maxCount);
 
     /// @notice Registers `wallet` as belonging to `investorId`.
     function registerHolder(
@@ -76,4 +80,16 @@ interface IHolderRegistry {
 
     /// @notice Number of registered wallets.
     function holderCount() external view returns (uint256);
+
+    /// @notice Adds a token that caches eligibility (IEligibilityCache): every later updateHolder
+    ///         and removeHolder calls its `clearEligibility(wallet)`. A token can never be taken
+    ///         off the list, so what it cached stays right.
+    function addCachingToken(address token) external;
+
+    /// @notice The tokens told of every update and removal, in the order they were added.
+    function cachingTokens() external view returns (address[] memory);
+
+    /// @notice `wallet`'s expiry (0: not registered; eligible while it is in the future), and
+    ///         whether the caller is on the list of caching tokens, so may cache it until then.
+    function eligibilityFor(address wallet) external view returns (uint64 expiresAt, bool callerIsTold);
 }

@@ -50,7 +50,7 @@ abstract contract BondAgentControls is BondTerms {
         uint256 unfrozen = balanceOf(userAddress) - a.frozenTokens;
         if (amount > unfrozen) revert GreenBondInsufficientUnlocked(userAddress, unfrozen, amount);
         if (amount > unfrozen - a.escrowed) _releaseLocks(userAddress);
-        a.frozenTokens += uint96(amount);
+        a.frozenTokens += uint72(amount);
         emit TokensFrozen(userAddress, amount);
     }
 
@@ -58,7 +58,7 @@ abstract contract BondAgentControls is BondTerms {
     function unfreezePartialTokens(address userAddress, uint256 amount) external onlyRole(FREEZER_ROLE) {
         Account storage a = _accounts[userAddress];
         if (amount > a.frozenTokens) revert GreenBondInsufficientFrozen(userAddress, a.frozenTokens, amount);
-        a.frozenTokens -= uint96(amount);
+        a.frozenTokens -= uint72(amount);
         emit TokensUnfrozen(userAddress, amount);
     }
 
@@ -76,7 +76,7 @@ abstract contract BondAgentControls is BondTerms {
         if (from == to) revert GreenBondSelfTransfer(from);
         if (to == address(0)) revert GreenBondZeroAddress();
         if (_accounts[to].recovered) revert GreenBondWalletRecovered(to, _successor[to]);
-        if (!_registry.isEligible(to)) revert GreenBondNotEligible(to);
+        _requireEligible(to);
         _makeMovable(from, amount);
         _transfer(from, to, amount);
         emit ForcedTransfer(from, to, amount, msg.sender);
@@ -97,10 +97,10 @@ abstract contract BondAgentControls is BondTerms {
         Account storage recovered = _accounts[newWallet];
         if (recovered.recovered) revert GreenBondWalletRecovered(newWallet, _successor[newWallet]);
         if (recovered.frozen) revert GreenBondWalletFrozen(newWallet);
-        if (!_registry.isEligible(newWallet)) revert GreenBondNotEligible(newWallet);
+        _requireEligible(newWallet);
         _releaseLocks(lostWallet);
         uint256 balance = balanceOf(lostWallet);
-        uint96 frozenTokens = lost.frozenTokens;
+        uint72 frozenTokens = lost.frozenTokens;
         bool wasFrozen = lost.frozen;
         lost.frozenTokens = 0;
         lost.recovered = true;
@@ -155,7 +155,7 @@ abstract contract BondAgentControls is BondTerms {
             if (a.recovered) revert GreenBondWalletRecovered(to, _successor[to]);
             revert GreenBondWalletFrozen(to);
         }
-        if (!_registry.isEligible(to)) revert GreenBondNotEligible(to);
+        _requireEligible(to);
         uint256 available = maxSupply() - totalSupply();
         if (amount > available) revert GreenBondIssueVolumeExceeded(amount, available);
         _mint(to, amount);
@@ -172,7 +172,7 @@ abstract contract BondAgentControls is BondTerms {
         uint256 free = balance - a.escrowed - a.frozenTokens;
         if (amount > free) {
             uint256 shortfall = amount - free;
-            a.frozenTokens -= uint96(shortfall);
+            a.frozenTokens -= uint72(shortfall);
             emit TokensUnfrozen(user, shortfall);
         }
     }

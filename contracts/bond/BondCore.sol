@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IGreenBond} from "../../interfaces/IGreenBond.sol";
 import {IHolderRegistry} from "../../interfaces/IHolderRegistry.sol";
 
@@ -51,14 +52,16 @@ abstract contract BondCore is IGreenBond, ERC20, AccessControl, Pausable {
     bytes32 internal constant RECEIVER_RECOVERED = "RECEIVER_RECOVERED";
 
     /// @dev One slot per wallet: everything a transfer reads about the sender or receiver.
+    ///      Units fit 72 bits: BondTerms caps the supply at 2**72 - 1 units.
     struct Account {
         bool frozen;
         bool recovered;        // a lost wallet: recovered to _successor; frozen for good, it never receives again
         uint16 snapshotKey;    // record dates passed at the wallet's last snapshot check
         uint16 lastEntry;      // record date of the wallet's latest snapshot entry (0: none)
         uint16 lockGeneration; // bumped when an agent action releases the wallet's locks
-        uint96 frozenTokens;
-        uint96 escrowed;       // units in pending transfer applications and settlement locks
+        uint40 eligibleUntil;  // the registry expiry kept at a receipt (0: none); cleared by the registry
+        uint72 frozenTokens;
+        uint72 escrowed;       // units in pending transfer applications and settlement locks
     }
 
     // The bond-wide slot, packed with Pausable's flag: one slot read on every transfer.
@@ -119,8 +122,23 @@ abstract contract BondCore is IGreenBond, ERC20, AccessControl, Pausable {
     }
 
     /// @inheritdoc IGreenBond
+    function eligibilityCachedUntil(address wallet) external view returns (uint256) {
+        return _accounts[wallet].eligibleUntil;
+    }
+
+    /// @notice Forgets the expiry kept for `wallet` (IEligibilityCache); only the registry calls it,
+    ///         after it updated or removed the wallet's record.
+    function clearEligibility(address wallet) external {
+        if (msg.sender != address(_registry)) revert GreenBondNotRegistry(msg.sender);
+        Account storage a = _accounts[wallet];
+        if (a.eligibleUntil == 0) return;
+        a.eligibleUntil = 0;
+        emit EligibilityCleared(wallet);
+    }
+
+    /// @inheritdoc IGreenBond
     function canTransfer(address from, address to, uint256 amount) external view returns (bool, bytes32) {
-        bytes32 reason = _restriction(from, to, amount, false);
+        (bytes32 reason, ) = _restriction(from, to, amount, false);
         return (reason == OK, reason);
     }
 
@@ -159,30 +177,55 @@ abstract contract BondCore is IGreenBond, ERC20, AccessControl, Pausable {
     // ------------------------------------------------------------------ internals
 
     /// @dev The single rule book shared by canTransfer and every holder-initiated movement.
+    ///      The receiver's eligibility is the expiry kept in its account slot, which the transfer
+    ///      reads anyway; only when none is kept (or it passed) is the registry asked, and then
+    ///      `keep` is the expiry the caller may keep (0: none, the registry does not tell this bond
+    ///      of changes).
     function _restriction(address from, address to, uint256 amount, bool viaApproval)
         internal
         view
-        returns (bytes32)
+        returns (bytes32 reason, uint64 keep)
     {
-        if (paused()) return PAUSED;
-        if (!_transferable) return NOT_TRANSFERABLE;
-        if (_transferApprovalRequired && !viaApproval) return APPROVAL_REQUIRED;
-        if (from == address(0) || to == address(0)) return ZERO_ADDRESS;
+        if (paused()) return (PAUSED, 0);
+        if (!_transferable) return (NOT_TRANSFERABLE, 0);
+        if (_transferApprovalRequired && !viaApproval) return (APPROVAL_REQUIRED, 0);
+        if (from == address(0) || to == address(0)) return (ZERO_ADDRESS, 0);
         Account storage sender = _accounts[from];
-        if (sender.frozen) return SENDER_FROZEN;
+        if (sender.frozen) return (SENDER_FROZEN, 0);
         Account storage receiver = _accounts[to];
         // a recovered wallet is frozen for good: one read on the path of a compliant transfer
-        if (receiver.frozen) return receiver.recovered ? RECEIVER_RECOVERED : RECEIVER_FROZEN;
-        if (!_registry.isEligible(to)) return RECEIVER_NOT_ELIGIBLE;
+        if (receiver.frozen) return (receiver.recovered ? RECEIVER_RECOVERED : RECEIVER_FROZEN, 0);
+        if (receiver.eligibleUntil <= block.timestamp) {
+            (uint64 expiresAt, bool told) = _registry.eligibilityFor(to);
+            if (expiresAt <= block.timestamp) return (RECEIVER_NOT_ELIGIBLE, 0);
+            if (told) keep = expiresAt;
+        }
         uint256 balance = balanceOf(from);
-        if (balance < amount) return INSUFFICIENT_BALANCE;
-        if (balance - sender.frozenTokens - sender.escrowed < amount) return TOKENS_LOCKED;
-        return OK;
+        if (balance < amount) return (INSUFFICIENT_BALANCE, 0);
+        if (balance - sender.frozenTokens - sender.escrowed < amount) return (TOKENS_LOCKED, 0);
+        return (OK, keep);
     }
 
-    function _requireAllowed(address from, address to, uint256 amount, bool viaApproval) internal view {
-        bytes32 reason = _restriction(from, to, amount, viaApproval);
+    /// @dev Reverts unless the movement is allowed; keeps the receiver's expiry if it was read.
+    function _requireAllowed(address from, address to, uint256 amount, bool viaApproval) internal {
+        (bytes32 reason, uint64 keep) = _restriction(from, to, amount, viaApproval);
         if (reason != OK) revert GreenBondTransferNotAllowed(from, to, amount, reason);
+        if (keep != 0) _keepEligibility(to, keep);
+    }
+
+    /// @dev For the agent's movements (mint, forced transfer, recovery): reverts unless `wallet`
+    ///      is eligible, by the kept expiry or else the registry's, and keeps the latter.
+    function _requireEligible(address wallet) internal {
+        if (_accounts[wallet].eligibleUntil > block.timestamp) return;
+        (uint64 expiresAt, bool told) = _registry.eligibilityFor(wallet);
+        if (expiresAt <= block.timestamp) revert GreenBondNotEligible(wallet);
+        if (told) _keepEligibility(wallet, expiresAt);
+    }
+
+    function _keepEligibility(address wallet, uint64 expiresAt) private {
+        uint40 until = uint40(Math.min(expiresAt, type(uint40).max));
+        _accounts[wallet].eligibleUntil = until;
+        emit EligibilityCached(wallet, until);
     }
 
     /// @dev Releases every settlement lock and pending transfer application of `holder` at once:

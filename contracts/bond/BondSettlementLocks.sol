@@ -19,7 +19,7 @@ abstract contract BondSettlementLocks is BondCore {
         if (a.frozen) revert GreenBondLockRefused(holder, SENDER_FROZEN);
         uint256 free = balanceOf(holder) - a.frozenTokens - a.escrowed;
         if (amount > free) revert GreenBondInsufficientUnlocked(holder, free, amount);
-        a.escrowed += uint96(amount);
+        a.escrowed += uint72(amount);
         emit UnitsLocked(holder, amount, msg.sender);
         return a.lockGeneration;
     }
@@ -30,7 +30,7 @@ abstract contract BondSettlementLocks is BondCore {
         Account storage a = _accounts[holder];
         if (generation != a.lockGeneration) return;
         if (amount > a.escrowed) revert GreenBondInsufficientUnlocked(holder, a.escrowed, amount);
-        a.escrowed -= uint96(amount);
+        a.escrowed -= uint72(amount);
         emit UnitsUnlocked(holder, amount, msg.sender);
     }
 
@@ -42,7 +42,7 @@ abstract contract BondSettlementLocks is BondCore {
         Account storage a = _accounts[from];
         if (generation != a.lockGeneration) revert GreenBondLockReleased(from, generation);
         if (amount > a.escrowed) revert GreenBondInsufficientUnlocked(from, a.escrowed, amount);
-        a.escrowed -= uint96(amount);
+        a.escrowed -= uint72(amount);
         emit UnitsUnlocked(from, amount, msg.sender);
         _requireAllowed(from, to, amount, true);
         _transfer(from, to, amount);

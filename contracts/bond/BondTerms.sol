@@ -123,7 +123,7 @@ abstract contract BondTerms is BondCore {
         if (t.currency == address(0)) revert GreenBondInvalidTerms("currency");
         if (t.denomination == 0) revert GreenBondInvalidTerms("denomination");
         if (t.issueVolume == 0 || t.issueVolume % t.denomination != 0) revert GreenBondInvalidTerms("issueVolume");
-        if (t.issueVolume / t.denomination > type(uint96).max) revert GreenBondInvalidTerms("issueVolume");
+        if (t.issueVolume / t.denomination > type(uint72).max) revert GreenBondInvalidTerms("issueVolume");
         if (t.couponRate > 1_000_000) revert GreenBondInvalidTerms("couponRate");
         if (t.couponType > 2 || (t.couponType == 0) != (t.couponRate == 0)) revert GreenBondInvalidTerms("couponType");
         uint8 f = t.couponFrequency;

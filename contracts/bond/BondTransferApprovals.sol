@@ -32,7 +32,7 @@ abstract contract BondTransferApprovals is BondCore {
         if (!_transferApprovalRequired) revert GreenBondApprovalNotRequired();
         _requireAllowed(msg.sender, to, amount, true);
         Account storage a = _accounts[msg.sender];
-        a.escrowed += uint96(amount);
+        a.escrowed += uint72(amount);
         id = _applications.length;
         _applications.push(Application(msg.sender, uint96(amount), to, PENDING, a.lockGeneration, data));
         emit TransferApplied(id, msg.sender, to, amount, data);
@@ -42,7 +42,7 @@ abstract contract BondTransferApprovals is BondCore {
     function approveTransfer(uint256 id) external onlyRole(AGENT_ROLE) {
         Application storage app = _pendingApplication(id);
         app.status = APPROVED;
-        _accounts[app.from].escrowed -= app.amount;
+        _accounts[app.from].escrowed -= uint72(app.amount);
         _requireAllowed(app.from, app.to, app.amount, true);
         _transfer(app.from, app.to, app.amount);
         emit TransferApproved(id, msg.sender);
@@ -55,7 +55,7 @@ abstract contract BondTransferApprovals is BondCore {
             revert GreenBondNotApplicantOrAgent(id, msg.sender);
         }
         app.status = CANCELLED;
-        _accounts[app.from].escrowed -= app.amount;
+        _accounts[app.from].escrowed -= uint72(app.amount);
         emit TransferCancelled(id, msg.sender);
     }
 

@@ -206,6 +206,7 @@ def terms(settlement):
 def bond(GreenBond, terms, registry, admin, agent):
     b = GreenBond.deploy(terms, registry, admin, {"from": admin})
     grant_agent_roles(b, agent, admin)
+    registry.addCachingToken(b, {"from": admin})   # as greenbond.deploy does
     return b
 
 

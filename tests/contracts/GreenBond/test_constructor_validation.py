@@ -4,7 +4,7 @@ import pytest
 
 DAY = 86_400
 MONTH = 30 * DAY
-UINT96_MAX = 2**96 - 1
+UINT72_MAX = 2**72 - 1
 
 # indexes into the Terms tuple
 NAME, SYMBOL, ISIN, CURRENCY, DENOMINATION, VOLUME, RATE, TYPE, FREQUENCY, BASIS = range(10)
@@ -51,12 +51,12 @@ def test_issue_volume_not_multiple(GreenBond, terms, registry, admin, revert_wit
 
 def test_issue_volume_too_many_units(GreenBond, terms, registry, admin, revert_with):
     with revert_with("GreenBondInvalidTerms", "issueVolume"):
-        GreenBond.deploy(with_(terms, denomination=1, volume=UINT96_MAX + 1), registry, admin, {"from": admin})
+        GreenBond.deploy(with_(terms, denomination=1, volume=UINT72_MAX + 1), registry, admin, {"from": admin})
 
 
 def test_issue_volume_max_units_accepted(GreenBond, terms, registry, admin):
-    bond = GreenBond.deploy(with_(terms, denomination=1, volume=UINT96_MAX), registry, admin, {"from": admin})
-    assert bond.maxSupply() == UINT96_MAX
+    bond = GreenBond.deploy(with_(terms, denomination=1, volume=UINT72_MAX), registry, admin, {"from": admin})
+    assert bond.maxSupply() == UINT72_MAX
 
 
 def test_coupon_rate_above_100_percent(GreenBond, terms, registry, admin, revert_with):

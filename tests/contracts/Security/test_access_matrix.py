@@ -9,7 +9,8 @@ every agent role on the bond, REGISTRAR_ROLE on the registry and ALLOTTER_ROLE o
 
     Y  allowed: the call succeeds or reverts for a business rule (wrong state, nothing owed, ...)
     .  denied: it reverts with AccessControlUnauthorizedAccount, or the contract's own caller
-       check (DENY_ERRORS: BondDvP's agent, buyer and seller checks, GreenBond's applicant check)
+       check (DENY_ERRORS: BondDvP's agent, buyer and seller checks, GreenBond's applicant and
+       registry checks)
 
 Roles (columns):
     admin     the issuer: DEFAULT_ADMIN_ROLE everywhere (plus the grants above)
@@ -46,6 +47,7 @@ GreenBond       approve                         Y     Y      Y        Y     Y   
 GreenBond       approveTransfer                 Y     Y      .        .     .      .     .      .
 GreenBond       batchMint                       Y     Y      .        .     .      .     .      .
 GreenBond       burn                            Y     Y      .        .     .      .     .      .
+GreenBond       clearEligibility                .     .      .        .     .      .     .      .
 GreenBond       cancelTransfer                  Y     Y      .        .     .      .     Y      .
 GreenBond       forcedTransfer                  Y     Y      .        .     .      .     .      .
 GreenBond       freezePartialTokens             Y     Y      .        .     .      .     .      .
@@ -70,6 +72,7 @@ GreenBond       transferLocked                  .     .      .        .     .   
 GreenBond       unfreezePartialTokens           Y     Y      .        .     .      .     .      .
 GreenBond       unlockUnits                     .     .      .        .     .      .     .      .
 GreenBond       unpause                         Y     .      .        .     .      .     .      .
+HolderRegistry  addCachingToken                 Y     .      .        .     .      .     .      .
 HolderRegistry  grantRole                       Y     .      .        .     .      .     .      .
 HolderRegistry  registerHolder                  Y     .      Y        .     .      .     .      .
 HolderRegistry  removeHolder                    Y     .      Y        .     .      .     .      .
@@ -129,6 +132,7 @@ DENY_ERRORS = (
     "DvPNotBuyer",
     "DvPNotSeller",
     "GreenBondNotApplicantOrAgent",
+    "GreenBondNotRegistry",
 )
 
 
@@ -231,6 +235,7 @@ def arguments(w, p, alice, bob, carol):
             "approveTransfer": same(0),
             "batchMint": same([carol], [1]),
             "burn": same(alice, 1),
+            "clearEligibility": same(alice),
             "cancelTransfer": same(0),
             "forcedTransfer": same(alice, bob, 1),
             "freezePartialTokens": same(alice, 1),
@@ -258,6 +263,7 @@ def arguments(w, p, alice, bob, carol):
             "registerHolder": same(newcomer, "0x" + "99" * 32, 392, now + 365 * DAY, b"\x09" * 48),
             "updateHolder": same(alice, "0x" + f"{1:064x}", 392, now + 365 * DAY, b"\x01" * 48),
             "removeHolder": same(carol),
+            "addCachingToken": same(w["Offering"].address),
             **roles("HolderRegistry", registry.REGISTRAR_ROLE()),
         },
         "CouponSchedule": {

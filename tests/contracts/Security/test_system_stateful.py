@@ -27,6 +27,10 @@ After every step, read in one JSON-RPC batch:
   for approval (none here); every wallet's, the issuer's and the contracts' cash is the model's;
 * no payment went to a recovered wallet (its cash never moves after the recovery; the model
   refuses to credit it), no frozen unit was ever redeemed, nobody was paid a coupon twice;
+* the expiry the bond keeps per wallet (so that a transfer need not call the registry) is never
+  in the future for a wallet the registry does not hold eligible, never past its registry expiry,
+  and none for a wallet removed from the registry or never registered; registry changes include
+  expiries moved onto coming dates, which time then passes without the bond being told;
 * the agent's controls hold, tried by eth_call from the agent (no state change) while the bond is
   not paused: it can freeze every holder, freeze all its unfrozen units, force-transfer and burn
   its whole balance, recover it to the investor's other wallet (when that wallet can receive), and
@@ -212,7 +216,8 @@ class SystemMachine:
             self.bal[h] = units
         ids = {w: k % 4 + 1 for k, w in enumerate(self.holders + self.spares)}
         self.investor_id = {w: ids.get(w, 0) for w in self.wallets}
-        self.eligible = {w: w in ids for w in self.wallets}
+        # registry expiry per wallet (0: not registered); the fixture's are ten years away
+        self.expiry = {w: (2**63 if w in ids else 0) for w in self.wallets}
         self.registered_id = dict(self.investor_id)         # 0 once removed from the registry
         self.frozen = {w: False for w in self.wallets}
         self.frozen_units = {w: 0 for w in self.wallets}
@@ -248,7 +253,8 @@ class SystemMachine:
     @property
     def boundaries(self):
         dates = self.bond_records + self.all_dates[:self.ncoupons] + [self.redemption, self.deadline]
-        return sorted(set(dates + [t["expiry"] for t in self.trades if t["status"] == TRADE_OPEN]))
+        dates += [t["expiry"] for t in self.trades if t["status"] == TRADE_OPEN]
+        return sorted(set(dates + [e for e in self.expiry.values() if 0 < e < 2**63]))   # + registry expiries
 
     def _settle(self):
         """Steps out of the margin around a date; record-date balances once a record date passed."""
@@ -317,6 +323,9 @@ class SystemMachine:
         self.bal[frm] -= amount
         self.bal[to] += amount
 
+    def _eligible(self, w):
+        return self.expiry[w] > self.now
+
     def _transfer_reason(self, frm, to, amount):
         if self.paused:
             return "PAUSED"
@@ -326,7 +335,7 @@ class SystemMachine:
             return "ZERO_ADDRESS"
         if self.frozen[to]:
             return "RECEIVER_RECOVERED" if to in self.successor else "RECEIVER_FROZEN"
-        if not self.eligible[to]:
+        if not self._eligible(to):
             return "RECEIVER_NOT_ELIGIBLE"
         if self.bal[frm] < amount:
             return "INSUFFICIENT_BALANCE"
@@ -340,7 +349,7 @@ class SystemMachine:
             return ("GreenBondWalletRecovered", to, self.successor[to])
         if minting and self.frozen[to]:
             return ("GreenBondWalletFrozen", to)
-        if not self.eligible[to]:
+        if not self._eligible(to):
             return ("GreenBondNotEligible", to)
         return None
 
@@ -464,7 +473,7 @@ class SystemMachine:
             expected = ("GreenBondWalletRecovered", new, self.successor[new])
         elif self.frozen[new]:
             expected = ("GreenBondWalletFrozen", new)
-        elif not self.eligible[new]:
+        elif not self._eligible(new):
             expected = ("GreenBondNotEligible", new)
         elif self.paused and self.bal[lost]:
             expected = ("EnforcedPause",)
@@ -491,15 +500,30 @@ class SystemMachine:
         """The registrar removes a wallet from the registry, or registers it again (same investor)."""
         self._settle()
         w = self.wallets[st_wallet]
-        if self.eligible[w]:
+        if self.expiry[w]:
             self.registry.removeHolder(w, {"from": self.issuer})
             self.registered_id[w] = 0
+            self.expiry[w] = 0
         else:
             n = self.investor_id[w]
-            self.registry.registerHolder(w, "0x" + f"{n:064x}", 392, chain.time() + 3650 * DAY, "0x01",
-                                         {"from": self.issuer})
+            expires = chain.time() + 3650 * DAY
+            self.registry.registerHolder(w, "0x" + f"{n:064x}", 392, expires, "0x01", {"from": self.issuer})
             self.registered_id[w] = n
-        self.eligible[w] = not self.eligible[w]
+            self.expiry[w] = expires
+
+    def rule_registry_expiry(self, st_wallet, st_pick):
+        """The registrar moves a registered wallet's expiry: to one of the coming dates (so time
+        passing ends its eligibility, with no registry call the bond would hear of), or ten years
+        ahead again (a renewal, also of an expired wallet)."""
+        self._settle()
+        w = self.wallets[st_wallet]
+        if not self.expiry[w]:
+            return
+        coming = [b for b in self.boundaries if b > self.now + GUARD]
+        expires = coming[st_pick % len(coming)] if coming and st_pick % 3 else chain.time() + 3650 * DAY
+        n = self.registered_id[w]
+        self.registry.updateHolder(w, "0x" + f"{n:064x}", 392, expires, "0x01", {"from": self.issuer})
+        self.expiry[w] = expires
 
     # ---------------------------------------------------------------- time
 
@@ -673,7 +697,7 @@ class SystemMachine:
         if state != ALLOTTED:
             expected = ("OfferingWrongState", state)
         elif not sub["settled"]:
-            refund = self.frozen[wallet] or not self.eligible[wallet]
+            refund = self.frozen[wallet] or not self._eligible(wallet)
             if not refund:
                 expected = self._mint_error(wallet, sub["units"])
         tx = self._call(expected, self.offering.settle, [inv], {"from": self.outsider})
@@ -1142,7 +1166,25 @@ class SystemMachine:
                 assert next(got) == sum(1 << (h - self.start_end[f]) // HOUR % 256 for h in self.hours[f]
                                         if (h - self.start_end[f]) // HOUR // 256 == w), (f, w)
 
+        self._eligibility_kept_right(latest)
         self._agent_controls_hold(latest)
+
+    def _eligibility_kept_right(self, latest):
+        """The expiry the bond keeps for a wallet (so a transfer need not ask the registry) never
+        lets more wallets receive than the registry would: kept and in the future only for a
+        wallet the registry holds eligible, and never past its registry expiry; none for a wallet
+        removed from the registry (its removal told the bond) or never registered."""
+        b, r = self.bond, self.registry
+        values = batch_read(self.oracle, [(b, "eligibilityCachedUntil", (w,)) for w in self.wallets]
+                            + [(r, "holderOf", (w,)) for w in self.wallets])
+        kept, records = values[:len(self.wallets)], values[len(self.wallets):]
+        for w, until, record in zip(self.wallets, kept, records):
+            expires = record[2]
+            if not self.expiry[w]:
+                assert until == 0 and expires == 0, (w, until, expires)
+            assert until <= expires, (w, until, expires)
+            if until > latest:
+                assert self.expiry[w] > latest and expires > latest, w
 
     def _words(self, f):
         """The bitmap words holding the facility's reported hours, and word 0 (empty unless an
@@ -1159,7 +1201,7 @@ class SystemMachine:
         if self.paused:
             return
         b, agent = self.bond, self.issuer
-        receivers = [w for w in self.wallets if self.eligible[w] and w not in self.successor]
+        receivers = [w for w in self.wallets if self.expiry[w] > latest and w not in self.successor]
         redeemable = (latest >= self.redemption and self.red_funded and self.principal >= self._owed())
         calls = []
         for w in self.wallets:
@@ -1174,7 +1216,7 @@ class SystemMachine:
                 calls.append((b, "forcedTransfer", (w, target, units), agent))
             new = self._partner(w)
             if (new and self.registered_id[w] and self.registered_id[new] == self.registered_id[w]
-                    and new not in self.successor and not self.frozen[new] and self.eligible[new]):
+                    and new not in self.successor and not self.frozen[new] and self.expiry[new] > latest):
                 calls.append((b, "recoveryAddress", (w, new), agent))
             if redeemable and not self.frozen[w] and units > self.frozen_units[w]:
                 calls.append((self.s, "redeemFor", ([w],), agent))
