@@ -27,13 +27,14 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from greenbond.chain import default_rpc_url
 from greenbond.deployments import default_deployments_dir
 from greenbond.cli import int_at_least
 from greenbond.meters.csv_source import encoding_name
 from greenbond.feeder.transmit import DEFAULT_BATCH_SIZE
-from greenbond.meters.model import JST, REASONS, from_unix, parse_instant
+from greenbond.meters.model import JST, REASONS, from_unix
 
 DEFAULT_DB = os.environ.get("GREENBOND_FEEDER_DB") or ".demo/feeder.sqlite"   # --db
 
@@ -92,6 +93,16 @@ def _pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:PORT")
     p.add_argument("--receipt-timeout", type=float, default=None,
                    help="seconds to wait for a receipt before looking at the pool again (default 60)")
+    m = p.add_argument_group("MQTT (--source mqtt://host:port)")
+    m.add_argument("--mqtt-client-id", default=None,
+                   help="the client id of the broker session that keeps messages while the feeder is away (default "
+                        "greenbond-feeder; one per feeder)")
+    m.add_argument("--mqtt-username", default=None, help="login name at the broker")
+    m.add_argument("--mqtt-password-file", default=None,
+                   help="file holding the broker password (or GREENBOND_MQTT_PASSWORD; never on the command line)")
+    m.add_argument("--mqtt-ca", default=None, help="CA certificate file: connect with TLS and trust only this CA")
+    m.add_argument("--mqtt-cert", default=None, help="client certificate file (TLS)")
+    m.add_argument("--mqtt-key", default=None, help="client certificate's private key file (TLS)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -203,8 +214,31 @@ def _feeder(args):
             kwargs[name] = getattr(args, name)
     if getattr(args, "poll", None) is not None:
         kwargs["poll_interval"] = args.poll
+    if getattr(args, "mqtt_client_id", None) is not None or getattr(args, "source", "").startswith("mqtt"):
+        kwargs["mqtt_options"] = _mqtt_options(args)
     # only the commands that send take the one-feeder-per-database lock: status and verify read
     return Feeder(args.rpc, args.db, exclusive=args.feeder_cmd in ("run", "backfill"), **kwargs)
+
+
+def _mqtt_options(args) -> dict:
+    """MqttMeterSource keywords from the options; the password from --mqtt-password-file or
+    GREENBOND_MQTT_PASSWORD (a password on a command line is readable by every local user)."""
+    from greenbond.feeder.service import FeederError
+
+    password = os.environ.get("GREENBOND_MQTT_PASSWORD")
+    if args.mqtt_password_file:
+        try:
+            password = Path(args.mqtt_password_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise FeederError(f"--mqtt-password-file {args.mqtt_password_file}: {exc.strerror}") from None
+    for name in ("mqtt_ca", "mqtt_cert", "mqtt_key"):
+        path = getattr(args, name)
+        if path and not Path(path).is_file():
+            raise FeederError(f"--{name.replace('_', '-')} {path}: no such file")
+    if password is not None and not args.mqtt_username:
+        raise FeederError("a broker password was given (file or GREENBOND_MQTT_PASSWORD) but no --mqtt-username")
+    return {"client_id": args.mqtt_client_id, "username": args.mqtt_username, "password": password,
+            "ca_file": args.mqtt_ca, "cert_file": args.mqtt_cert, "key_file": args.mqtt_key}
 
 
 def _stop_on_signals() -> threading.Event:

@@ -1,6 +1,6 @@
 """Optional Prometheus metrics (prometheus-client): counters of readings, hours, reports sent,
 confirmed, resent and failed, RPC errors, gas used, chain reorganisations that touched confirmed
-reports and the reports they put back, corrections queued for hours whose readings changed after
+reports and the reports they put back, messages received per source (and received again), corrections queued for hours whose readings changed after
 their report (and unsent reports recomputed in place instead), and the last confirmed hour. Served on
 `--metrics-port` when given; without prometheus-client installed, `make_metrics` returns None."""
 
@@ -32,6 +32,12 @@ class Metrics:
                                                 registry=r)
         self.gas_used_total = Counter("greenbond_feeder_gas_used", "Gas used by mined report transactions", registry=r)
         self.pending = Gauge("greenbond_feeder_outbox_pending", "Reports waiting in the outbox", registry=r)
+        self.messages_received_total = Counter("greenbond_feeder_messages_received",
+                                               "Messages received and kept, per source (a redelivery counted once)",
+                                               ["source"], registry=r)
+        self.messages_redelivered_total = Counter("greenbond_feeder_messages_redelivered",
+                                                  "Messages received again that were already kept", ["source"],
+                                                  registry=r)
 
     def stored(self, readings: int, hours: int, quarantine: dict[str, int]) -> None:
         self.readings_total.inc(readings)
@@ -59,6 +65,10 @@ class Metrics:
     def corrections(self, queued: int, recomputed: int) -> None:
         self.corrections_queued_total.inc(queued)
         self.reports_recomputed_total.inc(recomputed)
+
+    def received(self, source: str, kept: int, again: int) -> None:
+        self.messages_received_total.labels(source).inc(kept)
+        self.messages_redelivered_total.labels(source).inc(again)
 
     def rpc_error(self) -> None:
         self.rpc_errors_total.inc()

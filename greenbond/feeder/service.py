@@ -67,6 +67,7 @@ log = logging.getLogger("greenbond.feeder")
 HOUR = 3600
 DEFAULT_DB = REPO_ROOT / ".demo" / "feeder.sqlite"
 DEFAULT_COMMIT_HOURS = 24
+MQTT_BATCH = 5_000         # messages kept (one SQLite transaction) and acknowledged per poll of the broker
 DEFAULT_CATCHUP_S = None   # `feeder run` catches up every missing hour, however old (a bound in seconds may be set)
 Progress = Callable[[int, int], None]
 
@@ -95,6 +96,15 @@ def _acquire_lock(db_path: Path):
     handle.write(str(os.getpid()))
     handle.flush()
     return handle
+
+
+def failpoint(name: str) -> None:
+    """For the crash tests only: with GREENBOND_FEEDER_FAILPOINT=<name> in its environment the
+    feeder logs the point and waits there to be killed (tests/python/test_feeder_mqtt.py sends
+    SIGKILL at each point of the MQTT path). Unset, it does nothing."""
+    if os.environ.get("GREENBOND_FEEDER_FAILPOINT") == name:
+        log.warning("failpoint reached: waiting to be killed", extra={"event": "failpoint", "point": name})
+        threading.Event().wait()
 
 
 class FeederError(RuntimeError):
@@ -382,11 +392,14 @@ class Feeder:
                  backoff_cap: float = 30.0, receipt_timeout: float = 60.0, commit_hours: int = DEFAULT_COMMIT_HOURS,
                  keys: FeederKeys | None = None, env: dict | None = None, metrics_port: int | None = None,
                  catchup_s: int | None = DEFAULT_CATCHUP_S, connect_timeout: float | None = None,
-                 exclusive: bool = True, encoding: str = "auto", skip_bad_lines: bool = False):
+                 exclusive: bool = True, encoding: str = "auto", skip_bad_lines: bool = False,
+                 mqtt_options: dict | None = None):
         self.rpc_url = rpc_url
         self.db_path = Path(db_path)
         self.source_kind, self.source_arg = parse_source(source)
         self.source = source
+        # MqttMeterSource keywords: client_id, username, password, ca_file, cert_file, key_file
+        self.mqtt_options = {k: v for k, v in (mqtt_options or {}).items() if v is not None}
         self.seed = seed
         self.facilities = load_facilities(facilities_path)
         self.methodology_path = Path(methodology_path)
@@ -705,7 +718,6 @@ class Feeder:
         honoured between database transactions (the current one always completes)."""
         self.connect(stop_event)
         mqtt = None
-        mqtt_stream = None
         csv_done = False
         log.info("feeder running", extra={"event": "running", "source": self.source_kind,
                                           "poll_interval_s": self.poll_interval})
@@ -728,13 +740,8 @@ class Feeder:
                                 self.on_file(line)
                     elif self.source_kind == "mqtt":
                         if mqtt is None:
-                            from greenbond.meters.mqtt_source import MqttMeterSource
-
-                            host, port = self.source_arg
-                            mqtt = MqttMeterSource(host, port, self.pipeline.meters).start()
-                            mqtt_stream = self.pipeline.stream(None, None)
-                            mqtt_stream.stop_event = stop_event
-                        mqtt_stream.feed(mqtt.items(idle_timeout=self.poll_interval, max_items=50_000))
+                            mqtt = self._start_mqtt(stop_event)
+                        self._mqtt_round(*mqtt)
                     self.transmitter.drain(stop_event, backoff_cap=self.backoff_cap, until_idle=False)
                 except RpcUnavailable as exc:
                     log.warning("the RPC node does not answer; retrying", extra={
@@ -742,8 +749,56 @@ class Feeder:
                 stop_event.wait(self.poll_interval)
         finally:
             if mqtt is not None:
-                mqtt.close()
+                mqtt[0].close()
             log.info("feeder stopped", extra={"event": "stopped"})
+
+    def _start_mqtt(self, stop_event: threading.Event):
+        """The MQTT source: first the messages kept in the inbox and not yet done with (received
+        before a stop or a crash), then the broker's session, which delivers what arrived while
+        the feeder was away and what it received but had not acknowledged."""
+        from greenbond.meters.mqtt_source import MessageDecoder, MqttMeterSource
+
+        decoder = MessageDecoder(self.pipeline.meters)
+        stream = self.pipeline.stream(None, None)
+        stream.stop_event = stop_event
+        kept = self.store.inbox()
+        if kept:
+            log.info("replaying the MQTT messages kept before the last stop", extra={
+                "event": "mqtt_replay", "messages": len(kept)})
+            stream.feed(decoder.items((topic, payload) for _, topic, payload in kept))
+            if not stream.result.stopped:
+                self.store.inbox_prune(kept[-1][0], [f.facility_id for f in self.facilities])
+        host, port = self.source_arg
+        try:
+            source = MqttMeterSource(host, port, self.pipeline.meters, **self.mqtt_options).start()
+        except ConnectionError as exc:
+            raise FeederError(str(exc)) from None
+        log.info("subscribed to the meter gateways", extra={"event": "mqtt_subscribed", "broker": source.where,
+                                                            "client_id": self.mqtt_options.get("client_id")})
+        return source, decoder, stream
+
+    def _mqtt_round(self, source, decoder, stream) -> None:
+        """One poll of the broker: the messages are kept in the inbox (one transaction), only then
+        acknowledged, then fed to the pipeline; what the commit made unnecessary is pruned."""
+        messages = source.receive(MQTT_BATCH, self.poll_interval)
+        if not messages:
+            return
+        failpoint("mqtt_received")
+        new, duplicates = self.store.inbox_add(
+            [(m.topic, m.payload, decoder.interval_start(m.topic, m.payload)) for m in messages])
+        if self.metrics is not None:
+            self.metrics.received("mqtt", len(new), duplicates)
+        if duplicates:
+            log.info("MQTT messages received again (already kept): counted once", extra={
+                "event": "mqtt_duplicates", "messages": duplicates})
+        failpoint("mqtt_kept")
+        source.ack(messages)
+        failpoint("mqtt_acked")
+        if not new:
+            return
+        stream.feed(decoder.items((topic, payload) for _, topic, payload in new))
+        if not stream.result.stopped:
+            self.store.inbox_prune(new[-1][0], [f.facility_id for f in self.facilities])
 
     def _simulate_until_now(self, stop_event: threading.Event, progress: Progress | None = None) -> None:
         """The simulator source: computes every hour from where this source stopped (its cursor)

@@ -45,6 +45,13 @@ Tables
                  transaction signed again with the same bytes (same reports, nonce and gas, e.g.
                  after a reorganisation removed it) reuses its record (attempts counted).
     meta         key/value: source cursors, the chain the database belongs to.
+    mqtt_inbox   MQTT messages kept before the broker is told they arrived (`inbox_add`, then the
+                 acknowledgement): topic, payload as received, the interval it is about (NULL:
+                 no reading in it), unique by sha256 of topic and payload, so a message the
+                 broker delivers again after a crash is kept once. A row stays until its hour is
+                 in `hours` (or its quarantine entry is written) and a newer message of its topic
+                 is kept (a register meter's next sample needs the previous one): `inbox_prune`.
+                 At start the feeder replays the rows first. Added by CREATE TABLE IF NOT EXISTS.
 
 Public read API (the investor page): `FeederStore(path, readonly=True)` then `.readings()`,
 `.hour()`, `.hours()`, `.quarantine()` (the kept sample), `.status()` (every entry counted).
@@ -161,6 +168,14 @@ CREATE TABLE IF NOT EXISTS corrections_due (
     created_at   INTEGER NOT NULL,
     PRIMARY KEY (facility_id, period_start)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mqtt_inbox (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    digest         BLOB    NOT NULL UNIQUE,
+    topic          TEXT    NOT NULL,
+    payload        BLOB    NOT NULL,
+    interval_start INTEGER,
+    received_at    INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS quarantine_counts (
     stream       TEXT    NOT NULL,
     reason       TEXT    NOT NULL,
@@ -411,6 +426,45 @@ class FeederStore:
             return
         with self.transaction() as c:
             c.execute(sql, (key, value))
+
+    # ------------------------------------------------------------ MQTT inbox
+
+    def inbox_add(self, messages: Sequence[tuple[str, bytes, int | None]]) -> tuple[list[tuple[int, str, bytes]], int]:
+        """Keeps received MQTT messages, (topic, payload, interval start or None), in one
+        transaction. A message already kept (same topic and payload: the broker's redelivery after
+        a crash, or a gateway sending it twice) is not kept again. Returns the rows kept now,
+        (id, topic, payload) in arrival order, and how many were already there."""
+        import hashlib
+
+        kept: list[tuple[int, str, bytes]] = []
+        now = int(time.time())
+        with self.transaction() as cur:
+            for topic, payload, interval_start in messages:
+                digest = hashlib.sha256(topic.encode() + b"\0" + payload).digest()
+                cur.execute("INSERT OR IGNORE INTO mqtt_inbox (digest, topic, payload, interval_start, received_at) "
+                            "VALUES (?, ?, ?, ?, ?)", (digest, topic, payload, interval_start, now))
+                if cur.rowcount:
+                    kept.append((cur.lastrowid, topic, payload))
+        return kept, len(messages) - len(kept)
+
+    def inbox(self) -> list[tuple[int, str, bytes]]:
+        """Every kept MQTT message, (id, topic, payload), in arrival order."""
+        return [(i, t, bytes(p)) for i, t, p in self._read("SELECT id, topic, payload FROM mqtt_inbox ORDER BY id")]
+
+    def inbox_prune(self, upto_id: int, facility_ids: Iterable[int]) -> int:
+        """Deletes kept messages up to `upto_id` (all of them fed to the pipeline and its commit
+        done) that no restart needs: those with no reading (their quarantine entry is written) and
+        those whose hour is before every facility's newest stored hour (closed and stored, or
+        quarantined as late), except each topic's newest message. Returns how many went."""
+        facility_ids = list(facility_ids)
+        with self.transaction() as cur:
+            latest = [cur.execute("SELECT MAX(period_start) FROM hours WHERE facility_id = ?", (f,)).fetchone()[0]
+                      for f in facility_ids]
+            before = min(latest) if latest and None not in latest else -1   # a facility with no hour: keep all
+            cur.execute(
+                "DELETE FROM mqtt_inbox WHERE id <= ? AND (interval_start IS NULL OR interval_start < ?) "
+                "AND id NOT IN (SELECT MAX(id) FROM mqtt_inbox GROUP BY topic)", (upto_id, before))
+            return cur.rowcount
 
     def bind_chain(self, chain_id: int, oracle_address: str) -> None:
         """Records which chain and oracle the database feeds; refuses another one (its outbox

@@ -98,7 +98,7 @@ class Chain(DevChain):
 class FeederProcess:
     """`python -m greenbond feeder ...` as a separate OS process, its JSON log in a file."""
 
-    def __init__(self, args: list[str], log_path: Path):
+    def __init__(self, args: list[str], log_path: Path, env: dict | None = None):
         self.log_path = log_path
         self.stdout_path = log_path.with_suffix(".out")
         self.stderr_path = log_path.with_suffix(".err")
@@ -106,7 +106,8 @@ class FeederProcess:
         self._err = open(self.stderr_path, "ab")
         log_args = ["--log-file", str(log_path)] if args[0] != "quarantine" else []
         self.proc = subprocess.Popen([sys.executable, "-m", "greenbond", "feeder", *args, *log_args],
-                                     cwd=REPO_ROOT, env=env(), stdout=self._out, stderr=self._err,
+                                     cwd=REPO_ROOT, env={**child_env(), **(env or {})}, stdout=self._out,
+                                     stderr=self._err,
                                      start_new_session=True)
 
     def events(self) -> list[dict]:

@@ -1,16 +1,12 @@
 """MQTT source against a real Mosquitto broker that the test starts on a free port."""
 
 import json
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
 from greenbond.meters.model import MeterSpec, QuarantineEntry, RawReading, jst
 from greenbond.meters.mqtt_source import MqttMeterSource, decode_message, publish_readings
-from greenbond.chain.localnode import free_port
+from tests.helpers.mosquitto import Mosquitto, mosquitto_exe
 
 METERS = {"KYOSO-MAIN-A": MeterSpec(1, 3000), "KYOSO-MAIN-B": MeterSpec(1, 3000)}
 T = "greenbond/meters/"
@@ -42,28 +38,13 @@ def test_decode_message_pure():
 
 @pytest.fixture()
 def broker(tmp_path):
-    exe = shutil.which("mosquitto") or next(
-        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if shutil.os.path.exists(p)), None)
-    if exe is None:
+    if mosquitto_exe() is None:
         pytest.skip("mosquitto is not installed (apt-get install -y mosquitto): no MQTT broker to test against")
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    b = Mosquitto(tmp_path)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"mosquitto did not start: {proc.stdout.read().decode(errors='replace')}")
-                time.sleep(0.05)
-        yield port
+        yield b.port
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        b.stop()
 
 
 def test_subscribe_against_real_broker(broker):

@@ -216,8 +216,10 @@ class SystemMachine:
             self.bal[h] = units
         ids = {w: k % 4 + 1 for k, w in enumerate(self.holders + self.spares)}
         self.investor_id = {w: ids.get(w, 0) for w in self.wallets}
-        # registry expiry per wallet (0: not registered); the fixture's are ten years away
-        self.expiry = {w: (2**63 if w in ids else 0) for w in self.wallets}
+        # registry expiry per wallet (0: not registered): the fixture's, ten years away, read back
+        self.expiry = {w: int(self.registry.holderOf(w)[2]) for w in self.wallets}
+        assert all(bool(self.expiry[w]) == (w in ids) for w in self.wallets)
+        self.expiry_dates = set()       # expiries moved onto coming dates: guarded like every date
         self.registered_id = dict(self.investor_id)         # 0 once removed from the registry
         self.frozen = {w: False for w in self.wallets}
         self.frozen_units = {w: 0 for w in self.wallets}
@@ -254,7 +256,7 @@ class SystemMachine:
     def boundaries(self):
         dates = self.bond_records + self.all_dates[:self.ncoupons] + [self.redemption, self.deadline]
         dates += [t["expiry"] for t in self.trades if t["status"] == TRADE_OPEN]
-        return sorted(set(dates + [e for e in self.expiry.values() if 0 < e < 2**63]))   # + registry expiries
+        return sorted(set(dates) | self.expiry_dates)
 
     def _settle(self):
         """Steps out of the margin around a date; record-date balances once a record date passed."""
@@ -520,7 +522,11 @@ class SystemMachine:
         if not self.expiry[w]:
             return
         coming = [b for b in self.boundaries if b > self.now + GUARD]
-        expires = coming[st_pick % len(coming)] if coming and st_pick % 3 else chain.time() + 3650 * DAY
+        if coming and st_pick % 3:
+            expires = coming[st_pick % len(coming)]
+            self.expiry_dates.add(expires)
+        else:
+            expires = chain.time() + 3650 * DAY    # never reached in a run: not a date to guard
         n = self.registered_id[w]
         self.registry.updateHolder(w, "0x" + f"{n:064x}", 392, expires, "0x01", {"from": self.issuer})
         self.expiry[w] = expires
