@@ -33,10 +33,12 @@ from greenbond.chain import default_rpc_url
 from greenbond.deployments import default_deployments_dir
 from greenbond.cli import int_at_least
 from greenbond.meters.csv_source import encoding_name
+from greenbond.feeder.logs import LOG_FORMATS, LOG_LEVELS
 from greenbond.feeder.transmit import DEFAULT_BATCH_SIZE
 from greenbond.meters.model import JST, REASONS, from_unix
 
 DEFAULT_DB = os.environ.get("GREENBOND_FEEDER_DB") or ".demo/feeder.sqlite"   # --db
+READER_CONNECT_TIMEOUT = 10.0   # s: status and verify give up on a node that does not answer
 
 
 def _instant(text: str) -> dt.datetime:
@@ -59,8 +61,14 @@ def _common(p: argparse.ArgumentParser, chain: bool = True) -> None:
         p.add_argument("--deployments-dir", "--deployments", dest="deployments", default=default_deployments_dir(),
                        help="folder of <chainId>.json (default GREENBOND_DEPLOYMENTS, else %(default)s)")
         p.add_argument("--log-file", default=None, help="also append the JSON log lines to this file")
+        p.add_argument("--log-format", choices=LOG_FORMATS, default="auto",
+                       help="stderr's log lines: text on a terminal and JSON lines otherwise (auto, the default), "
+                            "or always json or text")
+        p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="the least level logged (default info)")
         p.add_argument("--connect-timeout", type=float, default=None,
-                       help="give up if the node does not answer for this many seconds at start (default: keep trying)")
+                       help="give up, in one line, if the node does not answer for this many seconds at start "
+                            f"(default: {READER_CONNECT_TIMEOUT:g} s for status and verify; run and backfill keep trying, "
+                            "as they do through an outage later on)")
 
 
 def _encoding(text: str) -> str:
@@ -90,7 +98,10 @@ def _pipeline_args(p: argparse.ArgumentParser) -> None:
                         " block gas limit or the 128 KB transaction size asks)")
     p.add_argument("--gas-price", type=_non_negative_int, default=0, help="legacy gas price in wei (default 0: consortium/dev chains)")
     p.add_argument("--max-gas", type=_positive_int, default=None, help="gas bound per transaction (default 90%% of the block gas limit)")
-    p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:PORT")
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="serve /metrics (Prometheus), /healthz and /readyz on this port (docs/runbook.md, Monitoring)")
+    p.add_argument("--metrics-addr", default=None,
+                   help="the address they listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
     p.add_argument("--receipt-timeout", type=float, default=None,
                    help="seconds to wait for a receipt before looking at the pool again (default 60)")
     m = p.add_argument_group("MQTT (--source mqtt://host:port)")
@@ -208,12 +219,14 @@ def _feeder(args):
         value = getattr(args, attr, None)
         if value:
             kwargs[name] = value
-    for name in ("source", "seed", "batch_size", "gas_price", "max_gas", "metrics_port", "connect_timeout",
+    for name in ("source", "seed", "batch_size", "gas_price", "max_gas", "metrics_port", "metrics_addr", "connect_timeout",
                  "receipt_timeout", "encoding", "skip_bad_lines"):
         if getattr(args, name, None) is not None:
             kwargs[name] = getattr(args, name)
     if getattr(args, "poll", None) is not None:
         kwargs["poll_interval"] = args.poll
+    if args.feeder_cmd in ("status", "verify") and kwargs.get("connect_timeout") is None:
+        kwargs["connect_timeout"] = READER_CONNECT_TIMEOUT
     if getattr(args, "mqtt_client_id", None) is not None or getattr(args, "source", "").startswith("mqtt"):
         kwargs["mqtt_options"] = _mqtt_options(args)
     # only the commands that send take the one-feeder-per-database lock: status and verify read
@@ -260,7 +273,7 @@ def command(args) -> int:
     from greenbond.feeder.logs import setup_logging
 
     if hasattr(args, "rpc"):
-        setup_logging(path=args.log_file)
+        setup_logging(path=args.log_file, level=args.log_level, log_format=args.log_format)
     cmd = args.feeder_cmd
     if cmd == "quarantine":
         return _quarantine(args)
@@ -347,7 +360,8 @@ def _progress_bar(desc: str, off: bool):
         return None, None
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="h", desc=desc, file=sys.stderr)
+    # only on a terminal (disable=None): a pipe or a supervisor's log gets the log lines alone
+    bar = tqdm(total=0, unit="h", desc=desc, file=sys.stderr, disable=None)
 
     def progress(done: int, total: int) -> None:
         bar.total = total

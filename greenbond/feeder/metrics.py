@@ -1,6 +1,8 @@
 """Optional Prometheus metrics (prometheus-client): counters of readings, hours, reports sent,
 confirmed, resent and failed, RPC errors, gas used, chain reorganisations that touched confirmed
-reports and the reports they put back, messages received per source (and received again), corrections queued for hours whose readings changed after
+reports and the reports they put back, messages received per source (and received again), gauges
+read from the database at each scrape (last confirmed hour and staleness per facility, open
+quarantine by reason, outbox by state: greenbond/feeder/health.py), corrections queued for hours whose readings changed after
 their report (and unsent reports recomputed in place instead), and the last confirmed hour. Served on
 `--metrics-port` when given; without prometheus-client installed, `make_metrics` returns None."""
 
@@ -32,6 +34,15 @@ class Metrics:
                                                 registry=r)
         self.gas_used_total = Counter("greenbond_feeder_gas_used", "Gas used by mined report transactions", registry=r)
         self.pending = Gauge("greenbond_feeder_outbox_pending", "Reports waiting in the outbox", registry=r)
+        self.last_confirmed_hour = Gauge("greenbond_feeder_last_confirmed_hour",
+                                         "Start (unix s) of the facility's last hour confirmed on chain", ["facility"],
+                                         registry=r)
+        self.staleness = Gauge("greenbond_feeder_staleness_seconds",
+                               "Chain time since the end of the facility's last confirmed hour", ["facility"],
+                               registry=r)
+        self.quarantine_open = Gauge("greenbond_feeder_quarantine_open",
+                                     "Quarantine entries not acknowledged, by reason", ["reason"], registry=r)
+        self.outbox = Gauge("greenbond_feeder_outbox", "Reports in the outbox, by state", ["state"], registry=r)
         self.messages_received_total = Counter("greenbond_feeder_messages_received",
                                                "Messages received and kept, per source (a redelivery counted once)",
                                                ["source"], registry=r)
@@ -72,11 +83,6 @@ class Metrics:
 
     def rpc_error(self) -> None:
         self.rpc_errors_total.inc()
-
-    def serve(self, port: int, addr: str = "127.0.0.1") -> None:
-        from prometheus_client import start_http_server
-
-        start_http_server(port, addr=addr, registry=self.registry)
 
 
 def make_metrics() -> Metrics | None:

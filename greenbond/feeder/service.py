@@ -391,6 +391,7 @@ class Feeder:
                  batch_size: int = DEFAULT_BATCH_SIZE, gas_price: int = 0, max_gas: int | None = None, poll_interval: float = 5.0,
                  backoff_cap: float = 30.0, receipt_timeout: float = 60.0, commit_hours: int = DEFAULT_COMMIT_HOURS,
                  keys: FeederKeys | None = None, env: dict | None = None, metrics_port: int | None = None,
+                 metrics_addr: str = "127.0.0.1",
                  catchup_s: int | None = DEFAULT_CATCHUP_S, connect_timeout: float | None = None,
                  exclusive: bool = True, encoding: str = "auto", skip_bad_lines: bool = False,
                  mqtt_options: dict | None = None):
@@ -415,14 +416,22 @@ class Feeder:
         self.connect_timeout = connect_timeout
         self._keys, self._env = keys, env
         self.metrics = None
+        self.health = None
         if metrics_port is not None:
+            from greenbond.feeder.health import HealthState, serve
             from greenbond.feeder.metrics import make_metrics
 
             self.metrics = make_metrics()
             if self.metrics is None:
-                log.warning("prometheus-client is not installed: no metrics endpoint", extra={"event": "no_metrics"})
-            else:
-                self.metrics.serve(metrics_port)
+                log.warning("prometheus-client is not installed: /metrics answers 404", extra={"event": "no_metrics"})
+            self.health = HealthState(self.db_path, rpc_url, [f.facility_id for f in self.facilities])
+            try:
+                self._http = serve(self.health, self.metrics, metrics_addr, metrics_port)
+            except OSError as exc:
+                raise FeederError(f"cannot serve /metrics and /healthz on {metrics_addr}:{metrics_port} "
+                                  f"({exc.strerror or exc})") from None
+            log.info("serving /metrics, /healthz and /readyz", extra={
+                "event": "http", "addr": metrics_addr, "port": metrics_port})
         try:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -516,6 +525,8 @@ class Feeder:
         self.w3, self.oracle = w3, oracle
         self.context = ChainContext(chain_id, oracle.address, version, set_version, int(threshold), reporting_start,
                                     heartbeat)
+        if self.health is not None:
+            self.health.heartbeat_s = heartbeat
         signer = ReportSigner(usable, chain_id, oracle.address, int(threshold))
         self.pipeline = Pipeline(self.store, self.facilities, self.methodology, self.context, signer,
                                  commit_hours=self.commit_hours, metrics=self.metrics)
@@ -719,6 +730,10 @@ class Feeder:
         self.connect(stop_event)
         mqtt = None
         csv_done = False
+        if self.source_kind == "mqtt":
+            mqtt = self._start_mqtt(stop_event)
+        if self.health is not None:
+            self.health.ready.set()          # connected, the source started: /readyz answers 200
         log.info("feeder running", extra={"event": "running", "source": self.source_kind,
                                           "poll_interval_s": self.poll_interval})
         try:
@@ -963,4 +978,4 @@ class Feeder:
         return out
 
 
-USER_ERRORS = (FeederError, StoreError, KeyConfigError, ChainError, TransmitError, CsvFileError)
+USER_ERRORS = (FeederError, StoreError, KeyConfigError, ChainError, TransmitError, CsvFileError, RpcUnavailable)
