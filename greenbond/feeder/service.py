@@ -775,6 +775,7 @@ class Feeder:
 
         decoder = MessageDecoder(self.pipeline.meters)
         stream = self.pipeline.stream(None, None)
+        stream.agg.close_complete = True      # a live feed: each hour reported when its last reading arrives
         stream.stop_event = stop_event
         kept = self.store.inbox()
         if kept:

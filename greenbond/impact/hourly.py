@@ -19,6 +19,11 @@ is at least 5 h past the hour's last interval (VEE fills a meter that falls 4 h 
 vee.py, so nothing more can arrive for it), or at `finish()`. Open hours hold their readings
 (a few hours' worth: memory does not grow with the period). A reading for an hour already closed
 comes out as a QuarantineEntry 'late'. Quarantine entries pass through unchanged.
+With `close_complete` (a live source: the feeder's MQTT path), an hour also closes as soon as it
+holds a value for every interval of every meter, if it is the facility's next hour (the one after
+the last closed): a live feed reports each hour when its last reading arrives, not five hours
+later, which would be past the oracle's heartbeat. Files and the simulator keep the lag, so a
+value corrected later in the same file still lands in the hour's first report.
 
 Which value of a meter interval goes under the root (`reading_rank`, higher wins, ties keep the
 value already there): a received edited value (flags bit 1) > a received value > a received value
@@ -166,8 +171,9 @@ class HourlyAggregator:
     """Streams VEE output into HourlyFigures (see module doc). Counters: `late_readings`,
     `hours_without_readings` (hours with only quarantined values: no figure can be signed)."""
 
-    def __init__(self, facilities: Iterable[FacilitySpec], methodology: Methodology):
+    def __init__(self, facilities: Iterable[FacilitySpec], methodology: Methodology, close_complete: bool = False):
         self.facilities = {f.facility_id: f for f in facilities}
+        self.close_complete = close_complete
         self.meter_facility = {m: f.facility_id for f in self.facilities.values() for m in f.meters}
         self.methodology = methodology
         self._open: dict[int, dict[int, _Hour]] = {fid: {} for fid in self.facilities}
@@ -202,10 +208,24 @@ class HourlyAggregator:
         bucket = self._bucket(fid, hour)
         bucket.readings.append(item)
         bucket.leaves.append(reading_leaf(item))
+        out = []
         if ts > self._watermark.get(fid, -1):
             self._watermark[fid] = ts
-            return self._close(fid, ts + INTERVAL_S - CLOSE_LAG_S)
-        return []
+            out = self._close(fid, ts + INTERVAL_S - CLOSE_LAG_S)
+        if self.close_complete:
+            out += self._close_complete(fid)
+        return out
+
+    def _close_complete(self, fid: int) -> list[HourlyFigure]:
+        """Closes the facility's next hours while each holds a value for every meter interval."""
+        out = []
+        hours, expected = self._open[fid], INTERVALS_PER_HOUR * len(self.facilities[fid].meters)
+        while True:
+            nxt = self._closed_until[fid]
+            bucket = hours.get(nxt) if nxt >= 0 else None
+            if bucket is None or len({(r.meter_id, r.ts) for r in bucket.readings}) < expected:
+                return out
+            out += self._close(fid, nxt + HOUR_S)
 
     def revise(self, reading: Reading) -> str:
         """A received value for an interval VEE had already covered (VEE quarantined it as

@@ -188,9 +188,9 @@ def readings_stored_once(db: Path) -> int:
 
 
 def test_the_feeder_loses_nothing_while_stopped_or_killed_at_any_point(chain, broker, tmp_path):
-    """An hour closes once readings 5 hours later arrived (CLOSE_LAG_S): so while the feeder
-    runs, up to five hours of readings are received and only held. Those are what a stop or a
-    crash used to lose."""
+    """After a start the first hours close once readings 5 hours later arrived (CLOSE_LAG_S); then
+    each hour closes as soon as it is complete (a live feed). Hours received and not yet closed
+    are held in memory: what a stop or a crash used to lose."""
     db = tmp_path / "feeder.sqlite"
     hours = [gateway_messages(day(0) + h * HOUR, day(0) + (h + 1) * HOUR) for h in range(12)]
     runs = []
@@ -215,20 +215,20 @@ def test_the_feeder_loses_nothing_while_stopped_or_killed_at_any_point(chain, br
         publish_readings("127.0.0.1", broker.port, more)
         p.wait_event("failpoint", 60)
         p.kill9()
-    # 4. a last run: hours 9-11 arrive, which close hours up to 6
+    # 4. a last run: hours 9-11 arrive: hours up to 6 close by the lag, then 7-11 as they are complete
     p = start("last")
     publish_readings("127.0.0.1", broker.port, [m for h in hours[9:] for m in h])
-    end = day(0) + 7 * HOUR
+    end = day(0) + 12 * HOUR
 
     def all_reported():
         return len({(e["facilityId"], e["periodStart"]) for e in chain.accepted()
-                    if day(0) <= e["periodStart"] < end}) >= 14
+                    if day(0) <= e["periodStart"] < end}) >= 24
 
-    wait_for(all_reported, 180, "hours 0-6 of both facilities on chain")
+    wait_for(all_reported, 180, "hours 0-11 of both facilities on chain")
     p.proc.terminate()
     assert p.wait() == 0, p.errors()[-3000:]
-    assert check_exactly_once(chain, day(0), end, SEED) == 14
-    assert readings_stored_once(db) == sum(len(h) for h in hours[:7])
+    assert check_exactly_once(chain, day(0), end, SEED) == 24
+    assert readings_stored_once(db) == sum(len(h) for h in hours)
     events = [e for r in runs for e in r.events()]
     assert [e["point"] for e in events if e.get("event") == "failpoint"] == ["mqtt_received", "mqtt_kept", "mqtt_acked"]
     assert any(e.get("event") == "mqtt_duplicates" for e in events)   # kept, unacknowledged: delivered again

@@ -220,3 +220,39 @@ def test_pipeline_two_days_aggregates_and_rolls_up(m, facilities):
         assert fys[(fid, "FY2023")].co2_avoided_mg + fys[(fid, "FY2024")].co2_avoided_mg == sum(f.co2_avoided_mg for f in hours)
         assert sum(d.energy_reduction_j for d in days if d.facility_id == fid) == sum(f.energy_reduction_j for f in hours)
     assert all(f.factor_year == (2023 if f.period_start < to_unix(jst(2024, 4, 1)) else 2024) for f in figs)
+
+
+def test_a_live_feed_closes_each_complete_next_hour_at_once(m, facilities):
+    """close_complete (the MQTT path): after the first hour closed by the lag, each next hour closes
+    as soon as it holds every meter interval; an incomplete one, or one after a missing hour, waits
+    for the lag. Without it (files), every hour waits for the lag. The figures are the same."""
+    start = jst(2024, 5, 1)
+    sim = list(simulate(facilities, start, jst(2024, 5, 2), seed=4))
+
+    def closed_after(agg, items):
+        out = []
+        for i, item in enumerate(items):
+            out += [(i, f.facility_id, f.period_start) for f in agg.feed(item) if isinstance(f, HourlyFigure)]
+        return out
+
+    first_day = [r for r in sim if r.ts < to_unix(start) + 7 * 3600]   # hours 0-6
+    live = closed_after(HourlyAggregator(facilities, m, close_complete=True), first_day)
+    lagged = closed_after(HourlyAggregator(facilities, m), first_day)
+    last = {(fid, h): i for i, fid, h in live}
+    h0 = to_unix(start)
+    # hour 0 closes by the lag (the reading at 5:30 carries the watermark past 1:00), hours 1-5 at once
+    # with it, being complete; hour 6 the moment its last reading (the 6:30 interval) arrives
+    assert {h for _, h in last} == {h0 + k * 3600 for k in range(7)}
+    assert last[(1, h0 + 6 * 3600)] == max(i for i, r in enumerate(first_day) if r.facility_id == 1)
+    assert {(fid, h) for _, fid, h in lagged} == {(fid, h0 + k * 3600) for fid in (1, 2) for k in range(2)}
+    # a missing interval in hour 7: it waits; hour 8, complete, waits behind it
+    hour7 = [r for r in sim if h0 + 7 * 3600 <= r.ts < h0 + 9 * 3600]
+    agg = HourlyAggregator(facilities, m, close_complete=True)
+    closed_after(agg, first_day)
+    gap = [r for r in hour7 if not (r.facility_id == 1 and r.ts == h0 + 7 * 3600 + 1800 and r.meter_id.endswith("A"))]
+    assert [x for x in closed_after(agg, gap) if x[1] == 1] == []   # the solar plant's hours 7-8 are complete
+    # the same figures either way
+    whole_live = [f for f in HourlyAggregator(facilities, m, close_complete=True).run(sim) if isinstance(f, HourlyFigure)]
+    whole = [f for f in HourlyAggregator(facilities, m).run(sim) if isinstance(f, HourlyFigure)]
+    assert sorted(whole_live, key=lambda f: (f.facility_id, f.period_start)) == \
+        sorted(whole, key=lambda f: (f.facility_id, f.period_start))
