@@ -44,10 +44,11 @@ BACKOFFICE_PORT = 8502
 PUBLISHED_DIR = DEMO_DIR / "published"   # the page's default GREENBOND_PUBLISHED_DIR
 DEPLOYMENTS_DIR = default_deployments_dir()   # --deployments-dir (GREENBOND_DEPLOYMENTS), given to the children too
 PUBLISH_EVERY_S = 300
+MQTT_PORT = 1883   # --mqtt-port: the demo's local broker with --meters mqtt
 
 
 def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str | None = None,
-        with_feeder: bool = True) -> int:
+        with_feeder: bool = True, meters: str = "simulator", mqtt_port: int = MQTT_PORT) -> int:
     """The whole demo. `rpc_url` attaches to an existing node with an existing deployment
     (nothing is deployed or started); otherwise a local Anvil (or Ganache) is started or resumed."""
     terms = load_terms(config_path)  # validated before anything starts
@@ -96,7 +97,8 @@ def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str 
              f"{_display(DEMO_DIR / 'backoffice' / 'audit.jsonl')})")
         if feeder is not None:
             _say("  The page's impact figures fill in while the feeder catches up: each says what share of the hours it covers.")
-            feeder_thread = threading.Thread(target=_feed, args=(feeder, rpc_url, stop), name="feeder", daemon=True)
+            feeder_thread = threading.Thread(target=_feed, args=(feeder, rpc_url, stop, meters, mqtt_port),
+                                             name="feeder", daemon=True)
             feeder_thread.start()
         _say("Press Ctrl-C to stop the page, the feeder and the chain (the chain is saved).")
         try:
@@ -143,9 +145,12 @@ def _open_feeder(rpc_url: str):
     return Feeder(rpc_url=rpc_url, db_path=DEMO_DIR / "feeder.sqlite", seed=0, deployments_dir=DEPLOYMENTS_DIR)
 
 
-def _feed(feeder, rpc_url: str, stop: threading.Event) -> None:
+def _feed(feeder, rpc_url: str, stop: threading.Event, meters: str = "simulator", mqtt_port: int = MQTT_PORT) -> None:
     """Behind the page: the backfill to the present, the readings published for Verify, then
-    every hour as it closes (with the chain's clock kept moving and the readings re-published)."""
+    every hour as it closes (with the chain's clock kept moving and the readings re-published).
+    With `meters` "mqtt" the live hours come from a local Mosquitto, published by a stand-in
+    meter gateway, as a building's would."""
+    broker = None
     try:
         _backfill_impact(feeder, stop)
         if stop.is_set():
@@ -153,11 +158,32 @@ def _feed(feeder, rpc_url: str, stop: threading.Event) -> None:
         _publish_readings(since=None)
         threading.Thread(target=_keep_publishing, args=(stop,), name="publish", daemon=True).start()
         threading.Thread(target=_keep_clock, args=(rpc_url, stop), name="clock", daemon=True).start()
+        if meters == "mqtt":
+            broker = _start_gateway(feeder, stop, mqtt_port)
         _say(f"\nThe feeder keeps reporting each hour as it closes (log: {_display(DEMO_DIR / 'feeder.log')}); its readings are "
              f"published for Verify in {_display(PUBLISHED_DIR)} every {PUBLISH_EVERY_S // 60} minutes.")
         feeder.run_forever(stop)
     except Exception as exc:  # noqa: BLE001 -- the page and back office keep serving; the log has the details
         print(f"the feeder stopped: {type(exc).__name__}: {exc}", file=sys.stderr)
+    finally:
+        if broker is not None:
+            broker.stop()
+
+
+def _start_gateway(feeder, stop: threading.Event, port: int):
+    """A local Mosquitto (sessions kept in .demo/mosquitto), a stand-in gateway publishing the
+    simulator's readings of each half hour the chain's clock closes, and the feeder switched to
+    the broker: from the hour after the backfill on, every reading travels over MQTT."""
+    from greenbond.meters.gateway import LocalBroker, run_gateway
+
+    broker = LocalBroker(DEMO_DIR / "mosquitto", port)
+    now = feeder.chain_now()
+    feeder.use_source(f"mqtt://127.0.0.1:{port}", {"client_id": "greenbond-demo-feeder"})
+    threading.Thread(target=run_gateway, args=(port, feeder.facilities, feeder.chain_now, now - now % 3600, stop),
+                     name="gateway", daemon=True).start()
+    _say(f"  Live meter readings: a stand-in gateway publishes them to the MQTT broker at 127.0.0.1:{port} "
+         f"(log: {_display(DEMO_DIR / 'mosquitto' / 'mosquitto.log')}); the feeder subscribes.")
+    return broker
 
 
 BACKFILL_CHUNK_S = 30 * 86_400   # the backfill computes, signs and sends a month at a time
@@ -365,6 +391,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rpc", metavar="URL",
                         help="use an existing node and its recorded deployment instead of a local chain")
     parser.add_argument("--no-feeder", action="store_true", help="skip the impact feeder")
+    parser.add_argument("--meters", choices=("simulator", "mqtt"), default="simulator",
+                        help="where the live hours' readings come from: the simulator in the feeder (default), or a "
+                             "local Mosquitto (Debian's mosquitto) that a stand-in gateway publishes them to")
+    parser.add_argument("--mqtt-port", type=int, default=MQTT_PORT,
+                        help=f"the local broker's port with --meters mqtt (default {MQTT_PORT})")
     args = parser.parse_args(argv)
     DEMO_DIR = args.state_dir.resolve()
     PUBLISHED_DIR = DEMO_DIR / "published"
@@ -377,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate_like_ctrl_c)  # `kill` stops it as cleanly as Ctrl-C
     try:
         return run(args.config.resolve(), serve=not args.no_serve, chain_kind=args.chain, rpc_url=args.rpc,
-                   with_feeder=not args.no_feeder)
+                   with_feeder=not args.no_feeder, meters=args.meters, mqtt_port=args.mqtt_port)
     except (ConfigError, DeploymentError, LocalChainError, FeederError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

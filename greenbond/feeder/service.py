@@ -767,6 +767,14 @@ class Feeder:
                 mqtt[0].close()
             log.info("feeder stopped", extra={"event": "stopped"})
 
+    def use_source(self, source: str, mqtt_options: dict | None = None) -> None:
+        """Switches the source of `run_forever` (the demo: a backfill from the simulator, then the
+        live hours from its gateway over MQTT)."""
+        self.source_kind, self.source_arg = parse_source(source)
+        self.source = source
+        if mqtt_options is not None:
+            self.mqtt_options = {k: v for k, v in mqtt_options.items() if v is not None}
+
     def _start_mqtt(self, stop_event: threading.Event):
         """The MQTT source: first the messages kept in the inbox and not yet done with (received
         before a stop or a crash), then the broker's session, which delivers what arrived while
@@ -776,6 +784,11 @@ class Feeder:
         decoder = MessageDecoder(self.pipeline.meters)
         stream = self.pipeline.stream(None, None)
         stream.agg.close_complete = True      # a live feed: each hour reported when its last reading arrives
+        stored = self.store.status()["facilities"]
+        for f in self.facilities:             # ... from the hour after the last one stored
+            last = (stored.get(f.facility_id) or {}).get("last_stored_hour")
+            if last is not None:
+                stream.agg.resume_after(f.facility_id, last + HOUR)
         stream.stop_event = stop_event
         kept = self.store.inbox()
         if kept:

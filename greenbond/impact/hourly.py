@@ -216,6 +216,12 @@ class HourlyAggregator:
             out += self._close_complete(fid)
         return out
 
+    def resume_after(self, fid: int, closed_until: int) -> None:
+        """Hours of the facility before `closed_until` are already stored (a restart): a reading
+        for them comes out 'late' (the feeder restates the stored hour), and the next hour may
+        close as soon as it is complete."""
+        self._closed_until[fid] = max(self._closed_until[fid], closed_until)
+
     def _close_complete(self, fid: int) -> list[HourlyFigure]:
         """Closes the facility's next hours while each holds a value for every meter interval."""
         out = []

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
@@ -33,16 +32,9 @@ PREFIX = "greenbond/meters/"
 def gateway_messages(start: int, end: int) -> list[tuple[str, bytes]]:
     """The simulator's readings of [start, end) as a gateway publishes them."""
     from greenbond.impact.facilities import load_facilities
-    from greenbond.meters.model import from_unix
-    from greenbond.meters.simulator import simulate
+    from greenbond.meters.gateway import gateway_messages as messages
 
-    out = []
-    for r in simulate(load_facilities(), from_unix(start), from_unix(end), seed=SEED):
-        body = {"interval_start": r.interval_start.isoformat(), "wh": r.wh}
-        if r.flags:
-            body["flags"] = r.flags
-        out.append((PREFIX + r.meter_id, json.dumps(body).encode()))
-    return out
+    return messages(load_facilities(), start, end, SEED)
 
 
 @pytest.fixture()
@@ -232,3 +224,35 @@ def test_the_feeder_loses_nothing_while_stopped_or_killed_at_any_point(chain, br
     events = [e for r in runs for e in r.events()]
     assert [e["point"] for e in events if e.get("event") == "failpoint"] == ["mqtt_received", "mqtt_kept", "mqtt_acked"]
     assert any(e.get("event") == "mqtt_duplicates" for e in events)   # kept, unacknowledged: delivered again
+
+
+def test_the_demo_gateway_publishes_each_half_hour_the_chain_closes(broker):
+    """`make demo --meters mqtt`'s stand-in gateway: the simulator's readings of every half hour
+    before the chain's clock, once, in order, as the clock moves."""
+    import threading
+
+    from greenbond.impact.facilities import all_meter_specs, load_facilities
+    from greenbond.meters.gateway import run_gateway
+
+    facilities = load_facilities()
+    clock, stop, published = [day(0) + HOUR + 600], threading.Event(), []
+    source = MqttMeterSource("127.0.0.1", broker.port, all_meter_specs(facilities), client_id="t-gateway").start()
+    gateway = threading.Thread(target=run_gateway, args=(broker.port, facilities, lambda: clock[0], day(0), stop),
+                               kwargs={"every_s": 0.05, "seed": SEED, "on_publish": lambda a, b: published.append((a, b))})
+    gateway.start()
+    try:
+        got = []
+
+        def received(n):
+            got.extend(source.receive(100, 0.1))
+            return len(got) >= n
+
+        wait_for(lambda: received(6), 30, "the first hour's readings")
+        clock[0] += 1800                                   # the chain's clock closes 01:00-01:30
+        wait_for(lambda: received(9), 30, "the next half hour's readings")
+        assert [(m.topic, m.payload) for m in got] == gateway_messages(day(0), day(0) + HOUR + 1800)
+        assert published == [(day(0), day(0) + HOUR), (day(0) + HOUR, day(0) + HOUR + 1800)]
+    finally:
+        stop.set()
+        gateway.join(10)
+        source.close()
