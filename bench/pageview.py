@@ -8,8 +8,10 @@ signer set so that 17,520 reports sign quickly; reports submitted in big batches
 Streamlit on a free port (a cold server: nothing cached), opens /impact in Chromium and measures
 from navigation to the moment the page script has finished and all four charts have drawn. The
 RPC count is the one the page itself prints in its footer (greenbond.pageview counts every call).
-A second, warm load (reads cached) is measured too. The result is written atomically to
-reports/bench_page.json.
+A second, warm load (reads cached) is measured too, then the same cold load on a plain `streamlit
+run` server, and the baseline: a bare Streamlit page (bench/bare_page.py: a title, a sentence, the
+footer caption) measured the same way, the floor any Streamlit page starts from. The result is
+written atomically to reports/bench_page.json.
 
 Run it inside a private network namespace when other chains may be running:
     unshare -n sh -c 'ip link set lo up; python -m bench.pageview'
@@ -86,7 +88,7 @@ def _rpc_from_footer(text: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2)), float(m.group(3))
 
 
-def measure(server_url: str, charts: int = 4, labels: tuple[str, ...] = ("cold", "warm")) -> dict:
+def measure(server_url: str, charts: int = 4, labels: tuple[str, ...] = ("cold", "warm"), path: str = "/impact") -> dict:
     from playwright.sync_api import sync_playwright
 
     from tests.helpers.pageview_fixture import launch_chromium, wait_for_render
@@ -97,7 +99,7 @@ def measure(server_url: str, charts: int = 4, labels: tuple[str, ...] = ("cold",
         for label in labels:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             t = time.perf_counter()
-            page.goto(f"{server_url}/impact")   # the page's url_path (app/main.py)
+            page.goto(f"{server_url}{path}")   # /impact: the page's url_path (app/main.py)
             wait_for_render(page, 120_000, charts)
             elapsed = time.perf_counter() - t
             footer = page.get_by_text("JSON-RPC calls in").inner_text()
@@ -107,6 +109,17 @@ def measure(server_url: str, charts: int = 4, labels: tuple[str, ...] = ("cold",
             page.close()
         browser.close()
     return out
+
+
+def start_bare_page(log_path: Path):
+    """Serves bench/bare_page.py like the page (headless, free port, no file watcher)."""
+    from tests.helpers.pageview_fixture import free_port, start_streamlit
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "bench" / "bare_page.py"),
+           "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    return start_streamlit(cmd, f"http://127.0.0.1:{port}", {}, log_path, 60, "streamlit (bare page)")
 
 
 def atomic_write(path: Path, data: dict) -> Path:
@@ -142,6 +155,11 @@ def run_page_bench(out: str | Path = REPORT_PATH, days: int = DAYS, holders: int
             plain_start_s = server.start_seconds
             log(f"Measuring the Impact page on a plain `streamlit run` server at {server.url} ...")
             plain = measure(server.url, labels=("cold",))["cold"]
+            server.stop()
+            # the baseline: a bare Streamlit page (bench/bare_page.py), same browser, same criteria
+            server = start_bare_page(tmp / "streamlit-bare.log")
+            log(f"Measuring a bare Streamlit page at {server.url} (the framework's floor) ...")
+            bare = measure(server.url, charts=0, labels=("cold", "warm"), path="/")
         finally:
             if server is not None:
                 server.stop()
@@ -170,6 +188,13 @@ def run_page_bench(out: str | Path = REPORT_PATH, days: int = DAYS, holders: int
             "server_start_seconds": round(plain_start_s, 3),
             "first_render_seconds": plain["seconds"], "first_render_rpc_calls": plain["rpc_calls"],
             "first_render_server_script_seconds": plain["server_script_seconds"],
+        },
+        "bare_streamlit_page": {
+            "note": "baseline: bench/bare_page.py (a title, a sentence, the footer caption; no chain, no chart) on a "
+                    "`streamlit run` server, measured by the same criteria in the same browser: the first render "
+                    "any Streamlit page starts from on this machine",
+            "first_render_seconds": bare["cold"]["seconds"],
+            "warm_render_seconds": bare["warm"]["seconds"],
         },
         "warm_render_seconds": result["warm"]["seconds"],
         "warm_render_http_requests": result["warm"]["http_requests"],

@@ -64,6 +64,8 @@ def rows() -> list[tuple[str, str, str, str]]:
     page = _load("bench_page.json")
     add("Impact page, first complete render (s)", _get(page, "first_render_seconds"), "< 1.5",
         lambda v: v < 1.5, "{:.2f}")
+    add("  baseline: a bare Streamlit page (title, sentence, caption), first render (s)",
+        _get(page, "bare_streamlit_page", "first_render_seconds"), "(baseline)", lambda v: True, "{:.2f}")
     add("Impact page, RPC calls on first render", _get(page, "first_render_rpc_calls"), "batched", lambda v: True)
     offering = _load("bench_offering.json")
     floor_new = _get(offering, "floor", "new_holder")
