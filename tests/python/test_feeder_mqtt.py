@@ -117,13 +117,23 @@ def chain(tmp_path_factory):
     yield from module_chain(tmp_path_factory, "feeder-mqtt")
 
 
+@pytest.fixture()
+def feeders():
+    """FeederProcess objects a test starts: killed at its end, whatever happened."""
+    started = []
+    yield started
+    for p in started:
+        if p.proc.poll() is None:
+            p.kill9()
+
+
 def run_args(chain, db, broker, *extra):
     return ["run", "--rpc", chain.url, "--db", str(db), "--deployments", str(chain.deployments),
             "--source", f"mqtt://127.0.0.1:{broker.port}", "--mqtt-client-id", "feeder-under-test",
             "--poll", "0.2", "--no-progress", *extra]
 
 
-def test_tls_and_login_a_wrong_password_or_an_untrusted_broker_is_one_line(chain, tmp_path):
+def test_tls_and_login_a_wrong_password_or_an_untrusted_broker_is_one_line(chain, tmp_path, feeders):
     """A broker with TLS (a CA made now) and a password file: the feeder connects with the CA and
     the password from GREENBOND_MQTT_PASSWORD; a wrong password, and a broker whose certificate
     another CA signed, stop it with one line each."""
@@ -138,6 +148,7 @@ def test_tls_and_login_a_wrong_password_or_an_untrusted_broker_is_one_line(chain
         def refused(name, extra, password):
             p = FeederProcess(run_args(chain, db, broker, *extra), tmp_path / f"{name}.log",
                               env={"GREENBOND_MQTT_PASSWORD": password})
+            feeders.append(p)
             assert p.wait(60) == 1
             lines = [line for line in p.errors().splitlines() if line.startswith("error:")]
             assert len(lines) == 1, p.errors()[-2000:]
@@ -150,6 +161,7 @@ def test_tls_and_login_a_wrong_password_or_an_untrusted_broker_is_one_line(chain
         # the right CA and password: subscribed, and a reading published over TLS is kept
         p = FeederProcess(run_args(chain, db, broker, *tls), tmp_path / "tls-ok.log",
                           env={"GREENBOND_MQTT_PASSWORD": "s3cret-pass"})
+        feeders.append(p)
         p.wait_event("mqtt_subscribed", 60)
         publish_readings("127.0.0.1", broker.port, gateway_messages(day(1), day(1) + 1800), username="feeder",
                          password="s3cret-pass", ca_file=str(pki["ca"]))
@@ -179,13 +191,13 @@ def readings_stored_once(db: Path) -> int:
         con.close()
 
 
-def test_the_feeder_loses_nothing_while_stopped_or_killed_at_any_point(chain, broker, tmp_path):
+def test_the_feeder_loses_nothing_while_stopped_or_killed_at_any_point(chain, broker, tmp_path, feeders):
     """After a start the first hours close once readings 5 hours later arrived (CLOSE_LAG_S); then
     each hour closes as soon as it is complete (a live feed). Hours received and not yet closed
     are held in memory: what a stop or a crash used to lose."""
     db = tmp_path / "feeder.sqlite"
     hours = [gateway_messages(day(0) + h * HOUR, day(0) + (h + 1) * HOUR) for h in range(12)]
-    runs = []
+    runs = feeders
 
     def start(name, env=None):
         p = FeederProcess(run_args(chain, db, broker), tmp_path / f"{name}.log", env=env)
