@@ -182,7 +182,7 @@ def _start_gateway(feeder, stop: threading.Event, port: int):
     threading.Thread(target=run_gateway, args=(port, feeder.facilities, feeder.chain_now, now - now % 3600, stop),
                      name="gateway", daemon=True).start()
     _say(f"  Live meter readings: a stand-in gateway publishes them to the MQTT broker at 127.0.0.1:{port} "
-         f"(log: {_display(DEMO_DIR / 'mosquitto' / 'mosquitto.log')}); the feeder subscribes.")
+         f"(log: {_display(broker.log_path)}); the feeder subscribes.")
     return broker
 
 

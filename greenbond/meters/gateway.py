@@ -5,6 +5,7 @@ the chain's clock has closed it; and a local Mosquitto broker to publish to (Deb
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -50,21 +51,34 @@ def run_gateway(port: int, facilities, chain_now: Callable[[], int], start: int,
             continue
 
 
-class LocalBroker:
-    """Mosquitto on 127.0.0.1:`port` with its sessions kept in `folder` (persistence on)."""
+def mosquitto_exe(name: str = "mosquitto") -> str | None:
+    """Debian's mosquitto (or mosquitto_passwd): on PATH or in the sbin folders."""
+    return shutil.which(name) or next(
+        (p for d in ("/usr/sbin", "/usr/bin", "/usr/local/sbin") if Path(p := f"{d}/{name}").exists()), None)
 
-    def __init__(self, folder: Path, port: int):
-        exe = shutil.which("mosquitto") or next(
-            (p for d in ("/usr/sbin", "/usr/local/sbin") if Path(p := f"{d}/mosquitto").exists()), None)
+
+class LocalBroker:
+    """Mosquitto on 127.0.0.1:`port`, its config written to `folder`: `extra_config` lines after the
+    listener (default: anonymous clients allowed), and with `persistence` its sessions and queued
+    messages kept in `folder` across restarts. Run as root, it stays root (it would switch to the
+    `mosquitto` user and could not write its folder or read key files there)."""
+
+    def __init__(self, folder: Path, port: int, extra_config: str = "allow_anonymous true\n",
+                 persistence: bool = True):
+        exe = mosquitto_exe()
         if exe is None:
             raise RuntimeError("mosquitto is not installed (sudo apt-get install mosquitto)")
+        folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        conf = folder / "mosquitto.conf"
-        conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                        f"persistence_location {folder}/\nmax_queued_messages 100000\n", encoding="utf-8")
-        self.port = port
-        self.log = open(folder / "mosquitto.log", "ab")
-        self.proc = subprocess.Popen([exe, "-c", str(conf)], stdout=self.log, stderr=subprocess.STDOUT,
+        self.port, self.folder = port, folder
+        self.conf = folder / f"mosquitto-{port}.conf"
+        keep = (f"persistence true\npersistence_location {folder}/\nmax_queued_messages 100000\n" if persistence
+                else "persistence false\n")
+        user = "user root\n" if os.geteuid() == 0 else ""
+        self.conf.write_text(f"listener {port} 127.0.0.1\n{extra_config}{user}{keep}", encoding="utf-8")
+        self.log_path = folder / f"mosquitto-{port}.log"
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([exe, "-c", str(self.conf)], stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + 10
         while True:
@@ -74,8 +88,11 @@ class LocalBroker:
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"mosquitto did not start on port {port}: see {folder / 'mosquitto.log'}")
+                    raise RuntimeError(f"mosquitto did not start on port {port}: {self.output()}")
                 time.sleep(0.05)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")[-2000:]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -84,4 +101,5 @@ class LocalBroker:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        self.log.close()
+                self.proc.wait(timeout=10)
+        self._log.close()

@@ -3,61 +3,20 @@ the test writes (listeners, TLS files, a password file), stopped after it."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 from greenbond.chain.localnode import free_port
+from greenbond.meters.gateway import LocalBroker, mosquitto_exe  # noqa: F401 (mosquitto_exe re-exported for the tests)
 
 
-def mosquitto_exe(name: str = "mosquitto") -> str | None:
-    return shutil.which(name) or next(
-        (p for d in ("/usr/sbin", "/usr/bin", "/usr/local/sbin") if Path(p := f"{d}/{name}").exists()), None)
-
-
-class Mosquitto:
-    """`Mosquitto(folder, extra_config)`: one listener on 127.0.0.1:`port`; `extra_config` lines
-    follow the listener line (TLS files, `allow_anonymous false`, `password_file ...`)."""
+class Mosquitto(LocalBroker):
+    """`Mosquitto(folder, extra_config)`: a broker for one test on a free port, nothing kept after
+    it stops; `extra_config` lines follow the listener line (TLS files, `allow_anonymous false`,
+    `password_file ...`)."""
 
     def __init__(self, folder: Path, extra_config: str = "allow_anonymous true\n", port: int | None = None):
-        exe = mosquitto_exe()
-        if exe is None:
-            raise RuntimeError("mosquitto is not installed (apt-get install -y mosquitto)")
-        self.port = port or free_port()
-        self.conf = Path(folder) / f"mosquitto-{self.port}.conf"
-        # run as root (CI), mosquitto would switch to the `mosquitto` user and could not read the
-        # test's key and password files in the test's private folder: it stays root instead
-        user = "user root\n" if os.geteuid() == 0 else ""
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\n{extra_config}{user}persistence false\n",
-                             encoding="utf-8")
-        self.proc = subprocess.Popen([exe, "-c", str(self.conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"mosquitto did not start: {self.output()}")
-                time.sleep(0.05)
-
-    def output(self) -> str:
-        if self.proc.poll() is None:
-            return "(still running)"
-        return self.proc.stdout.read().decode(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        super().__init__(folder, port or free_port(), extra_config, persistence=False)
 
 
 def make_test_pki(folder: Path, name: str = "test") -> dict[str, Path]:
