@@ -43,6 +43,9 @@ class Metrics:
         self.quarantine_open = Gauge("greenbond_feeder_quarantine_open",
                                      "Quarantine entries not acknowledged, by reason", ["reason"], registry=r)
         self.outbox = Gauge("greenbond_feeder_outbox", "Reports in the outbox, by state", ["state"], registry=r)
+        self.readings_received_total = Counter("greenbond_feeder_readings_received",
+                                               "Readings received, per source (sim, csv, mqtt), before validation",
+                                               ["source"], registry=r)
         self.messages_received_total = Counter("greenbond_feeder_messages_received",
                                                "Messages received and kept, per source (a redelivery counted once)",
                                                ["source"], registry=r)
@@ -76,6 +79,9 @@ class Metrics:
     def corrections(self, queued: int, recomputed: int) -> None:
         self.corrections_queued_total.inc(queued)
         self.reports_recomputed_total.inc(recomputed)
+
+    def readings_received(self, source: str, n: int) -> None:
+        self.readings_received_total.labels(source).inc(n)
 
     def received(self, source: str, kept: int, again: int) -> None:
         self.messages_received_total.labels(source).inc(kept)

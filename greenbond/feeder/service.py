@@ -220,6 +220,8 @@ class PipelineStream:
         self.file_tally: RowTally | None = None   # reading a file: its rejected rows, by reason
 
     def feed(self, items: Iterable) -> None:
+        if self.p.metrics is not None:
+            items = self._counted(items)
         for out in self._chain(items):
             if isinstance(out, HourlyFigure):
                 self._figures.append(out)
@@ -233,6 +235,19 @@ class PipelineStream:
                 if len(self._quarantine) >= 10_000:
                     self.commit()
         self.commit()
+
+    def _counted(self, items: Iterable) -> Iterator:
+        """The items, each reading counted by its source's kind (sim, csv, mqtt) in the metrics."""
+        counts: dict[str, int] = {}
+        try:
+            for item in items:
+                if not isinstance(item, QuarantineEntry):
+                    kind = (getattr(item, "source", "") or "unknown").split(":", 1)[0]
+                    counts[kind] = counts.get(kind, 0) + 1
+                yield item
+        finally:
+            for kind, n in counts.items():
+                self.p.metrics.readings_received(kind, n)
 
     def _chain(self, items: Iterable) -> Iterator:
         """VEE -> aggregator. A valid value for an interval already covered (REVISABLE quarantine)

@@ -93,6 +93,10 @@ def test_healthz_follows_the_node_and_the_clock(chain, tmp_path):
         assert set(body["checks"]["facilities"]) == {"1", "2"}
         heartbeat = body["checks"]["facilities"]["1"]["heartbeat_s"]
         before = staleness(base, 1)
+        _, text = get(f"{base}/metrics")                               # readings received, by source
+        lines = meters.read_text(encoding="utf-8").count("\n") - 1
+        assert f'greenbond_feeder_readings_received_total{{source="csv"}} {float(lines)}' in text, text[-1500:]
+        assert re.search(r'^greenbond_feeder_outbox\{state="confirmed"\} [1-9]', text, re.M)
         assert 0 <= before <= heartbeat
 
         proxy.cut()                                                    # the node stops answering
