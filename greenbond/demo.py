@@ -108,6 +108,7 @@ def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str 
         except KeyboardInterrupt:
             _say("\nStopping ...")
     finally:
+        _hold_signals()
         stop.set()
         for p in processes:
             _terminate(p)
@@ -116,6 +117,14 @@ def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str 
         if node is not None:
             node.stop()
     return 0
+
+
+def _hold_signals() -> None:
+    """From here on a second Ctrl-C (or `kill`) is ignored: it would cut the clean-up short and
+    leave the chain, the page and the back office running, holding their ports."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _check_existing(rpc_url: str) -> None:
