@@ -95,6 +95,9 @@ class Formats:
         if seconds is None:
             return "—"
         h, rem = divmod(max(0, seconds), 3600)
+        if h >= 48:   # a long silence reads in days ("747 days 9 h", not "17937 h 00 min")
+            d, h = divmod(h, 24)
+            return f"{d:,}日{h}時間" if self.lang == "ja" else f"{d:,} days {h} h"
         return f"{h}時間{rem // 60:02d}分" if self.lang == "ja" else f"{h} h {rem // 60:02d} min"
 
     def percent_ppm(self, ppm: int) -> str:

@@ -76,6 +76,8 @@ def test_formats_of_each_language():
     assert ja.time(ts, tz) == "2026年12月1日 14:00 JST" and en.time(ts, tz) == "1 Dec 2026 14:00 JST"
     assert ja.hour_range(ts, tz) == "2026年12月1日 14:00–15:00 JST" and en.hour_range(ts, tz) == "1 Dec 2026 14:00–15:00 JST"
     assert ja.duration(3 * 3600 + 5 * 60) == "3時間05分" and en.duration(3 * 3600 + 5 * 60) == "3 h 05 min"
+    assert en.duration(47 * 3600 + 59 * 60) == "47 h 59 min"                   # up to two days: hours
+    assert en.duration(17_937 * 3600) == "747 days 9 h" and ja.duration(17_937 * 3600) == "747日9時間"
 
 
 def test_translator_fills_placeholders_and_states():
