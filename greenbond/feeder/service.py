@@ -98,6 +98,12 @@ def _acquire_lock(db_path: Path):
     return handle
 
 
+def _given(mqtt_options: dict | None) -> dict:
+    """MqttMeterSource keywords (client_id, username, password, ca_file, cert_file, key_file) that
+    were given: the others keep the source's defaults."""
+    return {k: v for k, v in (mqtt_options or {}).items() if v is not None}
+
+
 def failpoint(name: str) -> None:
     """For the crash tests only: with GREENBOND_FEEDER_FAILPOINT=<name> in its environment the
     feeder logs the point and waits there to be killed (tests/python/test_feeder_mqtt.py sends
@@ -414,8 +420,7 @@ class Feeder:
         self.db_path = Path(db_path)
         self.source_kind, self.source_arg = parse_source(source)
         self.source = source
-        # MqttMeterSource keywords: client_id, username, password, ca_file, cert_file, key_file
-        self.mqtt_options = {k: v for k, v in (mqtt_options or {}).items() if v is not None}
+        self.mqtt_options = _given(mqtt_options)
         self.seed = seed
         self.facilities = load_facilities(facilities_path)
         self.methodology_path = Path(methodology_path)
@@ -768,9 +773,7 @@ class Feeder:
                                 raise FeederError(line)
                             if self.on_file is not None:
                                 self.on_file(line)
-                    elif self.source_kind == "mqtt":
-                        if mqtt is None:
-                            mqtt = self._start_mqtt(stop_event)
+                    elif mqtt is not None:
                         self._mqtt_round(*mqtt)
                     self.transmitter.drain(stop_event, backoff_cap=self.backoff_cap, until_idle=False)
                 except RpcUnavailable as exc:
@@ -788,7 +791,7 @@ class Feeder:
         self.source_kind, self.source_arg = parse_source(source)
         self.source = source
         if mqtt_options is not None:
-            self.mqtt_options = {k: v for k, v in mqtt_options.items() if v is not None}
+            self.mqtt_options = _given(mqtt_options)
 
     def _start_mqtt(self, stop_event: threading.Event):
         """The MQTT source: first the messages kept in the inbox and not yet done with (received
