@@ -49,6 +49,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         uint32 estimatedHours;      // of those, hours whose report in force flags estimated readings
         uint16 periodCount;         // allocation periods; period 0 starts at reportingStart
         uint40 latestPeriodStart;   // start of the newest allocation period
+        uint32 loweredCorrections;  // corrections that lowered their hour's CO2 (credits review them)
     }
 
     struct Totals {
@@ -378,6 +379,7 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
             (int64 oldJ, int64 oldMg) = _supersede(r, st, index);
             dJ -= oldJ;
             dMg -= oldMg;
+            if (co2Mg < oldMg) st.loweredCorrections += 1;
         }
         Totals storage pt = _periodTotals[r.facilityId][_periodOf(r.facilityId, st, r.periodStart)];
         pt.energyJ += dJ;
@@ -553,6 +555,11 @@ contract ImpactOracle is IImpactOracle, AccessControl, EIP712 {
         FacilityState storage st = _state[facilityId];
         hoursElapsed = block.timestamp > f.reportingStart ? (block.timestamp - f.reportingStart) / HOUR : 0;
         return (st.hoursReported, hoursElapsed, st.estimatedHours);
+    }
+
+    /// @inheritdoc IImpactOracle
+    function loweredCorrections(uint32 facilityId) external view returns (uint256) {
+        return _state[facilityId].loweredCorrections;
     }
 
     /// @inheritdoc IImpactOracle

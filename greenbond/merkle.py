@@ -117,3 +117,50 @@ def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
 def verify(root: bytes, leaf: bytes, proof: Sequence[bytes]) -> bool:
     """True when `proof` leads from `leaf` to `root` (MerkleProof.verify)."""
     return process_proof(leaf, proof) == root
+
+
+# ---------------------------------------------------------------- the credits' reports tree
+
+REPORT_LEAF_TYPES = ("uint32", "uint256", "uint64", "bytes32", "int64")
+
+
+def report_leaf(facility_id: int, report_index: int, period_start: int, readings_root: bytes, co2_mg: int) -> bytes:
+    """CarbonCredits.reportLeaf: the leaf of an oracle report taken into a credit batch."""
+    return leaf_hash_values((facility_id, report_index, period_start, readings_root, co2_mg), REPORT_LEAF_TYPES)
+
+
+class PushTree:
+    """OpenZeppelin's MerkleTree.Bytes32PushTree (utils/structs/MerkleTree.sol) with its default
+    hash, as CarbonCredits builds it on chain: a complete tree of `depth` levels whose leaves are
+    filled left to right, the empty ones `zero`; an inner node is hash_pair of its children (an
+    absent subtree is the zero subtree of its level). Proofs verify with MerkleProof.verify."""
+
+    def __init__(self, leaves: Sequence[bytes], depth: int, zero: bytes = b"\0" * 32):
+        if len(leaves) > 1 << depth:
+            raise MerkleError(f"{len(leaves)} leaves do not fit a tree of depth {depth}")
+        self.depth = depth
+        self.zeros = [zero]
+        for _ in range(depth):
+            self.zeros.append(hash_pair(self.zeros[-1], self.zeros[-1]))
+        self.levels = [list(leaves)]
+        for i in range(depth):
+            below = self.levels[-1]
+            self.levels.append([
+                hash_pair(below[j], below[j + 1] if j + 1 < len(below) else self.zeros[i])
+                for j in range(0, len(below), 2)
+            ])
+
+    @property
+    def root(self) -> bytes:
+        top = self.levels[-1]
+        return top[0] if top else self.zeros[self.depth]
+
+    def proof(self, index: int) -> list[bytes]:
+        if not 0 <= index < len(self.levels[0]):
+            raise MerkleError(f"no leaf {index} in a tree of {len(self.levels[0])}")
+        out = []
+        for i in range(self.depth):
+            level, sibling = self.levels[i], index ^ 1
+            out.append(level[sibling] if sibling < len(level) else self.zeros[i])
+            index >>= 1
+        return out

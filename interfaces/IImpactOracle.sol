@@ -197,6 +197,9 @@ interface IImpactOracle {
         external
         view
         returns (uint256 hoursReported, uint256 hoursElapsed, uint256 estimatedHours);
+    /// @notice Corrections of a facility that lowered their hour's CO2 below the report they
+    ///         superseded: carbon credits review each one (a credited hour lowered holds issuance).
+    function loweredCorrections(uint32 facilityId) external view returns (uint256);
     /// @notice A facility's cumulative totals, whatever financed it, corrections applied.
     function facilityTotals(uint32 facilityId)
         external
