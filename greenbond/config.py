@@ -50,6 +50,39 @@ class Document:
 
 
 @dataclass(frozen=True)
+class CreditTerms:
+    """The [credits] table: how the CarbonCredits contract is deployed beside the bond."""
+    holders: str = "registry"        # "registry": only the bond's eligible wallets; "open": anyone
+    min_coverage_ppm: int = 900_000  # a batch must take at least this share of its period's hours
+    uri: str = "https://example.invalid/greenbond/credits/{id}.json"
+
+    @property
+    def gated(self) -> bool:
+        return self.holders == "registry"
+
+
+CREDIT_KEYS = {"holders", "min_coverage_ppm", "uri"}
+
+
+def _parse_credits(raw) -> CreditTerms:
+    if not isinstance(raw, dict):
+        raise ConfigError("credits", "must be a table")
+    unknown = sorted(set(raw) - CREDIT_KEYS)
+    if unknown:
+        raise ConfigError(unknown[0], f"unknown key in [credits] (known: {', '.join(sorted(CREDIT_KEYS))})")
+    holders = raw.get("holders", CreditTerms.holders)
+    if holders not in ("registry", "open"):
+        raise ConfigError("credits.holders", f"must be \"registry\" or \"open\", got {holders!r}")
+    coverage = raw.get("min_coverage_ppm", CreditTerms.min_coverage_ppm)
+    if isinstance(coverage, bool) or not isinstance(coverage, int) or not 0 <= coverage <= 1_000_000:
+        raise ConfigError("credits.min_coverage_ppm", f"must be an integer from 0 to 1000000, got {coverage!r}")
+    uri = raw.get("uri", CreditTerms.uri)
+    if not isinstance(uri, str):
+        raise ConfigError("credits.uri", "must be a string")
+    return CreditTerms(holders=holders, min_coverage_ppm=coverage, uri=uri)
+
+
+@dataclass(frozen=True)
 class BondTerms:
     name: str
     symbol: str
@@ -72,6 +105,7 @@ class BondTerms:
     coupon_dates: tuple[dt.date, ...]
     documents: tuple[Document, ...] = field(default=())
     call_notice_days: int = 30
+    credits: CreditTerms = field(default_factory=CreditTerms)
 
     @property
     def utc_offset_seconds(self) -> int:
@@ -184,9 +218,9 @@ def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
     unknown = sorted(set(b) - BOND_KEYS)
     if unknown:
         raise ConfigError(unknown[0], f"unknown key in [bond] (known: {', '.join(sorted(BOND_KEYS))})")
-    extra_tables = sorted(set(raw) - {"bond", "documents"})
+    extra_tables = sorted(set(raw) - {"bond", "documents", "credits"})
     if extra_tables:
-        raise ConfigError(extra_tables[0], "unknown table (known: bond, documents)")
+        raise ConfigError(extra_tables[0], "unknown table (known: bond, documents, credits)")
     name = _require(b, "name", str).strip()
     symbol = _require(b, "symbol", str).strip()
     isin = _require(b, "isin", str).strip()
@@ -293,6 +327,7 @@ def parse_terms(raw: dict, base_dir: Path = REPO_ROOT) -> BondTerms:
         coupon_dates=tuple(coupon_dates),
         documents=documents,
         call_notice_days=call_notice_days,
+        credits=_parse_credits(raw.get("credits", {})),
     )
 
 

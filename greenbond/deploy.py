@@ -1,5 +1,5 @@
 """Deploys the bond suite over plain web3 from the build artifacts: settlement token (dev chains
-only), registry, bond, coupon schedule, impact oracle; `greenbond deploy --rpc URL` and
+only), registry, bond, coupon schedule, impact oracle, carbon credits; `greenbond deploy --rpc URL` and
 `scripts/deploy.py` (Brownie) both call `deploy_suite`.
 
 Everything is validated before the first transaction: the config (greenbond.config), the
@@ -36,6 +36,10 @@ from greenbond.deployments import (
 SETTLEMENT_NAME = "JPY Deposit Token (dev stand-in)"
 SETTLEMENT_SYMBOL = "JPYD"
 ORACLE_HEARTBEAT = 2 * 3600  # an hour closes, the feeder reports it: stale after two hours
+# On a dev chain the carbon credits' verifier is this unlocked account of the node (the issuer is
+# account 0, the demo's investors 1-5): an account apart, as the credits contract requires.
+DEV_VERIFIER_ACCOUNT = 7
+ZERO_ADDRESS = "0x" + "00" * 20
 
 Log = Callable[[str], None]
 
@@ -64,6 +68,7 @@ def deploy_suite(
     log: Log = print,
     directory: Path | None = None,
     transmitter: str | None = None,
+    verifier: str | None = None,
     build_dir: Path = BUILD_DIR,
 ) -> Suite:
     """Deploys (or reuses) the suite on the connected chain from `signer` (who holds every role
@@ -94,8 +99,11 @@ def deploy_suite(
             raise DeploymentError(f"document {doc.name}: only repository files can be hashed, not {doc.uri}")
 
     # until the end, a deployment file written after a new contract says "not complete"
-    deployment.complete = False
     me = signer.address
+    if verifier is not None and (not Web3.is_address(verifier) or Web3.to_checksum_address(verifier) == me):
+        raise DeploymentError(f"--verifier {verifier}: must be an address other than the deployer's "
+                              "(the deployer issues the carbon credits; their verifier is someone else)")
+    deployment.complete = False
 
     def ensure(name: str, args: list):
         return ensure_deployed(w3, deployment, name, name, args, signer, log=log, directory=directory,
@@ -145,6 +153,18 @@ def deploy_suite(
         send(bond.functions.setImpactOracle(oracle.address))
         log(f"  the bond reports impact from the ImpactOracle at {oracle.address}")
 
+    ct = terms.credits
+    credits = ensure("CarbonCredits", [me, oracle.address, registry.address if ct.gated else ZERO_ADDRESS,
+                                       ct.min_coverage_ppm, ct.uri])
+    if verifier is None and development:
+        verifier = w3.eth.accounts[DEV_VERIFIER_ACCOUNT]
+    if verifier is not None:
+        verifier = Web3.to_checksum_address(verifier)
+        verifier_role = credits.functions.VERIFIER_ROLE().call()
+        if not credits.functions.hasRole(verifier_role, verifier).call():
+            send(credits.functions.grantRole(verifier_role, verifier))
+            log(f"  granted VERIFIER_ROLE on the CarbonCredits to {verifier} (it approves batches; never the issuer)")
+
     for doc, name32, digest in documents:
         try:
             uri, onchain_hash, _ = bond.functions.getDocument(name32).call()
@@ -158,7 +178,7 @@ def deploy_suite(
     deployment.complete = True
     save_deployment(deployment, directory)
     return Suite(w3=w3, deployment=deployment, settlement=settlement, registry=registry, bond=bond,
-                 schedule=schedule, oracle=oracle)
+                 schedule=schedule, oracle=oracle, credits=credits)
 
 
 def ensure_deployed(w3: Web3, deployment: Deployment, name: str, contract_name: str, args: list, signer: Signer, *,

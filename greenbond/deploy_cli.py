@@ -41,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="dev chains: the node's account (index or address) that deploys and holds the roles (default 0)")
     p.add_argument("--transmitter", default=None,
                    help="dev chains: the oracle's transmitter address (default: the deployer)")
+    p.add_argument("--verifier", default=None,
+                   help="the carbon credits' verifier address, granted VERIFIER_ROLE (never the deployer; "
+                        "dev chains default to the node's account 7)")
     p.add_argument("--network-name", default=None,
                    help="the name recorded in the deployments file (default: development or chain-<id>)")
     p.add_argument("--json", action="store_true", help="print the recorded deployment as JSON instead of the terms")
@@ -63,7 +66,7 @@ def command(args: argparse.Namespace) -> int:
         config_label = str(args.config)
     suite = deploy_suite(
         w3, signer, terms, network_name=name, development=development, bond_config=config_label,
-        log=log, directory=args.deployments_dir, transmitter=args.transmitter,
+        log=log, directory=args.deployments_dir, transmitter=args.transmitter, verifier=args.verifier,
     )
     if args.json:
         json.dump(suite.deployment.to_json(), sys.stdout, indent=2)

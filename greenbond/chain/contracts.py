@@ -47,6 +47,7 @@ class Suite:
     schedule: object | None
     settlement: object
     oracle: object | None
+    credits: object | None = None
 
     def start_block(self) -> int:
         """The first block worth reading logs from: the bond's deploy block."""
@@ -85,4 +86,4 @@ def open_suite(w3: Web3, directory: Path = DEPLOYMENTS_DIR) -> Suite:
         raise ChainError(f"the bond at {bond.address} does not answer currency(): {res[-1].message}")
     return Suite(w3=w3, deployment=dep, bond=bond, registry=handle("HolderRegistry"),
                  schedule=handle("CouponSchedule"), settlement=handle("SettlementToken", res[-1]),
-                 oracle=handle("ImpactOracle"))
+                 oracle=handle("ImpactOracle"), credits=handle("CarbonCredits"))

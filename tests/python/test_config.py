@@ -595,3 +595,28 @@ def test_document_outside_the_repository_is_rejected(raw, uri):
 def test_documents_must_be_an_array_of_tables(raw):
     raw["documents"] = {"name": "X"}
     assert_field(raw, "documents")
+
+
+def test_credits_table_defaults_and_values(raw):
+    terms = parse_terms(raw)
+    assert (terms.credits.holders, terms.credits.min_coverage_ppm, terms.credits.gated) == ("registry", 900_000, True)
+    raw["credits"] = {"holders": "open", "min_coverage_ppm": 950_000}
+    terms = parse_terms(raw)
+    assert (terms.credits.gated, terms.credits.min_coverage_ppm) == (False, 950_000)
+    del raw["credits"]
+    assert parse_terms(raw).credits.gated
+
+
+@pytest.mark.parametrize("table, field", [
+    ({"holders": "anyone"}, "credits.holders"),
+    ({"min_coverage_ppm": 1_000_001}, "credits.min_coverage_ppm"),
+    ({"min_coverage_ppm": 0.9}, "credits.min_coverage_ppm"),
+    ({"min_coverage_ppm": True}, "credits.min_coverage_ppm"),
+    ({"uri": 5}, "credits.uri"),
+    ({"verifier": "0x"}, "verifier"),
+])
+def test_credits_table_errors(raw, table, field):
+    raw["credits"] = table
+    with pytest.raises(ConfigError) as exc:
+        parse_terms(raw)
+    assert exc.value.field == field

@@ -50,17 +50,33 @@ def test_deploys_to_a_node_started_by_hand_then_reuses(node, tmp_path):
     record = json.loads((tmp_path / "31337.json").read_text())
     assert record["complete"]
     names = set(record["contracts"])
-    assert names == {"SettlementToken", "HolderRegistry", "GreenBond", "CouponSchedule", "ImpactOracle"}
+    assert names == {"SettlementToken", "HolderRegistry", "GreenBond", "CouponSchedule", "ImpactOracle", "CarbonCredits"}
     w3 = Web3(Web3.HTTPProvider(node))
     for rec in record["contracts"].values():
         assert w3.eth.get_code(rec["address"]), rec
     assert "Coupon            0.598% a year (5980 ppm)" in out.stdout
+    # the credits: gated by the bond's registry (the default config), verified by account 7, not the issuer
+    from greenbond.chain import load_abi
+    credits = w3.eth.contract(address=record["contracts"]["CarbonCredits"]["address"], abi=load_abi("CarbonCredits"))
+    assert credits.functions.registry().call() == record["contracts"]["HolderRegistry"]["address"]
+    assert credits.functions.minCoveragePpm().call() == 900_000
+    verifier_role = credits.functions.VERIFIER_ROLE().call()
+    assert credits.functions.hasRole(verifier_role, w3.eth.accounts[7]).call()
+    assert not credits.functions.hasRole(verifier_role, w3.eth.accounts[0]).call()
     block = w3.eth.block_number
 
     again = run("deploy", "--rpc", node, "--deployments-dir", str(tmp_path), "--json")
     assert again.returncode == 0, again.stderr
     assert w3.eth.block_number == block          # nothing sent: every contract reused
     assert json.loads(again.stdout)["contracts"] == record["contracts"]
+
+
+def test_the_verifier_cannot_be_the_deployer(node, tmp_path):
+    w3 = Web3(Web3.HTTPProvider(node))
+    out = run("deploy", "--rpc", node, "--deployments-dir", str(tmp_path), "--verifier", w3.eth.accounts[0])
+    assert out.returncode == 1
+    assert out.stderr.startswith(f"error: --verifier {w3.eth.accounts[0]}: must be an address other than the deployer's")
+    assert out.stderr.count("\n") == 1
 
 
 def test_unreachable_node_is_one_line(tmp_path):
