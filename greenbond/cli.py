@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "feeder": ("greenbond.feeder.cli", "the oracle feeder: meter readings to k-of-n signed hourly reports on the ImpactOracle"),
     "offering": ("greenbond.offering_cli", "the primary offering: open, subscribe, allot, settle, cancel, status"),
     "dvp": ("greenbond.dvp_cli", "delivery versus payment of bond units: offer, accept, cancel, expire, approve, list"),
+    "credits": ("greenbond.credits.cli", "carbon credits from proven avoided CO2: propose, approve, issue, retire, show, verify"),
 }
 # name -> (module with main(argv) -> int, one-line help): commands with their own parser, run as they are
 PASSTHROUGH: dict[str, tuple[str, str]] = {

@@ -4,7 +4,7 @@ propose, add, seal, approve and issue."""
 from __future__ import annotations
 
 from greenbond.merkle import PushTree, report_leaf
-from oracle_kit import BUILDING, GRAMS_V1, HOUR
+from oracle_kit import BUILDING, GRAMS_V1
 
 MIN_COVERAGE_PPM = 900_000
 DEPTH = 14

@@ -4,7 +4,6 @@ verifier who is not its proposer, issued by an issuer who is not its verifier; i
 Merkle root the contract computes, which the package's PushTree reproduces."""
 
 import brownie
-import pytest
 from brownie import chain
 
 from credits_kit import DEPTH, DOC, MG_PER_KG, co2_mg

@@ -3,9 +3,7 @@ units are burned (they can never move again) and a certificate records it for an
 
 import brownie
 import pytest
-from brownie import chain
 
-from credits_kit import co2_mg
 
 
 @pytest.fixture
