@@ -49,6 +49,7 @@ class BrownieSuite:
     schedule: object
     settlement: object
     oracle: object
+    credits: object = None
 
 
 def brownie_handles(suite, proj) -> BrownieSuite:
@@ -60,6 +61,7 @@ def brownie_handles(suite, proj) -> BrownieSuite:
         schedule=proj.CouponSchedule.at(suite.schedule.address),
         settlement=proj.SettlementToken.at(suite.settlement.address),
         oracle=proj.ImpactOracle.at(suite.oracle.address),
+        credits=proj.CarbonCredits.at(suite.credits.address) if getattr(suite, "credits", None) else None,
     )
 
 

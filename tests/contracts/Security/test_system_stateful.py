@@ -1,4 +1,5 @@
-"""The whole system under one random schedule: bond, registry, coupon schedule, offering, DvP and oracle.
+"""The whole system under one random schedule: bond, registry, coupon schedule, offering, DvP, oracle
+and carbon credits.
 
 The suite is deployed the way production deploys it (greenbond.deploy.deploy_suite: the schedule
 holds only REDEMPTION_ROLE on the bond, the bond names the oracle, the oracle has the default
@@ -40,7 +41,15 @@ After every step, read in one JSON-RPC batch:
   in force, recomputed here from the signed figures (J = Wh x 9760, mg = Wh x 462), and the bond's
   totals each facility's times the bond's allocated share (the building's 10bn of 10bn, none of
   the solar plant); every hour sent is reported once, and the coverage counts and the
-  reported-hours bitmap are exactly the hours sent.
+  reported-hours bitmap are exactly the hours sent;
+* the carbon credits (batches proposed over the latest hours, filled, sealed, approved by the
+  verifier, issued, cancelled; credited hours corrected and reviewed, holds resolved; credits
+  moved and retired): every batch, facility book, balance and retirement is the model's; each
+  hour is credited at most once (the credited marks are exactly the hours of the batches not
+  cancelled, whose periods never overlap); and no facility has more credited than the oracle
+  holds: 10^6 x the kilograms of its sealed, approved and issued batches is at most the CO2 of
+  their hours in force now plus the lowering owed (the shortfall not yet deducted, and lowering
+  corrections of credited hours not yet reviewed).
 
 `make fuzz` runs it with GREENBOND_FUZZ_FACTOR=10 times the examples CI runs.
 """
@@ -64,7 +73,7 @@ from bench.schedule import bench_bond_toml  # noqa: E402
 from greenbond.config import load_terms  # noqa: E402
 from greenbond.chain.tx import Signer  # noqa: E402
 from tests.helpers.brownie_compat import brownie_handles  # noqa: E402
-from greenbond.deploy import deploy_suite  # noqa: E402
+from greenbond.deploy import DEV_VERIFIER_ACCOUNT, deploy_suite  # noqa: E402
 from greenbond.impact.methodology import fiscal_year  # noqa: E402
 from greenbond.offering import OfferingTerms, deploy_dvp, deploy_offering  # noqa: E402
 from greenbond.oracle.setup import DEV_THRESHOLD, dev_signer_keys  # noqa: E402
@@ -89,6 +98,8 @@ PEF, GRAMS = 9_760, 462         # methodology v1: J per Wh, mg per Wh
 OK = "OK"
 TRADE_OPEN, TRADE_SETTLED, TRADE_CANCELLED, TRADE_EXPIRED = 1, 3, 4, 5
 ALLOTTED, SETTLED, LAPSED = 3, 4, 6
+MIN_COVERAGE = 900_000         # the credits' minimum coverage, ppm (the default config's)
+DRAFT, SEALED, APPROVED, ISSUED, CANCELLED = 1, 2, 3, 4, 5   # ICarbonCredits.BatchStatus
 TALLY: dict = {}                # outcomes over all runs, printed at the end (pytest -s)
 
 
@@ -177,6 +188,7 @@ class SystemMachine:
     st_investor = strategy("uint8", max_value=1)
     st_phase = strategy("uint8", max_value=7)
     st_transfers = strategy("uint8[2][]", max_value=3, max_length=3)
+    st_span = strategy("uint8", min_value=1, max_value=8)
 
     def __init__(cls, system, outsider, revert_with):
         suite, offering, dvp, issuer, holders, spares = system
@@ -205,6 +217,9 @@ class SystemMachine:
             versions = cls.oracle.allocations(f, cls.bond)
             assert len(versions) <= 1
             cls.share[f] = (int(versions[0][1]), int(versions[0][2])) if versions else (0, 1)
+        cls.credits = suite.credits
+        cls.verifier = next(a for a in cls.spares if a.address == web3.eth.accounts[DEV_VERIFIER_ACCOUNT])
+        assert cls.credits.registry() == cls.registry.address and cls.credits.minCoveragePpm() == MIN_COVERAGE
         cls.parties = cls.wallets + [issuer, cls.s, offering, dvp]
         cls.start_cash = {p: cls.token.balanceOf(p) for p in cls.parties}
         assert cls.bond.impactOracle() == cls.oracle.address
@@ -247,6 +262,14 @@ class SystemMachine:
         self.last_end = dict(self.start_end)
         self.hours = {f: set() for f in (BUILDING, SOLAR)}
         self.accepted = []                               # (reports, signatures) for replays
+        # the carbon credits
+        self.cbatches = []                               # per batch id - 1: the model's batch
+        self.credited = {BUILDING: {}, SOLAR: {}}        # hour -> batch id, for batches not cancelled
+        self.cbook = {f: {"shortfall": 0, "reviewed": set(), "until": 0, "held": False} for f in (BUILDING, SOLAR)}
+        self.cbal = {}                                   # (wallet, batch id) -> credits (kg)
+        self.cretired = {}                               # batch id -> credits retired
+        self.certs = 0
+        self.next_serial = 1
         self.now = chain.time()
         self._settle()
 
@@ -1068,6 +1091,232 @@ class SystemMachine:
         else:
             raise AssertionError("a report for an hour not yet closed was accepted")
 
+    # ---------------------------------------------------------------- carbon credit rules
+
+    def _in_force(self, f):
+        """hour -> (report index, fields) of the reports in force of a facility."""
+        return {e["fields"][0]: (k, e["fields"]) for k, e in enumerate(self.reports[f]) if not e["by"]}
+
+    def _lowerings(self, f):
+        """(index, hour, superseded CO2, new CO2) of every correction that lowered its hour."""
+        out = []
+        for k, e in enumerate(self.reports[f]):
+            sup = e["fields"][10]
+            if sup and e["fields"][6] < self.reports[f][sup - 1]["fields"][6]:
+                out.append((k, e["fields"][0], self.reports[f][sup - 1]["fields"][6], e["fields"][6]))
+        return out
+
+    def _unclear(self, f, held_too=True):
+        """The error of CarbonCredits._requireClear (or _requireReviewed), or None."""
+        lowered, reviewed = len(self._lowerings(f)), len(self.cbook[f]["reviewed"])
+        if lowered != reviewed:
+            return ("CreditsUnreviewedCorrections", f, lowered, reviewed)
+        if held_too and self.cbook[f]["held"]:
+            return ("CreditsIssuanceHeld", f)
+        return None
+
+    def _cbatch(self, st_pick, *statuses):
+        live = [b for b in self.cbatches if b["status"] in statuses]
+        return live[st_pick % len(live)] if live else None
+
+    def rule_credit_propose(self, st_facility, st_span):
+        """The issuer opens a batch over the facility's latest hours (back from the end of its
+        latest reported hour), after its previous batch."""
+        self._credit_propose(st_facility, st_span)
+
+    def _credit_propose(self, st_facility, st_span):
+        self._settle()
+        f, book = st_facility, self.cbook[st_facility]
+        end = self.last_end[f]
+        start = max(book["until"], end - st_span * HOUR)
+        if start >= end or not any(start <= h < end for h in self.hours[f]):
+            return None
+        fy = fiscal_year(dt.datetime.fromtimestamp(start, dt.timezone.utc))
+        tx = self._call(None, self.credits.proposeBatch, f, start, end, 1, fy, "", {"from": self.issuer})
+        bid = tx.events["BatchProposed"]["batchId"]
+        assert bid == len(self.cbatches) + 1
+        self.cbatches.append({"id": bid, "f": f, "start": start, "end": end, "cursor": start, "status": DRAFT,
+                              "hours": [], "co2": 0, "est": 0, "deducted": 0, "q": 0, "fy": fy})
+        book["until"] = end
+        return self.cbatches[-1]
+
+    def rule_credit_through(self, st_facility, st_span, st_frac, st_other):
+        """The facility's next hours reported, then a batch from proposal to issue in one step
+        (each stage predicted; stops at the first refusal), so that runs reach issued credits."""
+        self.rule_report_hours(st_facility, min(st_span, 3), 0, st_frac)
+        b = self._credit_propose(st_facility, st_span)
+        if b is None:
+            return
+        for stage in (self._credit_add, self._credit_seal, self._credit_approve):
+            stage(b)
+        self._credit_issue(b, st_other)
+
+    def rule_credit_add(self, st_pick):
+        """The issuer takes every report in force after a draft's cursor, in hour order (refused
+        while a lowering correction of the facility waits for review, or a report is of another
+        factor year)."""
+        b = self._cbatch(st_pick, DRAFT)
+        if b is not None:
+            self._credit_add(b)
+
+    def _credit_add(self, b):
+        if b["status"] != DRAFT:
+            return
+        f, live = b["f"], self._in_force(b["f"])
+        picked = sorted(h for h in live if b["cursor"] <= h < b["end"])
+        if not picked:
+            return
+        expected = self._unclear(f, held_too=False)
+        if expected is None:
+            bad = next((h for h in picked if live[h][1][8] != b["fy"]), None)
+            if bad is not None:
+                expected = ("CreditsReportMismatch", live[bad][0], 1, live[bad][1][8])
+        if self._call(expected, self.credits.addReports, b["id"], [live[h][0] for h in picked], {"from": self.issuer}):
+            for h in picked:
+                self.credited[f][h] = b["id"]
+                b["hours"].append((h, live[h][0], live[h][1][6]))
+                b["co2"] += live[h][1][6]
+                b["est"] += live[h][1][4] & 1
+            b["cursor"] = picked[-1] + HOUR
+
+    def rule_credit_seal(self, st_pick):
+        """The issuer seals a draft: every hour after its cursor unreported, 90% of the period's
+        hours taken, no correction waiting, no hold, at least a kilogram after the deduction."""
+        b = self._cbatch(st_pick, DRAFT)
+        if b is not None:
+            self._credit_seal(b)
+
+    def _credit_seal(self, b):
+        if b["status"] != DRAFT:
+            return
+        f, book = b["f"], self.cbook[b["f"]]
+        skipped = sorted(h for h in self.hours[f] if b["cursor"] <= h < b["end"])
+        period = (b["end"] - b["start"]) // HOUR
+        deducted = min(book["shortfall"], max(b["co2"], 0))
+        quantity = (b["co2"] - deducted) // 10**6 if b["co2"] > 0 else 0
+        if skipped:
+            expected = ("CreditsHourSkipped", f, skipped[0])
+        elif len(b["hours"]) * 10**6 < MIN_COVERAGE * period:
+            expected = ("CreditsCoverageTooLow", len(b["hours"]), period, MIN_COVERAGE)
+        else:
+            expected = self._unclear(f) or (("CreditsNothingToIssue", b["co2"], deducted) if quantity == 0 else None)
+        if self._call(expected, self.credits.sealBatch, b["id"], {"from": self.issuer}):
+            book["shortfall"] -= deducted
+            b.update(status=SEALED, deducted=deducted, q=quantity, cursor=b["end"])
+
+    def rule_credit_approve(self, st_pick):
+        """The verifier (an account apart) approves a sealed batch."""
+        b = self._cbatch(st_pick, SEALED)
+        if b is not None:
+            self._credit_approve(b)
+
+    def _credit_approve(self, b):
+        if b["status"] != SEALED:
+            return
+        if self._call(self._unclear(b["f"]), self.credits.approveBatch, b["id"], b"\x5d" * 32, {"from": self.verifier}):
+            b["status"] = APPROVED
+
+    def rule_credit_issue(self, st_pick, st_other):
+        """The issuer mints an approved batch to a wallet (the registry's eligible wallets only)."""
+        b = self._cbatch(st_pick, APPROVED)
+        if b is not None:
+            self._credit_issue(b, st_other)
+
+    def _credit_issue(self, b, st_other):
+        if b["status"] != APPROVED:
+            return
+        self._settle()
+        w = self.wallets[st_other]
+        expected = self._unclear(b["f"]) or (None if self._eligible(w) else ("CreditsNotEligible", w))
+        if self._call(expected, self.credits.issueBatch, b["id"], w, {"from": self.issuer}):
+            b["status"], b["first"] = ISSUED, self.next_serial
+            self.next_serial += b["q"]
+            self.cbal[(w, b["id"])] = self.cbal.get((w, b["id"]), 0) + b["q"]
+
+    def rule_credit_cancel(self, st_pick, st_flag):
+        """The issuer withdraws, or the verifier rejects, a batch not yet issued: its hours are free."""
+        b = self._cbatch(st_pick, DRAFT, SEALED, APPROVED)
+        if b is None:
+            return
+        who = self.issuer if st_flag else self.verifier
+        if self._call(None, self.credits.cancelBatch, b["id"], b"\0" * 32, {"from": who}):
+            f, book = b["f"], self.cbook[b["f"]]
+            for h, _, _ in b["hours"]:
+                del self.credited[f][h]
+            book["shortfall"] += b["deducted"]
+            if book["until"] == b["end"]:
+                book["until"] = b["start"]
+            b["status"] = CANCELLED
+
+    def rule_credit_review(self, st_facility):
+        """Anyone reviews the facility's lowering corrections; a lowered credited hour holds it."""
+        f, book = st_facility, self.cbook[st_facility]
+        todo = [x for x in self._lowerings(f) if x[0] not in book["reviewed"]]
+        if not todo:
+            return
+        if self._call(None, self.credits.reviewCorrections, f, [x[0] for x in todo], {"from": self.outsider}):
+            for k, h, old, new in todo:
+                book["reviewed"].add(k)
+                if h in self.credited[f]:
+                    book["shortfall"] += old - new
+                    book["held"] = True
+
+    def rule_credit_correct(self, st_pick, st_frac):
+        """A correction of a credited hour (higher or lower), then the review: a lowered one holds
+        the facility's issuance and adds to its shortfall."""
+        credited = sorted((f, h) for f in (BUILDING, SOLAR) for h in self.credited[f])
+        if not credited:
+            return
+        f, h = credited[st_pick % len(credited)]
+        k = self._in_force(f)[h][0]
+        r = self._report(f, h, st_frac, supersedes=k + 1)
+        if self._submit([r], [self._sign(r, self.keys[1:1 + DEV_THRESHOLD])]):
+            self.rule_credit_review(f)
+
+    def rule_credit_resolve(self, st_facility):
+        """The verifier lifts a facility's hold (refused when there is none)."""
+        f = st_facility
+        expected = None if self.cbook[f]["held"] else ("CreditsNotHeld", f)
+        if self._call(expected, self.credits.resolveHold, f, b"\x7e" * 32, {"from": self.verifier}):
+            self.cbook[f]["held"] = False
+
+    def _credit_holding(self, st_wallet, st_pick):
+        held = sorted(((w, bid) for (w, bid), units in self.cbal.items() if units), key=lambda k: (k[0].address, k[1]))
+        if not held:
+            return None
+        return held[(st_wallet + st_pick) % len(held)]
+
+    def rule_credit_transfer(self, st_wallet, st_other, st_amount, st_pick):
+        """A holder sends credits (only to the registry's eligible wallets)."""
+        self._settle()
+        picked = self._credit_holding(st_wallet, st_pick)
+        if picked is None:
+            return
+        w, bid = picked
+        to, have = self.wallets[st_other], self.cbal[picked]
+        if not self._eligible(to):
+            expected = ("CreditsNotEligible", to)
+        elif st_amount > have:
+            expected = ("ERC1155InsufficientBalance", w, have, st_amount, bid)
+        else:
+            expected = None
+        if self._call(expected, self.credits.safeTransferFrom, w, to, bid, st_amount, b"", {"from": w}):
+            self.cbal[picked] -= st_amount
+            self.cbal[(to, bid)] = self.cbal.get((to, bid), 0) + st_amount
+
+    def rule_credit_retire(self, st_wallet, st_amount, st_pick):
+        """A holder retires credits for a beneficiary: burned, with a certificate."""
+        picked = self._credit_holding(st_wallet, st_pick)
+        if picked is None:
+            return
+        w, bid = picked
+        have = self.cbal[picked]
+        expected = None if st_amount <= have else ("ERC1155InsufficientBalance", w, have, st_amount, bid)
+        if self._call(expected, self.credits.retire, bid, st_amount, "Beneficiary", "offset", 0, 1, {"from": w}):
+            self.cbal[picked] -= st_amount
+            self.cretired[bid] = self.cretired.get(bid, 0) + st_amount
+            self.certs += 1
+
     # ---------------------------------------------------------------- invariants
 
     def invariant_system(self):
@@ -1173,6 +1422,7 @@ class SystemMachine:
                                         if (h - self.start_end[f]) // HOUR // 256 == w), (f, w)
 
         self._eligibility_kept_right(latest)
+        self._credits_hold()
         self._agent_controls_hold(latest)
 
     def _eligibility_kept_right(self, latest):
@@ -1191,6 +1441,64 @@ class SystemMachine:
             assert until <= expires, (w, until, expires)
             if until > latest:
                 assert self.expiry[w] > latest and expires > latest, w
+
+    def _credits_hold(self):
+        """The carbon credits, read in one batch and held against the model and the oracle:
+        * each batch's status, hours taken, CO2, deduction, quantity and serials are the model's;
+          the facility books (shortfall, reviews, credited-until, hold) too;
+        * every hour is credited at most once: the credited marks are exactly the hours of the
+          batches not cancelled, and those batches' periods never overlap;
+        * no more is credited than the oracle holds: for each facility, the kilograms of its
+          sealed, approved and issued batches are at most the CO2 its hours have now (the reports
+          in force) plus the lowering the contract knows it owes (the shortfall not yet deducted)
+          or will know at the next review (lowering corrections of credited hours not reviewed);
+        * balances and retirements are the model's; retired units are gone from the supply."""
+        c = self.credits
+        hours = {f: sorted({h for b in self.cbatches if b["f"] == f for h, _, _ in b["hours"]}
+                           | set(self.hours[f])) for f in (BUILDING, SOLAR)}
+        calls = [(c, "batchCount", ()), (c, "certificateCount", ())]
+        calls += [(c, "batch", (b["id"],)) for b in self.cbatches]
+        calls += [(c, "retiredOf", (b["id"],)) for b in self.cbatches]
+        calls += [(c, "facilityBook", (f,)) for f in (BUILDING, SOLAR)]
+        calls += [(c, "isCredited", (f, h)) for f in (BUILDING, SOLAR) for h in hours[f]]
+        owners = sorted(self.cbal, key=lambda k: (k[0].address, k[1]))
+        calls += [(c, "balanceOf", (w, bid)) for w, bid in owners]
+        values = batch_read(self.oracle, calls)
+        assert not [v for v in values if isinstance(v, Reverted)]
+        got = iter(values)
+        assert (next(got), next(got)) == (len(self.cbatches), self.certs)
+        for b in self.cbatches:
+            stored = next(got)
+            assert (stored[0], stored[1], stored[3], stored[4], stored[5]) == (b["f"], b["status"], b["fy"], b["start"],
+                                                                                b["end"]), b["id"]
+            assert (stored[6], stored[7], stored[8], stored[9], stored[10], stored[11]) == (
+                b["cursor"], len(b["hours"]), b["est"], b["co2"], b["deducted"], b["q"]), b["id"]
+            if b["status"] == ISSUED:
+                assert stored[12] == b["first"], b["id"]   # serials follow on in the order of issue
+        for b in self.cbatches:
+            assert next(got) == self.cretired.get(b["id"], 0), b["id"]
+        for f in (BUILDING, SOLAR):
+            book, (shortfall, reviewed, until, held) = self.cbook[f], next(got)
+            assert (shortfall, reviewed, until, held) == (book["shortfall"], len(book["reviewed"]), book["until"],
+                                                          book["held"]), f
+        for f in (BUILDING, SOLAR):
+            marked = {h for h in hours[f] if next(got)}
+            assert marked == set(self.credited[f]), f
+            live = [b for b in self.cbatches if b["f"] == f and b["status"] != CANCELLED]
+            taken = [h for b in live for h, _, _ in b["hours"]]
+            assert len(taken) == len(set(taken)) == len(marked), f          # each hour credited once
+            spans = sorted((b["start"], b["end"]) for b in live)
+            assert all(a[1] <= z[0] for a, z in zip(spans, spans[1:])), f   # periods never overlap
+            in_force = {h: fields[6] for h, (_, fields) in self._in_force(f).items()}
+            book = self.cbook[f]
+            sealed = [b for b in live if b["status"] in (SEALED, APPROVED, ISSUED)]
+            owed = sum(old - new for k, h, old, new in self._lowerings(f)
+                       if k not in book["reviewed"] and h in self.credited[f])
+            credited_mg = 10**6 * sum(b["q"] for b in sealed)
+            holds = sum(in_force[h] for b in sealed for h, _, _ in b["hours"]) + book["shortfall"] + owed
+            assert credited_mg <= holds, (f, credited_mg, holds)
+        for key in owners:
+            assert next(got) == self.cbal[key], key
 
     def _words(self, f):
         """The bitmap words holding the facility's reported hours, and word 0 (empty unless an
