@@ -1,4 +1,4 @@
-"""Access-control matrix: every state-changing function of the six contracts, called from every role.
+"""Access-control matrix: every state-changing function of the seven contracts, called from every role.
 
 The functions are enumerated from each contract's ABI (every function that is not view or pure),
 so a new function without a row in MATRIX fails `test_matrix_covers_every_function`.
@@ -17,7 +17,8 @@ Roles (columns):
     agent     every agent role on the bond (AGENT_ROLE: approves transfers and DvP trades, cancels
               trades; MINTER, BURNER, FREEZER, FORCED_TRANSFER and RECOVERY roles)
     registrar REGISTRAR_ROLE on the holder registry
-    payer     PAYING_AGENT_ROLE on the coupon schedule
+    payer     PAYING_AGENT_ROLE on the coupon schedule; VERIFIER_ROLE on the carbon credits (an
+              account apart from the issuer, who holds ISSUER_ROLE; the agent holds AGENT_ROLE)
     transm    TRANSMITTER_ROLE on the impact oracle
     allot     ALLOTTER_ROLE on the offering
     holder    a registered holder with units: the seller of DvP trade 0 and the applicant of
@@ -30,9 +31,12 @@ person; the Offering holds only MINTER_ROLE. The DvP's accept is open to anyone 
 """
 
 import pytest
-from brownie import ZERO_ADDRESS, BondDvP, CouponSchedule, ImpactOracle, Offering, chain
+import datetime as dt
+
+from brownie import ZERO_ADDRESS, BondDvP, CarbonCredits, CouponSchedule, ImpactOracle, Offering, chain
 from brownie.exceptions import VirtualMachineError
 
+from greenbond.impact.methodology import fiscal_year
 from greenbond.oracle.setup import methodology_args
 
 DAY = 86_400
@@ -122,6 +126,26 @@ BondDvP         cancel                          Y     Y      .        .     .   
 BondDvP         expire                          Y     Y      Y        Y     Y      Y     Y      Y
 BondDvP         offer                           Y     Y      Y        Y     Y      Y     Y      Y
 BondDvP         reject                          Y     Y      .        .     .      .     .      .
+CarbonCredits   addReports                      Y     .      .        .     .      .     .      .
+CarbonCredits   approveBatch                    .     .      .        Y     .      .     .      .
+CarbonCredits   cancelBatch                     Y     .      .        Y     .      .     .      .
+CarbonCredits   forcedTransfer                  Y     Y      .        .     .      .     .      .
+CarbonCredits   grantRole                       Y     .      .        .     .      .     .      .
+CarbonCredits   issueBatch                      Y     .      .        .     .      .     .      .
+CarbonCredits   pause                           Y     Y      .        .     .      .     .      .
+CarbonCredits   proposeBatch                    Y     .      .        .     .      .     .      .
+CarbonCredits   renounceRole                    Y     Y      Y        Y     Y      Y     Y      Y
+CarbonCredits   resolveHold                     .     .      .        Y     .      .     .      .
+CarbonCredits   retire                          Y     Y      Y        Y     Y      Y     Y      Y
+CarbonCredits   reviewCorrections               Y     Y      Y        Y     Y      Y     Y      Y
+CarbonCredits   revokeRole                      Y     .      .        .     .      .     .      .
+CarbonCredits   safeBatchTransferFrom           Y     Y      Y        Y     Y      Y     Y      Y
+CarbonCredits   safeTransferFrom                Y     Y      Y        Y     Y      Y     Y      Y
+CarbonCredits   sealBatch                       Y     .      .        .     .      .     .      .
+CarbonCredits   setAddressFrozen                Y     Y      .        .     .      .     .      .
+CarbonCredits   setApprovalForAll               Y     Y      Y        Y     Y      Y     Y      Y
+CarbonCredits   setExternalRef                  Y     .      .        .     .      .     .      .
+CarbonCredits   unpause                         Y     Y      .        .     .      .     .      .
 """
 
 # Reverts that mean "this caller may not": OpenZeppelin's role check and the contracts' own
@@ -150,7 +174,7 @@ def _parse(table):
 
 
 EXPECTED = _parse(MATRIX)
-CONTRACTS = ["GreenBond", "HolderRegistry", "CouponSchedule", "ImpactOracle", "Offering", "BondDvP"]
+CONTRACTS = ["GreenBond", "HolderRegistry", "CouponSchedule", "ImpactOracle", "Offering", "BondDvP", "CarbonCredits"]
 
 
 def b32(text):
@@ -205,8 +229,17 @@ def world(bond, holders, registry, settlement, people, admin, alice, bob, carol)
     bond.setTransferApprovalRequired(False, {"from": admin})
     assert dvp.trade(1)[5] == 2  # Status.PendingApproval
 
+    # the credits as deployed: gated by the registry; the issuer (admin) also holds ISSUER_ROLE and
+    # AGENT_ROLE; the verifier is the payer's account here; a draft batch (1) over the first hour
+    credits = CarbonCredits.deploy(admin, oracle, registry, 900_000, "", {"from": admin})
+    credits.grantRole(credits.VERIFIER_ROLE(), p["payer"], {"from": admin})
+    credits.grantRole(credits.AGENT_ROLE(), p["agent"], {"from": admin})
+    fy = fiscal_year(dt.datetime.fromtimestamp(start, dt.timezone.utc))
+    credits.proposeBatch(1, start, start + HOUR, 1, fy, "", {"from": admin})
+
     return {"GreenBond": bond, "HolderRegistry": registry, "CouponSchedule": schedule,
-            "ImpactOracle": oracle, "Offering": offering, "BondDvP": dvp, "start": start, "signers": signers}
+            "ImpactOracle": oracle, "Offering": offering, "BondDvP": dvp, "CarbonCredits": credits, "start": start,
+            "signers": signers}
 
 
 def arguments(w, p, alice, bob, carol):
@@ -303,6 +336,26 @@ def arguments(w, p, alice, bob, carol):
             "subscribe": same(10),
             "withdrawRefund": same(),
             **roles("Offering", w["Offering"].ALLOTTER_ROLE()),
+        },
+        "CarbonCredits": {
+            "addReports": same(1, [0]),
+            "approveBatch": same(1, b"\x01" * 32),
+            "cancelBatch": same(1, b"\x01" * 32),
+            "forcedTransfer": same(alice, bob, 1, 1),
+            "issueBatch": same(1, alice),
+            "pause": same(),
+            "proposeBatch": same(1, w["start"] + HOUR, w["start"] + 2 * HOUR, 1, 2024, ""),
+            "resolveHold": same(1, b"\x01" * 32),
+            "retire": same(1, 1, "Beneficiary", "offset", 0, 1),
+            "reviewCorrections": same(1, [0]),
+            "safeBatchTransferFrom": lambda who: (who, bob, [1], [1], b""),
+            "safeTransferFrom": lambda who: (who, bob, 1, 1, b""),
+            "sealBatch": same(1),
+            "setAddressFrozen": same(alice, True),
+            "setApprovalForAll": same(bob, True),
+            "setExternalRef": same(1, "J-Credit"),
+            "unpause": same(),
+            **roles("CarbonCredits", w["CarbonCredits"].VERIFIER_ROLE()),
         },
         "BondDvP": {
             "accept": same(0),
