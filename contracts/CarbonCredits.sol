@@ -58,6 +58,7 @@ contract CarbonCredits is ICarbonCredits, ERC1155, AccessControl, Pausable {
     /// @dev facility => hour number (periodStart / 3600) => taken by a batch
     mapping(uint32 facilityId => BitMaps.BitMap) private _creditedHours;
     /// @dev facility => oracle report index => lowering correction reviewed
+    // slither-disable-next-line uninitialized-state
     mapping(uint32 facilityId => BitMaps.BitMap) private _reviewed;
     mapping(address wallet => bool) private _frozen;
     bool private _forcing;
@@ -94,7 +95,9 @@ contract CarbonCredits is ICarbonCredits, ERC1155, AccessControl, Pausable {
         uint16 factorYear,
         string calldata externalRef
     ) external onlyRole(ISSUER_ROLE) returns (uint256 batchId) {
+        // slither-disable-next-line unused-return
         _oracle.facility(facilityId); // reverts for an unknown facility
+        // slither-disable-next-line unused-return
         _oracle.gridFactor(methodologyVersion, factorYear); // reverts for an unknown methodology or year
         if (
             periodStart % HOUR != 0 || periodEnd % HOUR != 0 || periodStart >= periodEnd || periodEnd > block.timestamp
@@ -134,6 +137,7 @@ contract CarbonCredits is ICarbonCredits, ERC1155, AccessControl, Pausable {
         int256 co2;
         // slither-disable-next-line uninitialized-local
         uint32 estimated;
+        // slither-disable-next-line uninitialized-local
         bytes32 root;
         for (uint256 i = 0; i < reportIndexes.length; ++i) {
             uint256 index = reportIndexes[i];
@@ -151,6 +155,7 @@ contract CarbonCredits is ICarbonCredits, ERC1155, AccessControl, Pausable {
             credited.set(hourNo);
             co2 += r.co2AvoidedMg;
             if (r.qualityFlags & 1 != 0) ++estimated;
+            // slither-disable-next-line unused-return
             (, root) = tree.push(reportLeaf(facilityId, index, r.periodStart, r.readingsRoot, r.co2AvoidedMg));
             cursor = r.periodStart + HOUR;
         }
@@ -168,9 +173,9 @@ contract CarbonCredits is ICarbonCredits, ERC1155, AccessControl, Pausable {
         Batch storage b = _batchIn(batchId, BatchStatus.Draft);
         uint32 facilityId = b.facilityId;
         _requireUnreported(facilityId, b.cursor, b.periodEnd);
-        uint256 hoursInPeriod = (b.periodEnd - b.periodStart) / HOUR;
-        if (uint256(b.hoursCredited) * 1e6 < uint256(_minCoveragePpm) * hoursInPeriod) {
-            revert CreditsCoverageTooLow(b.hoursCredited, hoursInPeriod, _minCoveragePpm);
+        // hours credited / hours in the period >= minCoveragePpm / 1e6, without dividing first
+        if (uint256(b.hoursCredited) * 1e6 * HOUR < uint256(_minCoveragePpm) * (b.periodEnd - b.periodStart)) {
+            revert CreditsCoverageTooLow(b.hoursCredited, (b.periodEnd - b.periodStart) / HOUR, _minCoveragePpm);
         }
         FacilityBook storage book = _books[facilityId];
         _requireClear(facilityId, book);
