@@ -120,6 +120,27 @@ class Formats:
 # ---------------------------------------------------------------- words
 
 JA: dict[str, str] = {
+    "Of which credited: {co2} of the bond's share, in hours from which carbon credits were issued. Those tonnes are claimed by the credits' holders, not by the bond's investors.": 'うちクレジット化済み：債券持分のうち{co2}（カーボンクレジットが発行された時間帯）。この削減量はクレジットの保有者に帰属し、債券の投資家には帰属しません。',
+    'Carbon credits': 'カーボンクレジット',
+    'Credits (1 credit = 1 kg CO2e) issued only from hourly reports in force, for one facility and one monitoring period a batch, approved by a verifier who is not the issuer; no hour is credited twice. Retired credits are burned and certified. Contract {contract}.': 'クレジット（1クレジット＝1 kg-CO2e）は有効な時間別レポートのみから、1バッチにつき1施設・1モニタリング期間で発行され、発行体以外の検証機関が承認します。同じ時間が二重にクレジット化されることはありません。償却（リタイア）されたクレジットは焼却され、証明書が記録されます。コントラクト {contract}。',
+    'No credit batch yet.': 'クレジットのバッチはまだありません。',
+    'Credits issued': '発行済みクレジット',
+    'Credits retired': '償却済みクレジット',
+    'Retirement certificates': '償却証明書',
+    'batch': 'バッチ',
+    'period': '期間',
+    'hours': '時間数',
+    'credits (kg CO2e)': 'クレジット（kg-CO2e）',
+    'retired': '償却済み',
+    'serials': 'シリアル番号',
+    'verifier': '検証機関',
+    'verification document (keccak256)': '検証報告書（keccak256）',
+    'reports root': 'レポートのルート',
+    'Check a retirement down to one meter reading: `greenbond credits verify --certificate N`.': '償却を個々のメーター読値まで検証できます：`greenbond credits verify --certificate N`。',
+    'draft': '作成中',
+    'sealed': '確定（検証待ち）',
+    'approved': '承認済み',
+    'issued': '発行済み',
     # navigation and common
     "Overview": "概要",
     "Bond": "社債",

@@ -127,6 +127,11 @@ def impact_view(rpc_url: str, deployments_dir: str):
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def credits_view(rpc_url: str, deployments_dir: str):
+    return pv.credits_view(_s(rpc_url, deployments_dir))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def facility_names(rpc_url: str, deployments_dir: str):
     return pv.facility_names(_s(rpc_url, deployments_dir))
 

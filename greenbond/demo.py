@@ -83,6 +83,7 @@ def run(config_path: Path, serve: bool, chain_kind: str = "anvil", rpc_url: str 
             if feeder is not None:
                 _backfill_impact(feeder, stop)
                 _publish_readings(since=None)
+                _credit_demo(rpc_url, feeder)
             return 0
         # the page first: the bond, its holders and its documents are on chain already; the impact
         # backfill (years of hours) runs behind it, and the page's coverage figures show how far
@@ -165,6 +166,7 @@ def _feed(feeder, rpc_url: str, stop: threading.Event, meters: str = "simulator"
         if stop.is_set():
             return
         _publish_readings(since=None)
+        _credit_demo(rpc_url, feeder)
         threading.Thread(target=_keep_publishing, args=(stop,), name="publish", daemon=True).start()
         threading.Thread(target=_keep_clock, args=(rpc_url, stop), name="clock", daemon=True).start()
         if meters == "mqtt":
@@ -177,6 +179,19 @@ def _feed(feeder, rpc_url: str, stop: threading.Event, meters: str = "simulator"
     finally:
         if broker is not None:
             broker.stop()
+
+
+def _credit_demo(rpc_url: str, feeder) -> None:
+    """Carbon credits from the reported past (greenbond.credits.demo): a batch of the building's
+    latest complete fiscal year, approved by the verifier (account 7), issued and partly retired."""
+    from greenbond.chain import connect, open_suite
+    from greenbond.credits.demo import run as credit_story
+    from greenbond.deploy import DEV_VERIFIER_ACCOUNT
+
+    w3 = connect(rpc_url)
+    _say("\nCarbon credits: the building's latest complete fiscal year, from its reports in force:")
+    credit_story(open_suite(w3, DEPLOYMENTS_DIR), feeder.store, verifier=w3.eth.accounts[DEV_VERIFIER_ACCOUNT],
+                 log=_say)
 
 
 def _start_gateway(feeder, stop: threading.Event, port: int):

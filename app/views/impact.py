@@ -67,6 +67,11 @@ with total:
                  names=v.share_text or t("none"), coverage=coverage_text(cov))
                + (" " + t("Not in these figures: {names} (not financed by this bond).",
                           names=", ".join(x.short for x in v.not_financed)) if v.not_financed else ""))
+    cv = ui.run(ui.credits_view, settings.rpc_url, settings.deployments_dir)
+    if cv is not None and cv.issued_kg:
+        st.caption(t("Of which credited: {co2} of the bond's share, in hours from which carbon credits were issued. "
+                     "Those tonnes are claimed by the credits' holders, not by the bond's investors.",
+                     co2=f.co2_t(cv.bond_credited_co2_mg, 1)))
 
 with st.expander(t("How the bond's share is computed")):
     st.markdown(t(
@@ -165,6 +170,27 @@ st.dataframe(pd.DataFrame([{
     t("energy last 24 h, facility"): f.energy_mj(x.last24_energy_j),
     t("energy last 24 h, bond's part"): part(x, f.energy_mj(x.attributed_last24_energy_j)),
 } for x in v.facilities]), hide_index=True, width="stretch")
+
+if cv is not None:
+    st.subheader(t("Carbon credits"))
+    st.caption(t("Credits (1 credit = 1 kg CO2e) issued only from hourly reports in force, for one facility and one "
+                 "monitoring period a batch, approved by a verifier who is not the issuer; no hour is credited twice. "
+                 "Retired credits are burned and certified. Contract {contract}.", contract=cv.contract))
+    if not cv.batches:
+        st.info(t("No credit batch yet."))
+    else:
+        c = st.columns(3)
+        c[0].metric(t("Credits issued"), f.num(cv.issued_kg))
+        c[1].metric(t("Credits retired"), f.num(cv.retired_kg))
+        c[2].metric(t("Retirement certificates"), f.num(cv.certificates))
+        st.dataframe(pd.DataFrame([{
+            t("batch"): b.batch_id, t("facility"): shorts.get(b.facility_id, b.facility), t("period"): b.period,
+            t("status"): t(b.status), t("hours"): f.num(b.hours), t("credits (kg CO2e)"): f.num(b.quantity_kg),
+            t("retired"): f.num(b.retired_kg), t("serials"): b.serials, t("verifier"): b.verifier,
+            t("verification document (keccak256)"): b.verification_doc_hash[:18] + "...",
+            t("reports root"): b.reports_root[:18] + "...",
+        } for b in cv.batches]), hide_index=True, width="stretch")
+        st.caption(t("Check a retirement down to one meter reading: `greenbond credits verify --certificate N`."))
 
 st.subheader(t("Methodology and factors"))
 for m in v.methodologies:

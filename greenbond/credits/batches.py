@@ -32,6 +32,7 @@ from typing import Callable
 
 from eth_utils import keccak
 from web3 import Web3
+from web3.logs import DISCARD
 
 from greenbond.chain import CallFailed, call, call_many, iter_events
 from greenbond.chain.tx import Signer, transact
@@ -271,7 +272,7 @@ def propose_batch(suite, signer: Signer, plan: BatchPlan, *, external_ref: str =
         receipt = _send(suite, credits.functions.proposeBatch(
             plan.facility_id, plan.period_start, plan.period_end, plan.methodology_version, plan.factor_year,
             external_ref), signer)
-        batch_id = credits.events.BatchProposed().process_receipt(receipt)[0]["args"]["batchId"]
+        batch_id = credits.events.BatchProposed().process_receipt(receipt, errors=DISCARD)[0]["args"]["batchId"]
         cursor = plan.period_start
     else:
         batch_id, cursor = draft
@@ -330,7 +331,7 @@ def retire_credits(suite, signer: Signer, batch_id: int, amount_kg: int, benefic
     if not beneficiary.strip():
         raise CreditsError("--beneficiary must name who claims the reduction")
     receipt = _send(suite, credits.functions.retire(batch_id, amount_kg, beneficiary, reason, *consumption), signer)
-    return credits.events.CreditsRetired().process_receipt(receipt)[0]["args"]["certificateId"]
+    return credits.events.CreditsRetired().process_receipt(receipt, errors=DISCARD)[0]["args"]["certificateId"]
 
 
 BATCH_FIELDS = ("facility_id", "status", "methodology_version", "factor_year", "period_start", "period_end", "cursor",

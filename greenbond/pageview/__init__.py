@@ -35,6 +35,7 @@ no readings for an hour) are PageError with a sentence for a person.
 
 from greenbond.chain import rpc_delta, rpc_stats
 from greenbond.config import REPO_ROOT
+from greenbond.pageview.credits import BatchRow, CreditsView, credits_view
 from greenbond.pageview.holding import (COUPON_PAID_TOPIC, PAYMENTS, HolderCoupon, Holding, HoldingOutlook, holding,
                                         holding_outlook, parse_address)
 from greenbond.pageview.impact import (CSV_COLUMNS, QUALITY_NAMES, FacilityImpact, FactorRow, Freshness, ImpactView,
@@ -57,7 +58,8 @@ from greenbond.pageview.verify import (HourOption, ReadingCheck, ReadingSource, 
                                        recover_compact, report_hours, verify_report, verify_uploaded)
 
 __all__ = [
-    "ALLOCATION_RECORDED_TOPIC", "Allocation", "AllocationLog", "BOND_STATES", "BondOverview", "COUPON_PAID_TOPIC",
+    "ALLOCATION_RECORDED_TOPIC", "Allocation", "AllocationLog", "BOND_STATES", "BatchRow", "CreditsView",
+    "credits_view", "BondOverview", "COUPON_PAID_TOPIC",
     "COUPON_STATES", "CSV_COLUMNS", "Coverage", "CouponRow", "DAY", "DAY_COUNT_NAMES", "DEFAULT_PUBLISHED_DIR",
     "DocumentRow", "FacilityImpact", "FacilityRow", "FactorRow", "Freshness", "GRID_FACTOR_TOPIC", "Gap", "HOUR",
     "HolderCoupon", "Holding", "HoldingOutlook", "HourOption", "ImpactView", "KINDS", "MarketView", "MethodologyRow",

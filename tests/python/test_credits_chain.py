@@ -36,29 +36,31 @@ HOLDER, VERIFIER = 1, 7          # the node's accounts
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory):
     chain = Chain(tmp_path_factory.mktemp("credits-chain"), genesis=day(380))
-    work = tmp_path_factory.mktemp("credits-work")
-    db = work / "feeder.sqlite"
-    started = time.monotonic()
-    p = FeederProcess(["backfill", "--rpc", chain.url, "--db", str(db), "--deployments", str(chain.deployments),
-                       "--from", iso(day(0)), "--to", iso(day(366)), "--seed", str(SEED), "--no-progress"],
-                      work / "backfill.log")
-    assert p.wait(timeout=900) == 0, p.errors()[-3000:]
-    print(f"backfilled a year in {time.monotonic() - started:.0f} s")
-    published = work / "published"
-    pub = subprocess.run([sys.executable, "-m", "greenbond", "feeder", "publish", "--db", str(db), "--out",
-                          str(published)], cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=600)
-    assert pub.returncode == 0, pub.stderr[-3000:]
-    # the holder is registered for the bond, so it may hold the (registry-gated) credits
-    w3 = chain.w3()
-    from greenbond.chain import open_suite
-    from greenbond.chain.tx import Signer, transact
+    try:
+        work = tmp_path_factory.mktemp("credits-work")
+        db = work / "feeder.sqlite"
+        started = time.monotonic()
+        p = FeederProcess(["backfill", "--rpc", chain.url, "--db", str(db), "--deployments", str(chain.deployments),
+                           "--from", iso(day(0)), "--to", iso(day(366)), "--seed", str(SEED), "--no-progress"],
+                          work / "backfill.log")
+        assert p.wait(timeout=900) == 0, p.errors()[-3000:]
+        print(f"backfilled a year in {time.monotonic() - started:.0f} s")
+        published = work / "published"
+        pub = subprocess.run([sys.executable, "-m", "greenbond", "feeder", "publish", "--db", str(db), "--out",
+                              str(published)], cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=600)
+        assert pub.returncode == 0, pub.stderr[-3000:]
+        # the holder is registered for the bond, so it may hold the (registry-gated) credits
+        w3 = chain.w3()
+        from greenbond.chain import open_suite
+        from greenbond.chain.tx import Signer, transact
 
-    registry = open_suite(w3, chain.deployments).registry
-    transact(w3, registry.functions.registerHolder(w3.eth.accounts[HOLDER], b"\x01" * 32, 392,
-                                                   w3.eth.get_block("latest")["timestamp"] + 10 * 365 * 86_400,
-                                                   b"\x01"), Signer(w3.eth.accounts[0]))
-    yield chain, db, published, work
-    chain.stop()
+        registry = open_suite(w3, chain.deployments).registry
+        transact(w3, registry.functions.registerHolder(w3.eth.accounts[HOLDER], b"\x01" * 32, 392,
+                                                       w3.eth.get_block("latest")["timestamp"] + 10 * 365 * 86_400,
+                                                       b"\x01"), Signer(w3.eth.accounts[0]))
+        yield chain, db, published, work
+    finally:
+        chain.stop()   # also when the backfill fails: no node left behind
 
 
 def credits(chain, *args, expect=0) -> dict | str:
@@ -119,6 +121,15 @@ def test_a_year_to_a_verified_retirement(fed, tmp_path):
                        iso(hours[1000]), "--json")
     assert verified["ok"] and iso(hours[1000])[:16] in verified["checks"][4]["detail"].replace(" ", "T")
 
+    # the page: the batch, the retirement, and the bond's "of which credited" (the building is wholly
+    # financed by the bond in the default config: its share is all of the credited CO2)
+    from greenbond.pageview import PageSettings, credits_view
+
+    view = credits_view(PageSettings(rpc_url=chain.url, deployments_dir=str(chain.deployments)))
+    assert (view.issued_kg, view.retired_kg, view.certificates) == (batch["quantity_kg"], 1000, 1)
+    assert view.by_facility == {BUILDING: co2} and view.bond_credited_co2_mg == co2
+    assert view.batches[0].serials == f"1-{batch['quantity_kg']:,}" and view.batches[0].status == "issued"
+
     # a published reading changed after the fact: the certificate no longer verifies down to it
     tampered = tmp_path / "tampered"
     shutil.copytree(published, tampered)
@@ -154,3 +165,12 @@ def test_refusals_before_anything_is_sent(fed, tmp_path):
                    "--json")
     assert plan["sent"] is False and plan["plan"]["quantity_kg"] > 0
     assert chain.w3().eth.block_number == block
+
+
+def test_the_demo_credits_the_latest_complete_fiscal_year():
+    from greenbond.credits.demo import latest_fiscal_year
+
+    start = day(0)                                        # 2023-12-14 00:00 JST
+    assert latest_fiscal_year(start, day(380)) is None    # FY2023 began before the reporting start
+    assert latest_fiscal_year(start, 1_775_000_000) == 2025   # 2026-04-01 JST: FY2025 has just ended
+    assert latest_fiscal_year(start, 1_774_969_199) == 2024   # a second before it ended
