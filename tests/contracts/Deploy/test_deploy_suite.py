@@ -40,7 +40,8 @@ def test_deploys_records_and_registers_documents(deploy, hitachi_terms):
     suite = deploy()
     dep = load_deployment(web3.eth.chain_id, directory=deploy.dir)
     assert dep.complete
-    assert set(dep.contracts) == {"SettlementToken", "HolderRegistry", "GreenBond", "CouponSchedule", "ImpactOracle"}
+    assert set(dep.contracts) == {"SettlementToken", "HolderRegistry", "GreenBond", "CouponSchedule", "ImpactOracle",
+                                  "CarbonCredits"}
     rec = dep.contracts["GreenBond"]
     assert rec.address == suite.bond.address
     assert web3.eth.get_transaction(rec.tx_hash)["blockNumber"] == rec.block
@@ -58,6 +59,13 @@ def test_deploys_records_and_registers_documents(deploy, hitachi_terms):
     signers, threshold = read(suite.oracle, "signerSet", read(suite.oracle, "signerSetVersion"))
     assert (len(signers), threshold) == (3, 2)
     assert read(suite.oracle, "hasRole", read(suite.oracle, "TRANSMITTER_ROLE"), accounts[0].address)
+    # the credits: issued from this oracle, gated by this registry, verified by account 7 (not the issuer)
+    assert read(suite.credits, "oracle") == suite.oracle.address
+    assert read(suite.credits, "registry") == suite.registry.address
+    verifier = read(suite.credits, "VERIFIER_ROLE")
+    assert read(suite.credits, "hasRole", verifier, accounts[7].address)
+    assert not read(suite.credits, "hasRole", verifier, accounts[0].address)
+    assert read(suite.credits, "hasRole", read(suite.credits, "ISSUER_ROLE"), accounts[0].address)
     for doc in hitachi_terms.documents:
         uri, digest, _ = read(suite.bond, "getDocument", document_name(doc.name))
         assert uri == doc.uri
