@@ -22,11 +22,13 @@ from pathlib import Path
 from greenbond.chain import ChainError, connect, open_suite
 from greenbond.chain.keys import signer_for
 from greenbond.cli import int_at_least
+from greenbond.config import REPO_ROOT
 from greenbond.credits import batches as cb
 from greenbond.deployments import DeploymentError
 from greenbond.offering_cli import common, parse_time
 
 USER_ERRORS = (cb.CreditsError, ChainError, DeploymentError)
+DEMO_DIR = REPO_ROOT / ".demo"     # where `make demo` keeps the feeder's database and the published readings
 
 
 def _address(text: str) -> str:
@@ -61,8 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--min-coverage", type=_percent, default=None,
                    help="refuse below this share of the period's hours (default and floor: the contract's, 90%%)")
     p.add_argument("--db", default=None,
-                   help="the feeder's database, for unresolved quarantine (default GREENBOND_FEEDER_DB, else "
-                        ".demo/feeder.sqlite when it exists)")
+                   help="the feeder's database, for unresolved quarantine (default GREENBOND_FEEDER_DB, else the "
+                        "demo's .demo/feeder.sqlite when it exists)")
     p.add_argument("--no-db", action="store_true", help="do not look at a feeder database (say so in the output)")
     p.add_argument("--external-ref", default="", help="the unit at an external registry, e.g. a J-Credit serial")
     p.add_argument("--chunk", type=int_at_least(1), default=cb.DEFAULT_CHUNK, help="reports per transaction")
@@ -113,8 +115,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        description="Verify a retirement certificate: the batch, its reports, one reading.")
     common(p, account=False)
     p.add_argument("--certificate", type=int_at_least(1), required=True)
-    p.add_argument("--published", default=os.environ.get("GREENBOND_PUBLISHED_DIR") or ".demo/published",
-                   help="the operator's published readings (default GREENBOND_PUBLISHED_DIR, else %(default)s)")
+    p.add_argument("--published", default=os.environ.get("GREENBOND_PUBLISHED_DIR") or str(DEMO_DIR / "published"),
+                   help="the operator's published readings (default GREENBOND_PUBLISHED_DIR, else the demo's, "
+                        "%(default)s)")
     p.add_argument("--hour", default=None, help="check the report of this hour (default: the batch's first)")
 
 
@@ -125,7 +128,7 @@ def _store(args):
         return None, "quarantine not checked (--no-db)"
     path = args.db or os.environ.get("GREENBOND_FEEDER_DB")
     if path is None:
-        default = Path(".demo/feeder.sqlite")
+        default = DEMO_DIR / "feeder.sqlite"
         if not default.exists():
             return None, f"quarantine not checked: no feeder database at {default} (give --db)"
         path = default
